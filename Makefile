@@ -1,0 +1,32 @@
+# Two entry points, both from a fresh clone with only Python 3.11 and make:
+#   make demo   create .venv, install, ingest a real community (the beer site's .7z) and profile it
+#   make test   create .venv, install, run ruff, mypy and the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data
+STORE ?= communitas.duckdb
+
+.PHONY: install demo test lint clean
+
+$(BIN)/communitas: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/communitas
+
+demo: install
+	$(BIN)/communitas ingest $(DATA)/stackexchange-beer-7z/beer.stackexchange.com.7z --store $(STORE)
+	$(BIN)/communitas profile --store $(STORE)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(STORE) $(STORE).wal

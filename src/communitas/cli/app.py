@@ -1,0 +1,45 @@
+"""The typer application and the entry point that turns user errors into one line + exit 2."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from communitas.cli import ingest, profile
+from communitas.cli.common import err_console
+from communitas.errors import CommunitasError
+
+app = typer.Typer(
+    name="communitas",
+    help="Read the traces an online community leaves, and help the people who animate it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (ingest, profile):
+    module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except CommunitasError as e:
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted; the store is unchanged by the unfinished command.")
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as e:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise

@@ -1,0 +1,137 @@
+"""``communitas ingest``, ``communitas sources`` and ``communitas export``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from communitas.cli.common import JsonOpt, StoreOpt, console, err_console, print_json
+from communitas.sources import SOURCES
+from communitas.store import IngestReport, Workspace
+
+
+class _Bars:
+    """One progress bar per input file, showing bytes and rows per second."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+        self.rows: dict[str, int] = {}
+
+    def __call__(self, label: str, done: int, total: int, rows: int) -> None:
+        task = self.tasks.get(label)
+        if task is None:
+            task = self.tasks[label] = self.progress.add_task(label, total=total or None, rows=0)
+        elapsed = self.progress.tasks[task].elapsed or 0.0
+        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+        self.progress.update(task, completed=done, rows=f"{rows:,} rows {rate}")
+
+
+def ingest(
+    path: Annotated[Path, typer.Argument(help="Export folder, archive or file to read.")],
+    platform: Annotated[str | None, typer.Option(
+        help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES)}.")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="Name of the community [default: from the file or folder name].")] = None,
+    no_text: Annotated[bool, typer.Option(
+        "--no-text", help="Do not keep post bodies (text is personal data; topics need it).")] = False,
+    force: Annotated[bool, typer.Option(help="Re-read even if this input is already in the store.")] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read a community export into the store, in one transaction.
+
+    Example: communitas ingest ../shared/data/stackexchange-beer-7z/beer.stackexchange.com.7z
+    """
+    with Workspace(store) as ws:
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                            TextColumn("{task.fields[rows]}"), TimeElapsedColumn(),
+                            console=err_console, transient=as_json, disable=as_json)
+        with progress:
+            report = ws.ingest(path, platform=platform, name=name, keep_bodies=not no_text,
+                               force=force, progress=_Bars(progress))
+    if as_json:
+        print_json(report.to_dict())
+        return
+    _print_report(report)
+
+
+def _print_report(report: IngestReport) -> None:
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if report.unchanged:
+        console.print(f"{report.source_id}: unchanged since the last ingest (same input); "
+                      "nothing to do. Use --force to read it again.")
+        return
+    verb = "replaced" if report.replaced else "ingested"
+    table = Table(title=f"{report.source_id} {verb} in {report.elapsed_s:.1f} s")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in report.counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    if report.skipped:
+        skipped = Table(title="skipped or repaired rows")
+        skipped.add_column("file: reason")
+        skipped.add_column("rows", justify="right")
+        for reason, n in report.skipped.items():
+            skipped.add_row(reason, f"{n:,}")
+        console.print(skipped)
+    else:
+        console.print("no rows skipped.")
+
+
+def sources(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """List what the store holds: one line per ingested source.
+
+    Example: communitas sources --json
+    """
+    with Workspace(store, read_only=True) as ws:
+        df = ws.sources()
+    rows = []
+    for rec in df.to_dict("records"):
+        rows.append({
+            "source_id": rec["source_id"], "platform": rec["platform"], "name": rec["name"],
+            "origin": rec["origin"], "fingerprint": rec["fingerprint"],
+            "ingested_at": str(rec["ingested_at"]), "first_activity_at": str(rec["first_activity_at"]),
+            "last_activity_at": str(rec["last_activity_at"]),
+            "counts": json.loads(rec["counts"]), "skipped": json.loads(rec["skipped"]),
+            "warnings": json.loads(rec["warnings"]),
+        })
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} source(s)")
+    for col in ("source", "span", "members", "posts", "skipped", "ingested"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["source_id"], f"{r['first_activity_at'][:10]} → {r['last_activity_at'][:10]}",
+                      f"{r['counts'].get('members', 0):,}", f"{r['counts'].get('posts', 0):,}",
+                      f"{sum(r['skipped'].values()):,}", r["ingested_at"][:19])
+    console.print(table)
+
+
+def export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write one file per table into.")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    store: StoreOpt = None,
+) -> None:
+    """Write every table of the store to DIRECTORY (Parquet by default).
+
+    Example: communitas export --format parquet out/
+    """
+    with Workspace(store, read_only=True) as ws:
+        written = ws.export(directory, fmt)
+    for p in written:
+        console.print(str(p))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(sources)
+    app.command()(export)

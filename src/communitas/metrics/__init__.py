@@ -1,0 +1,7 @@
+"""The metric layer: pure functions of the store (read through Ibis) returning tables.
+
+One module per component of community (people, ties, interaction, place) plus ``summary`` (the
+first overview). Every metric takes an Ibis backend (``Workspace.ibis()`` or any backend holding
+the canonical tables) and keyword parameters; its docstring is its definition, mirrored in
+``docs/metrics.md``.
+"""

@@ -1,0 +1,60 @@
+"""A first overview of a community: size, span, volume by kind, activity per period, top places."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from communitas.metrics.base import contributions, period_start
+
+
+def overview(backend: Any, *, source_id: str | None = None, include_bots: bool = False
+             ) -> dict[str, Any]:
+    """Headline counts.
+
+    ``members``: accounts in the store (not bots/system unless ``include_bots``);
+    ``contributors``: members who posted at least one contribution; ``posts_by_kind``:
+    contributions per kind (question, answer, comment, message, ...); ``first``/``last``: the
+    earliest and latest contribution (UTC).
+    """
+    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
+    members = backend.table("members")
+    if source_id is not None:
+        members = members.filter(members.source_id == source_id)
+    if not include_bots:
+        members = members.filter(~(members.is_bot.fill_null(False) | members.is_system.fill_null(False)))
+    by_kind = posts.group_by("kind").aggregate(n=posts.count()).execute()
+    span = posts.aggregate(first=posts.created_at.min(), last=posts.created_at.max(),
+                           contributors=posts.author_id.nunique()).execute()
+    return {
+        "members": int(members.count().execute()),
+        "contributors": int(span["contributors"][0]),
+        "posts_by_kind": {str(k): int(n) for k, n in zip(by_kind["kind"], by_kind["n"], strict=True)},
+        "first": None if pd.isna(span["first"][0]) else span["first"][0].isoformat(),
+        "last": None if pd.isna(span["last"][0]) else span["last"][0].isoformat(),
+    }
+
+
+def active_members(backend: Any, *, period: str = "month", source_id: str | None = None,
+                   include_bots: bool = False) -> pd.DataFrame:
+    """Members who posted at least one contribution in each period, and the posts made."""
+    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
+    posts = posts.mutate(period=period_start(posts.created_at, period))
+    out = posts.group_by("period").aggregate(active_members=posts.author_id.nunique(),
+                                             contributions=posts.count())
+    return out.order_by("period").execute()
+
+
+def top_places(backend: Any, *, limit: int = 10, source_id: str | None = None,
+               include_bots: bool = False) -> pd.DataFrame:
+    """Places (tags, channels, lists) with the most threads, and their contributions."""
+    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
+    tp = backend.table("thread_places")
+    places = backend.table("places")
+    joined = posts.join(tp, posts.thread_id == tp.thread_id)
+    agg = joined.group_by(tp.place_id).aggregate(
+        threads=joined.thread_id.nunique(), contributions=joined.count(),
+        members=joined.author_id.nunique())
+    agg = agg.join(places.select("place_id", "name", "kind"), "place_id")
+    return agg.order_by([agg.threads.desc(), agg.name]).limit(limit).execute()

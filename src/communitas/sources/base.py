@@ -1,0 +1,149 @@
+"""The seam every platform plugs into.
+
+A source is one module under ``communitas.sources`` with one class that satisfies
+:class:`Source`: it says whether it recognises a path (``detect``), who the dataset is
+(``describe``: platform, name, fingerprint) and then yields :class:`Batch` es of canonical rows
+(``read``). It never touches the store: the store turns batches into rows inside one
+transaction. Rows that are bad are counted through :meth:`ReadContext.skip`, never silently
+dropped; an input that is unusable as a whole raises a :class:`communitas.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from communitas.model import SourceInfo
+
+Columns = dict[str, list[Any]]
+
+
+@dataclass
+class Batch:
+    """Rows for one canonical table, column by column (lists of equal length)."""
+
+    table: str
+    columns: Columns
+    origin: str = ""  # the file the rows came from, for skip counts
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+
+# progress(label, done, total, rows): `done`/`total` in bytes of input, `total` may be 0.
+ProgressFn = Callable[[str, int, int, int], None]
+
+
+@dataclass
+class ReadContext:
+    """What a source gets while reading: where to count skips and warnings, how to hash."""
+
+    info: SourceInfo
+    salt: bytes
+    keep_bodies: bool = True
+    progress: ProgressFn | None = None
+    skipped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def source_id(self) -> str:
+        return self.info.source_id
+
+    def skip(self, where: str, reason: str, n: int = 1) -> None:
+        """Count ``n`` rows of ``where`` (a file name) skipped for ``reason``."""
+        self.skipped[(where, reason)] += n
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def hash_identifier(self, value: str) -> str:
+        """A salted hash of a personal identifier (an e-mail address), stable in this store."""
+        norm = value.strip().lower().encode("utf-8")
+        return hmac.new(self.salt, norm, hashlib.sha256).hexdigest()[:32]
+
+    def report_progress(self, label: str, done: int, total: int, rows: int) -> None:
+        if self.progress is not None:
+            self.progress(label, done, total, rows)
+
+
+class Source(Protocol):
+    """A platform reader. See the module docstring."""
+
+    platform: str
+
+    def detect(self, path: Path) -> bool:
+        """True when ``path`` looks like this platform's export (cheap: names, a peek)."""
+        ...
+
+    def describe(self, path: Path, name: str | None = None) -> SourceInfo:
+        """Platform, dataset name (``name`` overrides the derived one) and input fingerprint."""
+        ...
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
+        """Yield canonical rows; count bad rows with ``ctx.skip``; raise InputError if unusable."""
+        ...
+
+
+def fingerprint_files(paths: Iterable[Path]) -> str:
+    """SHA-256 over the names and bytes of ``paths`` (sorted), read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    for p in sorted(paths, key=lambda q: q.name):
+        h.update(p.name.encode("utf-8") + b"\0")
+        with p.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+class BatchBuilder:
+    """Accumulates rows per table and hands out full batches.
+
+    >>> b = BatchBuilder(batch_rows=2)
+    >>> b.add("posts", post_id="a", created_at="2020-01-01")
+    >>> b.add("posts", post_id="b", created_at="2020-01-02")
+    >>> [len(x) for x in b.full()]
+    [2]
+    >>> b.add("posts", post_id="c", created_at="2020-01-03")
+    >>> [(x.table, x.columns["post_id"]) for x in b.drain()]
+    [('posts', ['c'])]
+    """
+
+    def __init__(self, batch_rows: int = 20_000) -> None:
+        self.batch_rows = batch_rows
+        self._cols: dict[str, Columns] = {}
+        self._n: Counter[str] = Counter()
+
+    def add(self, table: str, **row: Any) -> None:
+        cols = self._cols.get(table)
+        if cols is None:
+            cols = self._cols[table] = {k: [] for k in row}
+        n = self._n[table]
+        for k, v in row.items():
+            col = cols.get(k)
+            if col is None:
+                col = cols[k] = [None] * n
+            col.append(v)
+        self._n[table] = n + 1
+        for col in cols.values():
+            if len(col) < n + 1:
+                col.append(None)
+
+    def full(self) -> Iterator[Batch]:
+        """Batches that reached ``batch_rows``; the rest stay buffered."""
+        for table in [t for t, n in self._n.items() if n >= self.batch_rows]:
+            yield self._take(table)
+
+    def drain(self) -> Iterator[Batch]:
+        """Every buffered batch."""
+        for table in [t for t, n in self._n.items() if n]:
+            yield self._take(table)
+
+    def _take(self, table: str) -> Batch:
+        cols = self._cols.pop(table)
+        self._n[table] = 0
+        return Batch(table, cols)

@@ -1,0 +1,203 @@
+"""Stack Exchange data dumps: a whole site (main or meta) as XML, XML.gz or the official .7z.
+
+Which dump file becomes what (see ``docs/data-model.md`` and ``docs/sources/stackexchange.md``):
+
+=============== ==============================================================================
+Posts.xml       questions → ``threads`` + a ``posts`` row (kind question); answers → ``posts``
+                (reply to the question); tag wikis and other non-conversation posts → ``posts``
+                with ``is_contribution`` false; the ``Tags`` attribute → ``thread_places``
+Comments.xml    ``posts`` of kind comment, replying to the post they are attached to
+Users.xml       ``members`` (user -1, "Community", is the platform's system account)
+Votes.xml       ``reactions`` (up/down votes, accepts, favourites, bounties, close votes, ...)
+Tags.xml        ``places`` of kind tag, under one place of kind site
+Badges.xml      ``events`` of category recognition
+PostHistory.xml ``events`` of category edit / moderation (closures, reopenings, deletions,
+                community wiki, migrations, locks)
+PostLinks.xml   ``events`` of category link (kind duplicate or related)
+=============== ==============================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
+from communitas.model import SourceInfo
+from communitas.sources.archives import iter_7z, list_7z, open_plain_or_gz
+from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.stackexchange_rows import HANDLERS, Rows
+from communitas.sources.xml_rows import iter_rows
+
+BATCH_ROWS = 20_000
+PROGRESS_ROWS = 10_000
+
+# canonical file key -> what is lost without it
+FILES: dict[str, str] = {
+    "posts": "questions and answers",
+    "users": "member names, join dates and reputation",
+    "comments": "comments (as contributions and as replies)",
+    "votes": "reactions (votes, accepts, favourites, bounties)",
+    "tags": "tag usage counts (tags still come from the questions)",
+    "badges": "badges (recognition events)",
+    "posthistory": "edit history, closures/reopenings and community-wiki events "
+    "(closure state still comes from Posts.xml)",
+    "postlinks": "duplicate and related-question links",
+}
+
+FILE_NAMES = {"posts": "Posts.xml", "users": "Users.xml", "comments": "Comments.xml",
+              "votes": "Votes.xml", "tags": "Tags.xml", "badges": "Badges.xml",
+              "posthistory": "PostHistory.xml", "postlinks": "PostLinks.xml"}
+
+
+def _key(filename: str) -> str | None:
+    """``'Posts.xml.gz'`` -> ``'posts'``; None for files that are not dump tables."""
+    low = filename.rsplit("/", 1)[-1].lower()
+    for ext in (".xml.gz", ".xml"):
+        if low.endswith(ext):
+            key = low[: -len(ext)]
+            return key if key in FILES else None
+    return None
+
+
+@dataclass
+class _Layout:
+    """Where a dump's files are: a folder of (gzipped) XML, or one .7z archive."""
+
+    archive: Path | None
+    files: dict[str, Path]  # key -> path (folder form)
+    members: dict[str, str]  # key -> archive member name (7z form)
+    name: str
+
+    @property
+    def keys(self) -> set[str]:
+        return set(self.files) | set(self.members)
+
+
+def _locate(path: Path) -> _Layout:
+    if not path.exists():
+        raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
+    if path.is_file() and path.name.lower().endswith(".7z"):
+        members = {k: n for n in list_7z(path) if (k := _key(n))}
+        return _Layout(path, {}, members, path.name[: -len(".7z")])
+    if path.is_dir():
+        files = {k: p for p in sorted(path.iterdir()) if p.is_file() and (k := _key(p.name))}
+        if files:
+            return _Layout(None, files, {}, path.name)
+        archives = sorted(p for p in path.iterdir() if p.name.lower().endswith(".7z"))
+        if len(archives) == 1:
+            return _locate(archives[0])
+    raise UnknownFormat(
+        f"{path}: not a Stack Exchange dump (no Posts.xml, Posts.xml.gz or site .7z found). "
+        "Give the folder holding the dump's XML files, or the site's .7z archive."
+    )
+
+
+class StackExchangeSource:
+    """Reads a Stack Exchange site dump. See the module docstring for the mapping."""
+
+    platform = "stackexchange"
+
+    def detect(self, path: Path) -> bool:
+        try:
+            return "posts" in _locate(path).keys
+        except (UnknownFormat, InputNotFound, BrokenInput):
+            return False
+
+    def describe(self, path: Path, name: str | None = None) -> SourceInfo:
+        layout = _locate(path)
+        inputs = [layout.archive] if layout.archive else list(layout.files.values())
+        return SourceInfo(self.platform, name or layout.name, str(path.resolve()),
+                          fingerprint_files(inputs))
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
+        layout = _locate(path)
+        if "posts" not in layout.keys:
+            raise UnknownFormat(f"{path}: the dump has no Posts.xml; nothing to ingest.")
+        for key, lost in FILES.items():
+            if key not in layout.keys:
+                ctx.warn(f"{path}: no {FILE_NAMES[key]} in this dump; unavailable: {lost}.")
+        yield _site_place(ctx)
+        tags: dict[str, set[str]] = {"used": set(), "listed": set()}
+        for key, label, stream, total, position in _streams(layout):
+            yield from _read_file(key, label, stream, total, position, ctx, tags)
+        unlisted = sorted(tags["used"] - tags["listed"])
+        if unlisted:
+            yield _unlisted_tags(ctx, unlisted)
+
+
+def _streams(
+    layout: _Layout,
+) -> Iterator[tuple[str, str, IO[bytes], int, Callable[[], int]]]:
+    if layout.archive is not None:
+        sizes = list_7z(layout.archive)
+        for member, stream in iter_7z(layout.archive):
+            key = _key(member)
+            if key is not None:
+                label = f"{layout.archive.name}!{member}"
+                yield key, label, stream, sizes.get(member, 0), _position_of(stream)  # type: ignore[misc]
+        return
+    for key, p in layout.files.items():
+        data, disk = open_plain_or_gz(p)
+        try:
+            yield key, p.name, data, p.stat().st_size, _position_of(disk)  # type: ignore[misc]
+        finally:
+            data.close()
+            disk.close()
+
+
+def _position_of(stream: Any) -> Callable[[], int]:
+    """How far into its input ``stream`` has read (for progress bars)."""
+    return lambda: int(stream.position)
+
+
+def _unlisted_tags(ctx: ReadContext, names: list[str]) -> Batch:
+    """Places for tags used on questions but absent from Tags.xml (or when it is missing)."""
+    sid = ctx.source_id
+    n = len(names)
+    return Batch("places", {"place_id": [f"{sid}:tag:{t}" for t in names],
+                            "source_id": [sid] * n, "native_id": names, "kind": ["tag"] * n,
+                            "name": names, "parent_id": [f"{sid}:site"] * n})
+
+
+def _site_place(ctx: ReadContext) -> Batch:
+    sid = ctx.source_id
+    return Batch("places", {"place_id": [f"{sid}:site"], "source_id": [sid],
+                            "native_id": [ctx.info.name], "kind": ["site"],
+                            "name": [ctx.info.name]})
+
+
+def _read_file(
+    key: str, label: str, stream: IO[bytes], total: int, position: Callable[[], int],
+    ctx: ReadContext, tags: dict[str, set[str]],
+) -> Iterator[Batch]:
+    outs, row = HANDLERS[key](ctx.source_id, ctx, label, tags)
+    rows = iter_rows(stream, label, lambda n: ctx.skip(label, "line is not valid UTF-8", n))
+    for n, attrib in enumerate(_counted(rows, label, total, position, ctx), 1):
+        row(attrib)
+        if n % BATCH_ROWS == 0:
+            yield from _full(outs)
+    for out in outs:
+        if out.rows:
+            yield out.batch()
+
+
+def _full(outs: list[Rows]) -> Iterator[Batch]:
+    for out in outs:
+        if len(out.rows) >= BATCH_ROWS:
+            yield out.batch()
+
+
+def _counted(
+    rows: Iterable[Any], label: str, total: int, position: Callable[[], int], ctx: ReadContext
+) -> Iterator[Any]:
+    n = 0
+    ctx.report_progress(label, 0, total, 0)
+    for n, attrib in enumerate(rows, 1):
+        yield attrib
+        if n % PROGRESS_ROWS == 0:
+            ctx.report_progress(label, position(), total, n)
+    ctx.report_progress(label, total or position(), total, n)
+

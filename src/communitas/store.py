@@ -1,0 +1,310 @@
+"""The workspace store: one embedded DuckDB file holding the canonical model.
+
+* :meth:`Workspace.ingest` reads a source and writes it in **one transaction**: the old rows of
+  that source are deleted, the new ones inserted, derived columns filled, and the ``sources`` row
+  written; any error (or a killed process) leaves the store exactly as it was before.
+* Re-ingesting an input whose fingerprint is already in the store does nothing (idempotent);
+  a different input with the same platform and name (a newer dump) replaces that source's rows.
+* Metrics read the store through Ibis (:meth:`Workspace.ibis`), never through SQL strings, so
+  the same metric code can run on another Ibis backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
+from communitas.model import REQUIRED, SOURCE_TABLES, TABLES, SourceInfo, create_statements
+from communitas.sources import find_source
+from communitas.sources.base import Batch, ProgressFn, ReadContext
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from ibis.backends.duckdb import Backend as IbisBackend
+
+STORE_ENV = "COMMUNITAS_STORE"
+DEFAULT_STORE = "communitas.duckdb"
+_BATCH_VIEW = "_communitas_batch"
+
+
+def store_path(path: str | Path | None = None) -> Path:
+    """The store file: ``path``, else ``$COMMUNITAS_STORE``, else ``./communitas.duckdb``."""
+    return Path(path or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did."""
+
+    source_id: str
+    platform: str
+    name: str
+    origin: str
+    fingerprint: str
+    unchanged: bool = False
+    replaced: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Workspace:
+    """An open store. Use as a context manager, or call :meth:`close`.
+
+    >>> import tempfile, pathlib
+    >>> with Workspace(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb") as ws:
+    ...     ws.counts()["posts"]
+    0
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = store_path(path)
+        if read_only and not self.path.exists():
+            raise EmptyStore(
+                f"{self.path}: no store here yet. Run `communitas ingest PATH` first "
+                f"(or point --store / ${STORE_ENV} at an existing store)."
+            )
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                raise StoreLocked(
+                    f"{self.path}: another communitas process is using this store. "
+                    "Wait for it to finish, or use another --store."
+                ) from None
+            raise StoreError(f"{self.path}: cannot open the store ({e}).") from None
+        self.con.execute("SET TimeZone='UTC'")
+        self.read_only = read_only
+        if not read_only:
+            for stmt in create_statements():
+                self.con.execute(stmt)
+            self._salt()
+        self._ibis: IbisBackend | None = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- identity -------------------------------------------------------------------------
+    def _salt(self) -> bytes:
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+        if row is None:
+            value = secrets.token_hex(32)
+            self.con.execute("INSERT INTO meta VALUES ('salt', ?)", [value])
+            return bytes.fromhex(value)
+        return bytes.fromhex(row[0])
+
+    # -- reading ----------------------------------------------------------------------------
+    def ibis(self) -> IbisBackend:
+        """An Ibis backend over this store's connection (what the metric layer uses)."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def counts(self, source_id: str | None = None) -> dict[str, int]:
+        """Rows per canonical table (of one source, if given)."""
+        out = {}
+        for table in TABLES:
+            if source_id is not None and table in SOURCE_TABLES:
+                q = f"SELECT count(*) FROM {table} WHERE source_id = ?"
+                out[table] = self.con.execute(q, [source_id]).fetchone()[0]  # type: ignore[index]
+            else:
+                out[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        return out
+
+    def _source_counts(self, source_id: str) -> dict[str, int]:
+        counts = self.counts(source_id)
+        return {t: counts[t] for t in SOURCE_TABLES}
+
+    def sources(self) -> pd.DataFrame:
+        """One row per ingested source."""
+        return self.con.execute("SELECT * FROM sources ORDER BY source_id").df()
+
+    def export(self, directory: str | Path, fmt: str = "parquet") -> list[Path]:
+        """Write every canonical table to ``directory`` as ``<table>.parquet`` (or ``.csv``)."""
+        if fmt not in ("parquet", "csv"):
+            raise UsageError(f"unknown export format {fmt!r}; choose parquet or csv.")
+        out_dir = Path(directory)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for table in TABLES:
+            target = out_dir / f"{table}.{fmt}"
+            opts = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
+            self.con.execute(f"COPY {table} TO '{_sql_path(target)}' ({opts})")
+            written.append(target)
+        return written
+
+    # -- writing ----------------------------------------------------------------------------
+    def ingest(
+        self,
+        path: str | Path,
+        *,
+        platform: str | None = None,
+        name: str | None = None,
+        keep_bodies: bool = True,
+        force: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> IngestReport:
+        """Read ``path`` into the store in one transaction; see the module docstring."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; cannot ingest.")
+        started = time.perf_counter()
+        src_path = Path(path)
+        source = find_source(src_path, platform)
+        info = source.describe(src_path, name)
+        options = {"keep_bodies": keep_bodies}
+        report = IngestReport(info.source_id, info.platform, info.name, info.origin,
+                              info.fingerprint)
+        previous = self._previous(info.source_id)
+        if previous is not None and not force and previous == (info.fingerprint, options):
+            report.unchanged = True
+            report.counts = self._source_counts(info.source_id)
+            report.elapsed_s = time.perf_counter() - started
+            return report
+        report.replaced = previous is not None
+        ctx = ReadContext(info, self._salt(), keep_bodies=keep_bodies, progress=progress)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._delete_source(info.source_id)
+            for batch in source.read(src_path, ctx):
+                self._insert(batch, ctx)
+            derive(self.con, info.source_id)
+            report.counts = self._source_counts(info.source_id)
+            report.skipped = {f"{f}: {r}": n for (f, r), n in sorted(ctx.skipped.items())}
+            report.warnings = list(ctx.warnings)
+            self._record_source(info, report, options)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("CHECKPOINT")
+        report.elapsed_s = time.perf_counter() - started
+        return report
+
+    def _previous(self, source_id: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.con.execute(
+            "SELECT fingerprint, options FROM sources WHERE source_id = ?", [source_id]
+        ).fetchone()
+        return None if row is None else (row[0], json.loads(row[1] or "{}"))
+
+    def _delete_source(self, source_id: str) -> None:
+        for table in (*SOURCE_TABLES, "sources"):
+            self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])
+
+    def _insert(self, batch: Batch, ctx: ReadContext) -> None:
+        if len(batch) == 0:
+            return
+        arrow = pa.table({c: pa.array(v) for c, v in batch.columns.items()})
+        select, checks, keep = _select_exprs(batch.table, arrow.schema)
+        self.con.register(_BATCH_VIEW, arrow)
+        try:
+            if checks:
+                q = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in checks)
+                found = self.con.execute(f"SELECT {q} FROM {_BATCH_VIEW}").fetchone() or ()
+                for (reason, _), n in zip(checks, found, strict=True):
+                    if n:
+                        ctx.skip(batch.origin or batch.table, reason, n)
+            cols = ", ".join(f'"{c}"' for c in TABLES[batch.table])
+            self.con.execute(
+                f"INSERT INTO {batch.table} ({cols}) SELECT {', '.join(select)} "
+                f"FROM {_BATCH_VIEW} WHERE {keep}"
+            )
+        finally:
+            self.con.unregister(_BATCH_VIEW)
+
+    def _record_source(self, info: SourceInfo, report: IngestReport, options: dict[str, Any]) -> None:
+        self.con.execute(
+            """INSERT INTO sources SELECT ?, ?, ?, ?, ?, ?,
+                 (SELECT min(created_at) FROM posts WHERE source_id = ?),
+                 (SELECT max(created_at) FROM posts WHERE source_id = ?), ?, ?, ?, ?""",
+            [info.source_id, info.platform, info.name, info.origin, info.fingerprint,
+             datetime.now(UTC), info.source_id, info.source_id, json.dumps(report.counts),
+             json.dumps(report.skipped), json.dumps(report.warnings), json.dumps(options)],
+        )
+
+
+def _select_exprs(table: str, schema: pa.Schema) -> tuple[list[str], list[tuple[str, str]], str]:
+    """SELECT expressions casting a batch to ``table``'s types, the row checks, the keep filter.
+
+    Strings handed for typed columns are parsed with TRY_CAST; a required column that comes out
+    NULL drops the row (counted as missing or malformed); an optional one is set to NULL
+    (counted, the row is kept).
+    """
+    select, checks, required = [], [], REQUIRED.get(table, ())
+    keep = []
+    for col, sql_type in TABLES[table].items():
+        if col not in schema.names or pa.types.is_null(schema.field(col).type):
+            select.append(f"CAST(NULL AS {sql_type})")
+            if col in required:
+                checks.append((f"missing {col}", "true"))
+                keep.append("false")
+            continue
+        raw = f'"{col}"'
+        is_text = pa.types.is_string(schema.field(col).type)
+        expr = f"TRY_CAST({raw} AS {sql_type})" if is_text and sql_type != "VARCHAR" else (
+            f"CAST({raw} AS {sql_type})")
+        select.append(expr)
+        if col in required:
+            checks.append((f"missing {col}", f"{raw} IS NULL"))
+            keep.append(f"{raw} IS NOT NULL")
+            if expr.startswith("TRY_CAST"):
+                checks.append((f"malformed {col}", f"{raw} IS NOT NULL AND {expr} IS NULL"))
+                keep.append(f"{expr} IS NOT NULL")
+        elif expr.startswith("TRY_CAST"):
+            checks.append((f"malformed {col} (row kept, value dropped)",
+                           f"{raw} IS NOT NULL AND {expr} IS NULL"))
+    return select, checks, " AND ".join(keep) or "true"
+
+
+# Derivations filled in after a source's rows are loaded, the same for every platform.
+_DERIVE = [
+    # A reply whose thread the source did not know inherits its parent's thread.
+    """UPDATE posts AS c SET thread_id = p.thread_id FROM posts AS p
+       WHERE c.source_id = $sid AND p.source_id = $sid AND c.thread_id IS NULL
+         AND c.reply_to_post_id = p.post_id""",
+    # A reply is addressed to the author of the post it replies to.
+    """UPDATE posts AS c SET reply_to_member_id = p.author_id FROM posts AS p
+       WHERE c.source_id = $sid AND p.source_id = $sid AND c.reply_to_member_id IS NULL
+         AND c.reply_to_post_id = p.post_id""",
+    # Events about a post belong to that post's thread.
+    """UPDATE events AS e SET thread_id = p.thread_id FROM posts AS p
+       WHERE e.source_id = $sid AND p.source_id = $sid AND e.thread_id IS NULL
+         AND e.post_id = p.post_id""",
+    # A closed thread with a duplicate link is a duplicate of the linked thread.
+    """UPDATE threads AS t SET status = 'duplicate', duplicate_of = d.target
+       FROM (SELECT thread_id, min(target_id) AS target FROM events
+             WHERE source_id = $sid AND category = 'link' AND kind = 'duplicate'
+             GROUP BY thread_id) AS d
+       WHERE t.source_id = $sid AND t.thread_id = d.thread_id AND t.status = 'closed'""",
+]
+
+
+def derive(con: duckdb.DuckDBPyConnection, source_id: str) -> None:
+    """Fill the derived columns of one source (see ``docs/data-model.md``, "Derived")."""
+    for stmt in _DERIVE:
+        con.execute(stmt, {"sid": source_id})
+
+
+def _sql_path(p: Path) -> str:
+    return str(p).replace("'", "''")

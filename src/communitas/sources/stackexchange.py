@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
+from communitas.errors import InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import iter_7z, list_7z, open_plain_or_gz
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
@@ -103,8 +103,8 @@ class StackExchangeSource:
     def detect(self, path: Path) -> bool:
         try:
             return "posts" in _locate(path).keys
-        except (UnknownFormat, InputNotFound, BrokenInput):
-            return False
+        except (UnknownFormat, InputNotFound):
+            return False  # a damaged .7z (BrokenInput) is reported as such, not as "unknown"
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         layout = _locate(path)
@@ -136,13 +136,13 @@ def _streams(
         for member, stream in iter_7z(layout.archive):
             key = _key(member)
             if key is not None:
-                label = f"{layout.archive.name}!{member}"
+                label = f"{layout.archive}!{member}"
                 yield key, label, stream, sizes.get(member, 0), _position_of(stream)  # type: ignore[misc]
         return
     for key, p in layout.files.items():
         data, disk = open_plain_or_gz(p)
         try:
-            yield key, p.name, data, p.stat().st_size, _position_of(disk)  # type: ignore[misc]
+            yield key, str(p), data, p.stat().st_size, _position_of(disk)  # type: ignore[misc]
         finally:
             data.close()
             disk.close()
@@ -173,9 +173,11 @@ def _read_file(
     key: str, label: str, stream: IO[bytes], total: int, position: Callable[[], int],
     ctx: ReadContext, tags: dict[str, set[str]],
 ) -> Iterator[Batch]:
-    outs, row = HANDLERS[key](ctx.source_id, ctx, label, tags)
-    rows = iter_rows(stream, label, lambda n: ctx.skip(label, "line is not valid UTF-8", n))
-    for n, attrib in enumerate(_counted(rows, label, total, position, ctx), 1):
+    # Errors name the whole path; skip counts and progress bars the file (or archive!member).
+    short = Path(label).name
+    outs, row = HANDLERS[key](ctx.source_id, ctx, short, tags)
+    rows = iter_rows(stream, label, lambda n: ctx.skip(short, "line is not valid UTF-8", n))
+    for n, attrib in enumerate(_counted(rows, short, total, position, ctx), 1):
         row(attrib)
         if n % BATCH_ROWS == 0:
             yield from _full(outs)

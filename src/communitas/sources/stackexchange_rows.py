@@ -8,6 +8,7 @@ function returns False when it skipped the row (after counting it with ``ctx.ski
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from communitas.sources.base import Batch, ReadContext
@@ -129,6 +130,19 @@ def parse_tags(raw: str | None) -> list[str]:
     return [t for t in raw.split("|") if t]
 
 
+def is_time(value: str | None) -> bool:
+    """Dump times are ISO 8601 without offset (UTC).
+
+    >>> is_time("2014-01-21T20:26:05.383"), is_time("2014-13-45T00:00:00"), is_time(None)
+    (True, False, False)
+    """
+    try:
+        datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _bad_id(ctx: ReadContext, label: str) -> bool:
     ctx.skip(label, "missing or malformed Id")
     return False
@@ -153,10 +167,13 @@ def _posts(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Row
         pid = get("Id")
         if not is_native_id(pid):
             return _bad_id(ctx, label)
+        created = get("CreationDate")
+        if not is_time(created):  # checked here so a question's thread, post and tags go together
+            ctx.skip(label, "missing or malformed CreationDate")
+            return False
         ptype = get("PostTypeId")
         owner = get("OwnerUserId")
         author = u_ + owner if owner else None
-        created = get("CreationDate")
         body = get("Body") or ""
         kind = POST_KINDS.get(ptype or "", f"post_type_{ptype}")
         if ptype == "1":

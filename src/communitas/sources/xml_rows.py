@@ -23,6 +23,7 @@ from communitas.errors import BrokenInput, UnsafeInput
 
 CHUNK = 1 << 20
 _PEEK = 1 << 16
+_PROLOG_NOISE = re.compile(rb"<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)", re.S)
 
 
 class CleanUtf8Reader:
@@ -96,15 +97,18 @@ def _check_prolog(reader: CleanUtf8Reader, label: str) -> bytes:
             f"{label}: declares a DOCTYPE/ENTITY, which real dumps never do; refusing to parse it "
             "(possible external-entity or entity-expansion attack). Use the original dump file."
         )
-    if head.strip() and not re.search(rb"<[A-Za-z_]", head):
-        raise UnsafeInput(
-            f"{label}: no element starts in the first 64 KiB; refusing to parse a file whose "
-            "prolog is that long. Use the original dump file."
-        )
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise BrokenInput(
             f"{label}: is not XML (it does not start with '<'). "
             "Check that the file is an unmodified data-dump file."
+        )
+    # The first element must start in the peeked bytes, outside comments and processing
+    # instructions (an unterminated one runs to the end), so no DOCTYPE can hide after them.
+    prolog = _PROLOG_NOISE.sub(b"", head)
+    if head.strip() and not re.search(rb"<[A-Za-z_]", prolog):
+        raise UnsafeInput(
+            f"{label}: no element starts in the first 64 KiB; refusing to parse a file whose "
+            "prolog is that long. Use the original dump file."
         )
     return head
 

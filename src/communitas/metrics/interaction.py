@@ -1,0 +1,218 @@
+"""SOCIAL INTERACTION: whether people answer each other, how fast, and whether it goes both ways.
+
+A **response** to a thread is a contribution in it, other than its opening post, by someone other
+than the thread's starter (see :mod:`communitas.metrics.scope`): an answer, a comment, a reply,
+a message. A post by a deleted account (``author_id`` NULL) answers a thread started by a known
+member; when both are NULL we cannot tell, and it does not count. Bots' posts never count unless
+``include_bots``. Threads are those *started* in the window; their responses are looked for in
+the whole history, so a thread started just before ``until`` may still show its answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from communitas.metrics import scope
+from communitas.metrics.base import period_start
+from communitas.metrics.scope import TimeArg
+
+COMMENT_KIND = "comment"
+
+
+def thread_stats(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                 place: str | None = None, source_id: str | None = None,
+                 include_bots: bool = False) -> ir.Table:
+    """One row per thread started in the window: ``thread_id, source_id, started_at, starter,
+    first_response_at, response_hours, responses, replies`` (an Ibis table, not executed).
+
+    ``responses`` counts contributions by others; ``replies`` counts contributions besides the
+    opening post that are not comments (answers, replies, messages)."""
+    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
+    th = scope.threads(backend, since=since, until=until, **kw)
+    hist = scope.history(backend, **kw)
+    p = hist.select(pid=hist.post_id, tid=hist.thread_id, author=hist.author_id,
+                    at=hist.created_at, kind=hist.kind)
+    j = th.join(p, (th.thread_id == p.tid) & (th.opener_post_id != p.pid))
+    other = ~j.author.identical_to(j.starter)
+    per = j.group_by("thread_id").aggregate(
+        first_response_at=j.at.min(where=other),
+        responses=other.sum(),
+        replies=(j.kind != COMMENT_KIND).sum(),
+    )
+    out = th.left_join(per, th.thread_id == per.thread_id).drop("thread_id_right")
+    hours = (out.first_response_at.epoch_seconds() - out.started_at.epoch_seconds()) / 3600.0
+    return out.mutate(response_hours=hours, responses=out.responses.fill_null(0),
+                      replies=out.replies.fill_null(0))
+
+
+def _summary_aggs(t: ir.Table) -> dict[str, Any]:
+    responded = t.first_response_at.notnull()
+    return {
+        "threads": t.count(),
+        "responded": responded.sum(),
+        "median_hours": t.response_hours.median(),
+        "p90_hours": t.response_hours.quantile(0.9),
+        "replies": t.replies.sum(),
+    }
+
+
+def first_response(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                   place: str | None = None, source_id: str | None = None,
+                   include_bots: bool = False) -> dict[str, Any]:
+    """Time to first response: for each thread started in the window, the time from its opening
+    post to the first contribution by someone other than its starter. Reports the median and
+    90th percentile in hours over the threads that got a response, **and** the share of threads
+    that got none (``no_response_share``) — unanswered threads are never dropped from the picture.
+    ``answered_share`` is its complement: threads with at least one contribution by another member."""
+    t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
+                     include_bots=include_bots)
+    row = t.aggregate(**_summary_aggs(t)).execute().iloc[0]
+    n = int(row["threads"])
+    responded = int(row["responded"] or 0)
+    return {
+        "threads": n, "responded": responded,
+        "answered_share": responded / n if n else None,
+        "no_response_share": (n - responded) / n if n else None,
+        "median_hours": _float(row["median_hours"]), "p90_hours": _float(row["p90_hours"]),
+    }
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def replies_per_thread(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                       place: str | None = None, source_id: str | None = None,
+                       include_bots: bool = False) -> float | None:
+    """Mean number of replies per thread started in the window: contributions in the thread
+    besides its opening post, by anyone, **excluding comments** (on Stack Exchange a comment
+    annotates a post rather than answering the thread; this is Area 51's "answers per question")."""
+    t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
+                     include_bots=include_bots)
+    return _float(t.replies.mean().execute())
+
+
+def accepted_share(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                   place: str | None = None, source_id: str | None = None,
+                   include_bots: bool = False) -> float | None:
+    """Share of threads started in the window that have an accepted answer
+    (``threads.accepted_post_id``), counted only over sources that have accepts at all (some
+    thread of the source has one). NULL — not 0 — when no source in scope has accepts."""
+    th = scope.threads(backend, since=since, until=until, place=place, source_id=source_id,
+                       include_bots=include_bots)
+    raw = backend.table("threads")
+    with_accepts = raw.filter(raw.accepted_post_id.notnull()).select("source_id").distinct()
+    th = th.semi_join(with_accepts, "source_id")
+    acc = raw.select(tid=raw.thread_id, accepted=raw.accepted_post_id.notnull())
+    j = th.join(acc, th.thread_id == acc.tid)
+    row = j.aggregate(n=j.count(), a=j.accepted.sum()).execute().iloc[0]
+    n = int(row["n"])
+    return float(row["a"]) / n if n else None
+
+
+def threads_per_day(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                    place: str | None = None, source_id: str | None = None,
+                    include_bots: bool = False) -> float | None:
+    """Threads started per day: threads started in the window divided by the number of days
+    from ``since`` (else the first contribution in scope) to ``until`` (else the last one),
+    counted as whole calendar days inclusive (Area 51's "questions per day")."""
+    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
+    th = scope.threads(backend, since=since, until=until, **kw)
+    win = scope.posts(backend, since=since, until=until, **kw)
+    row = win.aggregate(first=win.created_at.min(), last=win.created_at.max()).execute().iloc[0]
+    start = scope.as_time(since) or row["first"]
+    end = scope.as_time(until) or row["last"]
+    if start is None or end is None or pd.isna(start) or pd.isna(end):
+        return None
+    days = (pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize()).days + (
+        0 if until is not None else 1)
+    return int(th.count().execute()) / max(days, 1)
+
+
+def reciprocity(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                place: str | None = None, source_id: str | None = None,
+                include_bots: bool = False) -> dict[str, Any]:
+    """Share of member pairs with replies in both directions: over the unordered pairs {a, b}
+    where a replied to b or b to a in the window (``posts.reply_to_member_id``; self-replies,
+    deleted accounts and, by default, replies to bots are left out), the share where both did."""
+    win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    e = win.filter(win.author_id.notnull() & win.reply_to_member_id.notnull()
+                   & (win.author_id != win.reply_to_member_id))
+    if not include_bots:
+        m = backend.table("members")
+        auto = m.filter(m.is_bot.fill_null(False) | m.is_system.fill_null(False)).select("member_id")
+        e = e.anti_join(auto, e.reply_to_member_id == auto.member_id)
+    a, b = e.author_id, e.reply_to_member_id
+    pairs = e.select(lo=ibis.least(a, b), hi=ibis.greatest(a, b), forward=a < b)
+    per = pairs.group_by(["lo", "hi"]).aggregate(dirs=pairs.forward.nunique())
+    row = per.aggregate(pairs=per.count(), mutual=(per.dirs == 2).sum()).execute().iloc[0]
+    n = int(row["pairs"])
+    mutual = int(row["mutual"] or 0)
+    return {"pairs": n, "mutual_pairs": mutual, "reciprocity": mutual / n if n else None}
+
+
+def newcomer_threads(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                     place: str | None = None, source_id: str | None = None,
+                     include_bots: bool = False) -> ir.Table:
+    """Members whose very first contribution (in scope) opened a thread, that first contribution
+    falling in the window: ``member, thread_id, started_at, first_response_at, response_hours,
+    contributions`` (their contributions in the whole history)."""
+    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
+    hist = scope.history(backend, **kw)
+    hist = hist.filter(hist.author_id.notnull())
+    rank = ibis.row_number().over(group_by=hist.author_id, order_by=[hist.created_at, hist.post_id])
+    ranked = hist.mutate(rn=rank)
+    per = ranked.group_by(member=ranked.author_id).aggregate(
+        first_post=ranked.post_id.min(where=ranked.rn == 0), contributions=ranked.count())
+    t = thread_stats(backend, since=since, until=until, **kw)
+    j = t.join(per, t.opener_post_id == per.first_post)
+    return j.select("member", "thread_id", "started_at", "first_response_at", "response_hours",
+                    "contributions")
+
+
+def newcomer_reception(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                       place: str | None = None, source_id: str | None = None,
+                       include_bots: bool = False) -> dict[str, Any]:
+    """Newcomer reception and return (the Joyce & Kraut 2006 comparison): among members whose
+    first contribution opened a thread (in the window), the share whose thread got a response from
+    someone else and the median hours to it; and the share who contributed again (any later
+    contribution, at any time) among those who got a response vs those who did not."""
+    t = newcomer_threads(backend, since=since, until=until, place=place, source_id=source_id,
+                         include_bots=include_bots)
+    got = t.first_response_at.notnull()
+    back = t.contributions >= 2
+    row = t.aggregate(
+        newcomers=t.count(), received=got.sum(), median_hours=t.response_hours.median(),
+        back_received=(got & back).sum(), back_ignored=(~got & back).sum(),
+    ).execute().iloc[0]
+    n, got_n = int(row["newcomers"]), int(row["received"] or 0)
+    ignored = n - got_n
+    return {
+        "newcomers": n, "received": got_n,
+        "reception_share": got_n / n if n else None,
+        "median_hours_to_response": _float(row["median_hours"]),
+        "return_with_response": int(row["back_received"] or 0) / got_n if got_n else None,
+        "return_without_response": int(row["back_ignored"] or 0) / ignored if ignored else None,
+        "with_response": got_n, "without_response": ignored,
+    }
+
+
+def response_trend(backend: Any, *, period: str = "month", since: TimeArg = None,
+                   until: TimeArg = None, place: str | None = None, source_id: str | None = None,
+                   include_bots: bool = False) -> pd.DataFrame:
+    """Per period of thread start: ``threads``, ``no_response_share``, ``median_hours`` and
+    ``p90_hours`` to first response, ``replies_per_thread`` (definitions as above)."""
+    scope.check_period(period)
+    t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
+                     include_bots=include_bots)
+    t = t.mutate(period=period_start(t.started_at, period))
+    out = t.group_by("period").aggregate(**_summary_aggs(t))
+    out = out.mutate(no_response_share=(out.threads - out.responded) / out.threads,
+                     replies_per_thread=out.replies / out.threads)
+    cols = ["period", "threads", "no_response_share", "median_hours", "p90_hours", "replies_per_thread"]
+    return out.select(cols).order_by("period").execute()

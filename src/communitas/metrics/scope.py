@@ -1,0 +1,134 @@
+"""The scope every component metric shares: which contributions and threads a question is about.
+
+A metric is asked about a **window** (``since`` inclusive, ``until`` exclusive, UTC), optionally
+one **place** (a place id or name: tag, channel, list, category) and one **source**; bots and
+system accounts are left out unless ``include_bots`` (see :func:`communitas.metrics.base.contributions`).
+
+Two views of the posts are used:
+
+* :func:`history` — every contribution of the source/place, at any time. Follow-up questions
+  (a member's first contribution ever, whether a newcomer came back, when a thread got its first
+  response) look at the whole history, so a window does not make everyone a "newcomer".
+* :func:`posts` — the contributions made inside the window.
+
+A thread's **opening post** is its earliest contribution (ties broken by post id); its author is
+the thread's **starter**. Deriving it from the posts (not ``threads.author_id``) keeps it
+consistent with however :func:`contributions` maps accounts to persons. Threads opened by a bot
+or system account are left out unless ``include_bots``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from communitas.errors import UsageError
+from communitas.metrics.base import contributions
+
+PERIODS = ("week", "month", "quarter", "year")
+TimeArg = datetime | date | str | None
+
+
+def as_time(value: TimeArg) -> datetime | None:
+    """A UTC datetime from a datetime, a date or an ISO string (naive means UTC).
+
+    >>> as_time("2020-01-31").isoformat(), as_time(None)
+    ('2020-01-31T00:00:00+00:00', None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f"{value!r} is not a date; write it as YYYY-MM-DD.") from None
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_period(period: str) -> str:
+    if period not in PERIODS:
+        raise UsageError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}.")
+    return period
+
+
+def thread_place(backend: Any, source_id: str | None = None) -> ir.Table:
+    """``(thread_id, place_id)``: every place a thread is in (its tags and its own place)."""
+    tp = backend.table("thread_places")
+    th = backend.table("threads")
+    if source_id is not None:
+        tp = tp.filter(tp.source_id == source_id)
+        th = th.filter(th.source_id == source_id)
+    own = th.filter(th.place_id.notnull()).select("thread_id", "place_id")
+    return tp.select("thread_id", "place_id").union(own, distinct=True)
+
+
+def place_ids(backend: Any, place: str, source_id: str | None = None) -> list[str]:
+    """The place ids that ``place`` (an id or a name) names; a user error when none does."""
+    places = backend.table("places")
+    if source_id is not None:
+        places = places.filter(places.source_id == source_id)
+    found = places.filter((places.place_id == place) | (places.name == place)).select("place_id")
+    ids = sorted(str(v) for v in found.execute()["place_id"])
+    if not ids:
+        raise UsageError(f"no place named {place!r} in the store; "
+                         "see `communitas profile` for the places it holds.")
+    return ids
+
+
+def in_window(table: ir.Table, column: str, since: TimeArg, until: TimeArg) -> ir.Table:
+    """Rows of ``table`` whose ``column`` lies in ``[since, until)``."""
+    start, end = as_time(since), as_time(until)
+    if start is not None:
+        table = table.filter(table[column] >= ibis.literal(start))
+    if end is not None:
+        table = table.filter(table[column] < ibis.literal(end))
+    return table
+
+
+def history(backend: Any, *, place: str | None = None, source_id: str | None = None,
+            include_bots: bool = False) -> ir.Table:
+    """Every contribution in scope (source, place, bots), at any time."""
+    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
+    if place is not None:
+        ids = place_ids(backend, place, source_id)
+        tp = thread_place(backend, source_id)
+        wanted = tp.filter(tp.place_id.isin(ids)).select("thread_id").distinct()
+        posts = posts.semi_join(wanted, "thread_id")
+    return posts
+
+
+def posts(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
+          source_id: str | None = None, include_bots: bool = False) -> ir.Table:
+    """Contributions in scope made inside the window."""
+    hist = history(backend, place=place, source_id=source_id, include_bots=include_bots)
+    return in_window(hist, "created_at", since, until)
+
+
+def threads(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
+            source_id: str | None = None, include_bots: bool = False) -> ir.Table:
+    """One row per thread started in the window: ``thread_id, source_id, started_at, starter,
+    opener_post_id``."""
+    everyone = history(backend, place=place, source_id=source_id, include_bots=True)
+    everyone = everyone.filter(everyone.thread_id.notnull())
+    rank = ibis.row_number().over(group_by=everyone.thread_id,
+                                  order_by=[everyone.created_at, everyone.post_id])
+    ranked = everyone.mutate(rn=rank)
+    first = ranked.filter(ranked.rn == 0).select(
+        "thread_id", "source_id", started_at=ranked.created_at, starter=ranked.author_id,
+        opener_post_id=ranked.post_id)
+    if not include_bots:
+        human = contributions(backend, source_id=source_id, include_bots=False).select("post_id")
+        first = first.semi_join(human, first.opener_post_id == human.post_id)
+    return in_window(first, "started_at", since, until)
+
+
+def data_end(table: ir.Table, column: str = "created_at") -> Any:
+    """The latest time in ``table`` (a Python value), or None when it is empty."""
+    value = table[column].max().execute()
+    return None if value is None or value != value else value
+

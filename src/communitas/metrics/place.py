@@ -1,0 +1,111 @@
+"""PLACE: where the community meets — activity per place, its concentration, life cycle, rhythm
+and movement between places.
+
+Places are what the platform offers to gather in: Stack Exchange tags, Slack/Discord channels,
+mailing lists, Discourse categories. As in :mod:`communitas.metrics.ties`, a contribution is in
+every place its thread is in, so per-place shares can sum to more than 100%.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from communitas.metrics import scope
+from communitas.metrics.scope import TimeArg
+from communitas.metrics.ties import placed_posts
+
+DORMANT_DAYS = 90
+SMALL_THREADS = 5
+
+
+def activity_per_place(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                       place: str | None = None, source_id: str | None = None,
+                       include_bots: bool = False) -> pd.DataFrame:
+    """Activity per place in the window: ``threads`` with a contribution there, ``contributions``,
+    ``members`` and ``share`` — the place's contributions over all contributions in the window
+    (overlapping when threads have several places)."""
+    kw: dict[str, Any] = {"since": since, "until": until, "place": place, "source_id": source_id,
+                          "include_bots": include_bots}
+    pp = placed_posts(backend, **kw)
+    total = scope.posts(backend, **kw).count().as_scalar()
+    out = pp.group_by("place_id").aggregate(threads=pp.thread_id.nunique(), contributions=pp.count(),
+                                            members=pp.author_id.nunique())
+    out = out.mutate(share=out.contributions / total)
+    places = backend.table("places").select("place_id", "name", "kind")
+    out = out.left_join(places, "place_id").drop("place_id_right")
+    return out.order_by([out.contributions.desc(), out.place_id]).execute()
+
+
+def place_concentration(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                        place: str | None = None, source_id: str | None = None,
+                        include_bots: bool = False) -> dict[str, Any]:
+    """How concentrated activity is across the places active in the window: the Gini coefficient
+    of contributions per place and the Herfindahl-Hirschman index (sum of squared shares of the
+    placed contributions; 1/places when even, 1 when all activity is in one place)."""
+    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    per = pp.group_by("place_id").aggregate(n=pp.count())
+    asc = ibis.row_number().over(order_by=[per.n, per.place_id]) + 1
+    r = per.mutate(asc=asc)
+    row = r.aggregate(places=r.count(), total=r.n.sum(), weighted=(r.asc * r.n).sum(),
+                      squares=(r.n * r.n).sum()).execute().iloc[0]
+    n, tot = int(row["places"]), int(row["total"] or 0)
+    if n == 0 or tot == 0:
+        return {"places": n, "gini": None, "hhi": None}
+    return {"places": n, "gini": float(2 * row["weighted"] / (n * tot) - (n + 1) / n),
+            "hhi": float(row["squares"]) / tot / tot}
+
+
+def place_lifecycle(backend: Any, *, until: TimeArg = None, source_id: str | None = None,
+                    include_bots: bool = False) -> pd.DataFrame:
+    """Life cycle of every place of the source(s): ``created_at`` where the platform records it,
+    first and last contribution, ``threads`` ever, and two flags: ``dormant`` (no contribution in
+    the 90 days before the end of the data, or none at all) and ``small`` (5 threads or fewer
+    ever). The end of the data is the last contribution before ``until``."""
+    hist = scope.in_window(scope.history(backend, source_id=source_id, include_bots=include_bots),
+                           "created_at", None, until)
+    pp = hist.join(scope.thread_place(backend, source_id), "thread_id")
+    per = pp.group_by("place_id").aggregate(first_at=pp.created_at.min(), last_at=pp.created_at.max(),
+                                            threads=pp.thread_id.nunique())
+    places = backend.table("places")
+    if source_id is not None:
+        places = places.filter(places.source_id == source_id)
+    out = places.select("place_id", "name", "kind", "created_at").left_join(per, "place_id")
+    out = out.drop("place_id_right").mutate(threads=ibis.coalesce(per.threads, 0))
+    end = scope.data_end(hist)
+    cutoff = ibis.literal(end - timedelta(days=DORMANT_DAYS)) if end is not None else None
+    dormant = out.last_at.isnull() | (out.last_at < cutoff) if cutoff is not None else ibis.literal(True)
+    out = out.mutate(dormant=dormant, small=out.threads <= SMALL_THREADS)
+    return out.order_by([out.threads.desc(), out.place_id]).execute()
+
+
+def rhythm(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
+           source_id: str | None = None, include_bots: bool = False) -> pd.DataFrame:
+    """When the community is active: contributions in the window by ``weekday`` (0 = Monday) and
+    ``hour`` (0-23), both in UTC. Only the cells with activity are returned."""
+    win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    win = win.mutate(weekday=win.created_at.day_of_week.index(), hour=win.created_at.hour())
+    out = win.group_by(["weekday", "hour"]).aggregate(contributions=win.count())
+    return out.order_by(["weekday", "hour"]).execute()
+
+
+def movement(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
+             source_id: str | None = None, include_bots: bool = False) -> dict[str, Any]:
+    """Members who move between places: of the members with a placed contribution in the window,
+    how many contributed in more than one place (``multi_place_members``, ``multi_place_share``)
+    and the mean number of places per member."""
+    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    pp = pp.filter(pp.author_id.notnull())
+    per = pp.group_by("author_id").aggregate(places=pp.place_id.nunique())
+    row = per.aggregate(members=per.count(), multi=(per.places > 1).sum(),
+                        mean=per.places.mean()).execute().iloc[0]
+    n = int(row["members"])
+    return {"members": n, "multi_place_members": int(row["multi"] or 0),
+            "multi_place_share": int(row["multi"] or 0) / n if n else None,
+            "mean_places": float(row["mean"]) if n else None}

@@ -1,0 +1,146 @@
+"""COMMON TIES: what members share, read from structure (places and tags), not from text.
+
+A contribution is *in* a place when its thread is (``thread_places`` plus ``threads.place_id``:
+tags, channels, lists, categories). A thread with three tags puts each of its posts in three
+places, so per-place counts overlap and their sum exceeds the number of contributions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from communitas.metrics import scope
+from communitas.metrics.base import period_start
+from communitas.metrics.scope import TimeArg
+
+
+def placed_posts(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                 place: str | None = None, source_id: str | None = None,
+                 include_bots: bool = False) -> ir.Table:
+    """Contributions in the window, one row per (contribution, place of its thread)."""
+    win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    tp = scope.thread_place(backend, source_id)
+    return win.join(tp, "thread_id")
+
+
+def _named(backend: Any, table: ir.Table) -> ir.Table:
+    places = backend.table("places").select("place_id", "name", "kind")
+    return table.left_join(places, "place_id").drop("place_id_right")
+
+
+def place_members(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                  place: str | None = None, source_id: str | None = None,
+                  include_bots: bool = False) -> pd.DataFrame:
+    """For each place, the members who contributed in it in the window (``members``), their
+    share of all members active in the window (``member_share``), and its ``contributions``."""
+    kw: dict[str, Any] = {"since": since, "until": until, "place": place, "source_id": source_id,
+                          "include_bots": include_bots}
+    pp = placed_posts(backend, **kw)
+    win = scope.posts(backend, **kw)
+    active = win.author_id.nunique().as_scalar()
+    out = pp.group_by("place_id").aggregate(members=pp.author_id.nunique(), contributions=pp.count())
+    out = _named(backend, out.mutate(member_share=out.members / active))
+    return out.order_by([out.members.desc(), out.place_id]).execute()
+
+
+def tag_cooccurrence(backend: Any, *, limit: int | None = 50, since: TimeArg = None,
+                     until: TimeArg = None, place: str | None = None, source_id: str | None = None,
+                     include_bots: bool = False) -> pd.DataFrame:
+    """Which places (tags) go together: for each pair of places sharing threads started in the
+    window, the number of such ``threads`` and their Jaccard index (shared threads over threads in
+    either). Pairs are unordered (``place_a`` < ``place_b``); the strongest ``limit`` are kept."""
+    th = scope.threads(backend, since=since, until=until, place=place, source_id=source_id,
+                       include_bots=include_bots).select("thread_id")
+    tp = scope.thread_place(backend, source_id).semi_join(th, "thread_id")
+    per = tp.group_by("place_id").aggregate(n=tp.count())
+    a = tp.select(tid=tp.thread_id, place_a=tp.place_id)
+    b = tp.select(tid2=tp.thread_id, place_b=tp.place_id)
+    pairs = a.join(b, (a.tid == b.tid2) & (a.place_a < b.place_b))
+    out = pairs.group_by(["place_a", "place_b"]).aggregate(threads=pairs.count())
+    na = per.select(place_a=per.place_id, n_a=per.n)
+    nb = per.select(place_b=per.place_id, n_b=per.n)
+    out = out.join(na, "place_a").join(nb, "place_b")
+    out = out.mutate(jaccard=out.threads / (out.n_a + out.n_b - out.threads))
+    out = out.select("place_a", "place_b", "threads", "jaccard").order_by(
+        [ibis.desc("threads"), "place_a", "place_b"])
+    return (out.limit(limit) if limit else out).execute()
+
+
+def interest_profiles(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                      place: str | None = None, source_id: str | None = None,
+                      include_bots: bool = False) -> pd.DataFrame:
+    """Each member's interest profile: their contributions in the window per place, and the share
+    of their placed contributions that each place holds (``share``; a member's shares sum to 1)."""
+    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    pp = pp.filter(pp.author_id.notnull())
+    per = pp.group_by([pp.author_id.name("member"), "place_id"]).aggregate(contributions=pp.count())
+    per = per.mutate(share=per.contributions / per.contributions.sum().over(group_by=per.member))
+    return per.order_by(["member", ibis.desc("contributions"), "place_id"]).execute()
+
+
+def interest_overlap(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
+                     place: str | None = None, source_id: str | None = None,
+                     include_bots: bool = False) -> dict[str, Any]:
+    """How many pairs of members active in a place in the window share at least one interest
+    (a place both contributed in): ``members``, all unordered ``pairs`` of them, ``sharing_pairs``
+    and their ``share``."""
+    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    mp = pp.filter(pp.author_id.notnull()).select(m=pp.author_id, place_id=pp.place_id).distinct()
+    a = mp.select(a=mp.m, pa=mp.place_id)
+    b = mp.select(b=mp.m, pb=mp.place_id)
+    shared = a.join(b, (a.pa == b.pb) & (a.a < b.b)).select("a", "b").distinct()
+    n = int(mp.m.nunique().execute())
+    sharing = int(shared.count().execute())
+    pairs = n * (n - 1) // 2
+    return {"members": n, "pairs": pairs, "sharing_pairs": sharing,
+            "share": sharing / pairs if pairs else None}
+
+
+def attention_entropy(backend: Any, *, period: str = "month", since: TimeArg = None,
+                      until: TimeArg = None, place: str | None = None, source_id: str | None = None,
+                      include_bots: bool = False) -> pd.DataFrame:
+    """How spread attention is across places, per period: the Shannon entropy (bits) of the
+    distribution of placed contributions over places (``entropy``), the number of active
+    ``places``, and the ``evenness`` (entropy over its maximum, log2 of the places; 1 = evenly
+    spread, 0 = all in one place; NULL with a single place)."""
+    scope.check_period(period)
+    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    pp = pp.mutate(period=period_start(pp.created_at, period))
+    per = pp.group_by(["period", "place_id"]).aggregate(n=pp.count())
+    p = per.n / per.n.sum().over(group_by=per.period)
+    per = per.mutate(h=-p * p.log2())
+    out = per.group_by("period").aggregate(places=per.count(), entropy=per.h.sum())
+    even = ibis.ifelse(out.places > 1, out.entropy / out.places.cast("float64").log2(), ibis.null())
+    return out.mutate(evenness=even).order_by("period").execute()
+
+
+def place_trends(backend: Any, *, period: str = "month", since: TimeArg = None,
+                 until: TimeArg = None, place: str | None = None, source_id: str | None = None,
+                 include_bots: bool = False) -> pd.DataFrame:
+    """Topics rising and falling: contributions per place in the latest period with activity in
+    the window (``current``) and the period before it (``previous``), their difference
+    (``change``) and ``growth`` (change over previous; NULL for places new in the latest period).
+    Sorted from most rising to most falling."""
+    scope.check_period(period)
+    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    pp = pp.mutate(period=period_start(pp.created_at, period))
+    latest = pp.period.max().as_scalar()
+    step = {"week": ibis.interval(weeks=1), "month": ibis.interval(months=1),
+            "quarter": ibis.interval(months=3), "year": ibis.interval(years=1)}[period]
+    out = pp.group_by("place_id").aggregate(
+        current=(pp.period == latest).sum(), previous=(pp.period == latest - step).sum())
+    out = out.filter((out.current > 0) | (out.previous > 0))
+    out = out.mutate(change=out.current - out.previous,
+                     growth=ibis.ifelse(out.previous > 0, (out.current - out.previous) / out.previous,
+                                        ibis.null()))
+    out = _named(backend, out)
+    return out.order_by([out.change.desc(), out.place_id]).execute()

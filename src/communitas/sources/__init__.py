@@ -10,10 +10,12 @@ from pathlib import Path
 
 from communitas.errors import InputNotFound, UnknownFormat, UsageError
 from communitas.sources.base import Source
+from communitas.sources.discourse import DiscourseSource
 from communitas.sources.stackexchange import StackExchangeSource
 
 SOURCES: dict[str, Source] = {
     "stackexchange": StackExchangeSource(),
+    "discourse": DiscourseSource(),
 }
 
 

@@ -204,3 +204,145 @@ def open_plain_or_gz(path: Path) -> tuple[CountingReader, CountingReader]:
     if path.name.lower().endswith(".gz"):
         return CountingReader(gzip.GzipFile(fileobj=disk, mode="rb"), str(path)), disk  # type: ignore[call-overload]
     return disk, disk
+
+
+# -- tar.gz archives (Discourse post dumps) ---------------------------------------------------
+import tarfile  # noqa: E402  (appended section; kept with the code that uses it)
+
+TAR_MAX_TOTAL = 16 << 30  # bytes, the whole tar stream decompressed
+TAR_MAX_RATIO = 200  # decompressed / compressed bytes, checked once past TAR_RATIO_FLOOR
+TAR_RATIO_FLOOR = 16 << 20
+
+
+def _tar_name_is_safe(name: str) -> bool:
+    """False for absolute paths, drive letters, backslashes, NULs and ``..`` components.
+
+    >>> _tar_name_is_safe("archive/posts/1.json"), _tar_name_is_safe("../x"), _tar_name_is_safe("/etc/x")
+    (True, False, False)
+    """
+    if not name or name.startswith(("/", "\\")) or "\\" in name or "\0" in name:
+        return False
+    if len(name) > 1 and name[1] == ":":
+        return False
+    return ".." not in name.split("/")
+
+
+class _BoundedGzip:
+    """The decompressed tar stream; refuses to inflate past the total or ratio bound."""
+
+    def __init__(self, path: Path, max_total: int, max_ratio: int) -> None:
+        self.path = path
+        self.max_total = max_total
+        self.max_ratio = max_ratio
+        self.disk = CountingReader(path.open("rb"), str(path))
+        self._gz = gzip.GzipFile(fileobj=self.disk, mode="rb")  # type: ignore[call-overload]
+        self.produced = 0
+
+    def read(self, size: int = -1) -> bytes:
+        from communitas.errors import UnsafeInput
+
+        try:
+            data: bytes = self._gz.read(size)
+        except (OSError, EOFError, zlib.error) as e:
+            raise BrokenInput(
+                f"{self.path}: cannot be decompressed ({e}); the archive is truncated or "
+                "damaged. Download it again and ingest again."
+            ) from None
+        self.produced += len(data)
+        ratio_bound = self.max_ratio * max(self.disk.position, 1)
+        if self.produced > self.max_total or (
+                self.produced > TAR_RATIO_FLOOR and self.produced > ratio_bound):
+            raise UnsafeInput(
+                f"{self.path}: decompresses to more than {self.produced:,} bytes from "
+                f"{self.disk.position:,} (a decompression bomb?); refusing the archive. "
+                "Unpack it yourself if you trust it, and ingest the folder."
+            )
+        return data
+
+    def close(self) -> None:
+        self._gz.close()
+        self.disk.close()
+
+
+def _tar_refuse(path: Path, member: tarfile.TarInfo) -> None:
+    from communitas.errors import UnsafeInput
+
+    if not _tar_name_is_safe(member.name):
+        raise UnsafeInput(
+            f"{path}: member name {member.name!r} points outside the archive; refusing the "
+            "archive. Re-create it from the original files."
+        )
+    if not (member.isfile() or member.isdir()):
+        raise UnsafeInput(
+            f"{path}: member {member.name!r} is a link or special file; refusing the archive. "
+            "Re-create it with plain files only (tar without links)."
+        )
+
+
+def iter_tar_gz(
+    path: Path, max_total: int = TAR_MAX_TOTAL, max_ratio: int = TAR_MAX_RATIO,
+) -> Iterator[tuple[str, CountingReader, int]]:
+    """Yield ``(member name, stream, size)`` for every regular file of a ``.tar.gz``, in order.
+
+    The archive is read as one stream (``tarfile`` mode ``r|``): nothing is extracted or
+    written, each member must be consumed before the next is yielded, and memory stays flat.
+    Absolute or ``..`` names, links and special files raise :class:`UnsafeInput` (refused even
+    though nothing is written); decompressing past ``max_total`` bytes, or past ``max_ratio``
+    times the compressed bytes read so far, raises :class:`UnsafeInput`; a truncated or corrupt
+    archive raises :class:`BrokenInput`.
+    """
+    from communitas.errors import UnsafeInput
+
+    stream = _BoundedGzip(path, max_total, max_ratio)
+    declared = 0
+    try:
+        try:
+            tar = tarfile.open(fileobj=stream, mode="r|")  # type: ignore[call-overload]  # noqa: SIM115
+        except tarfile.ReadError as e:
+            raise BrokenInput(
+                f"{path}: is not a readable .tar.gz archive ({e}). Download it again."
+            ) from None
+        with tar:
+            for member in _tar_members(path, tar):
+                _tar_refuse(path, member)
+                if not member.isfile():
+                    continue
+                declared += member.size
+                if declared > max_total:
+                    raise UnsafeInput(
+                        f"{path}: members declare more than {max_total:,} bytes in all; refusing "
+                        "the archive. Unpack it yourself if you trust it, and ingest the folder."
+                    )
+                data = tar.extractfile(member)
+                if data is not None:
+                    yield member.name, _TarMemberStream(data, f"{path}!{member.name}"), member.size
+    finally:
+        stream.close()
+
+
+def _tar_members(path: Path, tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    """The archive's members, with truncation and header damage turned into BrokenInput."""
+    while True:
+        try:
+            member = tar.next()
+        except (tarfile.ReadError, EOFError, zlib.error) as e:
+            raise BrokenInput(
+                f"{path}: the archive is truncated or damaged ({e or type(e).__name__}). "
+                "Download it again and ingest again."
+            ) from None
+        if member is None:
+            return
+        yield member
+
+
+class _TarMemberStream(CountingReader):
+    """One member's bytes; a member cut short by truncation raises BrokenInput."""
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return super().read(size)
+        except tarfile.ReadError as e:
+            raise BrokenInput(
+                f"{self._label}: the archive is truncated or damaged ({e}). "
+                "Download it again and ingest again."
+            ) from None

@@ -126,6 +126,12 @@ TABLES: dict[str, dict[str, str]] = {
         "evidence": "VARCHAR",
         "decided_at": "TIMESTAMPTZ",
     },
+    # Manual bot overrides (``communitas members bot``); kept across re-ingests, win over is_bot.
+    "member_flags": {
+        "member_id": "VARCHAR",
+        "is_bot": "BOOLEAN",
+        "decided_at": "TIMESTAMPTZ",
+    },
 }
 
 # Tables whose rows belong to one source and are replaced when that source is re-ingested.

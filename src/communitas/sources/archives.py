@@ -346,3 +346,137 @@ class _TarMemberStream(CountingReader):
                 f"{self._label}: the archive is truncated or damaged ({e}). "
                 "Download it again and ingest again."
             ) from None
+
+# -- zip archives (Slack exports, zipped chat exports) ----------------------------------------
+import io  # noqa: E402  (appended section; kept with the code that uses it)
+
+ZIP_MAX_TOTAL = 16 << 30  # bytes, all members decompressed together
+ZIP_MAX_RATIO = 200  # decompressed / compressed, for members over ZIP_RATIO_FLOOR bytes
+ZIP_RATIO_FLOOR = 1 << 20
+
+
+def _zip_name_is_safe(name: str) -> bool:
+    """False for absolute paths, drive letters, backslashes and ``..`` components."""
+    if not name or name.startswith(("/", "\\")) or "\\" in name or "\0" in name:
+        return False
+    if len(name) > 1 and name[1] == ":":
+        return False
+    return ".." not in name.split("/")
+
+
+class SafeZip:
+    """A ``.zip`` read in place, member by member, refusing what is unsafe.
+
+    Nothing is extracted to disk. Opening checks every member name (no absolute paths, no
+    ``..``: a crafted name is refused with :class:`UnsafeInput` even though it could not escape)
+    and the declared sizes (total and compression ratio, against zip bombs); reading counts the
+    bytes really produced, so a member whose header lies about its size is refused too. A file
+    that is not a readable zip, or a member that fails its CRC, raises :class:`BrokenInput`.
+    """
+
+    def __init__(self, path: Path, max_total: int = ZIP_MAX_TOTAL, max_ratio: int = ZIP_MAX_RATIO):
+        import zipfile
+
+        self.path = path
+        self.max_total = max_total
+        self.max_ratio = max_ratio
+        self._read = 0
+        try:
+            self._zip = zipfile.ZipFile(path)
+            infos = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
+            raise BrokenInput(
+                f"{path}: is not a readable .zip archive ({e or type(e).__name__}). "
+                "Download or export it again, or unzip it and ingest the folder."
+            ) from None
+        self.sizes: dict[str, int] = {}
+        for info in infos:
+            self._check(info)
+            if not info.is_dir():
+                self.sizes[info.filename] = info.file_size
+
+    def _check(self, info: Any) -> None:
+        from communitas.errors import UnsafeInput
+
+        if not _zip_name_is_safe(info.filename):
+            raise UnsafeInput(
+                f"{self.path}: member name {info.filename!r} points outside the archive; "
+                "refusing the archive. Re-create it from the original export."
+            )
+        total = sum(self.sizes.values()) + info.file_size
+        big = info.file_size > ZIP_RATIO_FLOOR
+        if total > self.max_total or (big and info.file_size > self.max_ratio * max(info.compress_size, 1)):
+            raise UnsafeInput(
+                f"{self.path}: member {info.filename!r} would decompress to {info.file_size:,} bytes "
+                f"from {info.compress_size:,} (a decompression bomb?); refusing the archive. "
+                "Unzip it yourself if you trust it, and ingest the folder."
+            )
+
+    def names(self) -> list[str]:
+        """Member file names (no folders), in archive order."""
+        return list(self.sizes)
+
+    def open(self, name: str) -> _ZipMemberStream:
+        """A bounded binary stream over member ``name``."""
+        return _ZipMemberStream(self, name)
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> SafeZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _ZipMemberStream(io.RawIOBase):
+    """Reads one zip member; refuses more bytes than declared, turns decoder errors into BrokenInput."""
+
+    def __init__(self, owner: SafeZip, name: str) -> None:
+        import zipfile
+
+        super().__init__()
+        self._owner = owner
+        self._name = name
+        self._limit = owner.sizes[name]
+        self.position = 0
+        try:
+            self._raw = owner._zip.open(name)
+        except (zipfile.BadZipFile, NotImplementedError, OSError, RuntimeError) as e:
+            raise BrokenInput(
+                f"{owner.path}!{name}: cannot be read ({e}). Export the archive again."
+            ) from None
+
+    def read(self, size: int = -1) -> bytes:
+        import zipfile
+
+        from communitas.errors import UnsafeInput
+
+        try:
+            data = self._raw.read(size)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as e:
+            raise BrokenInput(
+                f"{self._owner.path}!{self._name}: the archive is damaged ({e}). "
+                "Download or export it again and ingest again."
+            ) from None
+        self.position += len(data)
+        self._owner._read += len(data)
+        if self.position > self._limit or self._owner._read > self._owner.max_total:
+            raise UnsafeInput(
+                f"{self._owner.path}!{self._name}: decompresses to more than its header declares "
+                "(a decompression bomb?); refusing the archive. Re-create it from the original export."
+            )
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()

@@ -1,0 +1,185 @@
+"""Discord server exports made with DiscordChatExporter: CSV or JSON, one file per channel.
+
+An input is a folder of channel files (``.csv``, ``.csv.gz``, ``.json``, ``.json.gz``), or one such
+file. A folder may hold ``channels.json``, a map ``{category id: {name, position, channels:
+{channel id: channel name}}}`` that places each channel under its category. Which part becomes
+what (see ``docs/sources/discord.md``):
+
+=================== ==========================================================================
+channel file        ``places`` kind channel (parent: its category, kind category)
+message             ``posts`` kind message; replies from the export (JSON ``reference``) or
+                    derived by the mention/adjacency rules (:mod:`chat_adjacency`)
+conversation        ``threads`` (+ ``thread_places``): a new one after 30 min of silence
+"Joined the server" ``events`` category membership (and other system messages: system)
+reaction            ``reactions`` (who reacted when the export says; CSV: counts only)
+author              ``members``; ``is_bot`` from the JSON ``isBot`` flag or the bot-name rule
+=================== ==========================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
+from communitas.model import SourceInfo
+from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.chat_rows import ChatRows
+from communitas.sources.discord_csv import (
+    DateParser,
+    NameIndex,
+    index_authors,
+    read_csv_channel,
+    read_header,
+)
+from communitas.sources.discord_json import read_head, read_json_channel
+
+CHANNEL_MAP = "channels.json"
+_BRACKET_ID = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class Channel:
+    """One channel file and where it sits."""
+
+    path: Path
+    fmt: str  # "csv" or "json"
+    native: str
+    name: str
+    category: tuple[str, str] | None = None  # (native id, name)
+    delimiter: str = ";"
+
+
+@dataclass
+class _Layout:
+    name: str
+    channels: list[Channel] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for ext in (".csv.gz", ".json.gz", ".csv", ".json"):
+        if name.lower().endswith(ext):
+            return name[: -len(ext)]
+    return name
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.strip().lower()).strip("-")
+
+
+def _load_map(path: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """channels.json -> {(category slug, channel name): (channel id, category id, category name)}."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise BrokenInput(
+            f"{path}: not readable JSON ({e}). Fix or remove the file and ingest again."
+        ) from None
+    out = {}
+    for cat_id, cat in raw.items() if isinstance(raw, dict) else []:
+        if not isinstance(cat, dict):
+            continue
+        cat_name = str(cat.get("name") or cat_id)
+        for chan_id, chan_name in (cat.get("channels") or {}).items():
+            out[(_slug(cat_name), str(chan_name))] = (str(chan_id), str(cat_id), cat_name)
+    return out
+
+
+def _csv_channel(path: Path, delim: str, chan_map: dict[tuple[str, str], tuple[str, str, str]]) -> Channel:
+    stem = _stem(path)
+    found = _BRACKET_ID.search(stem)
+    if found:  # the exporter's default name: "Guild - Category - channel [id]"
+        parts = stem[: found.start()].strip().split(" - ")
+        category = (_slug(parts[-2]), parts[-2]) if len(parts) >= 3 else None
+        return Channel(path, "csv", found.group(1), parts[-1], category, delim)
+    for (cat_slug, chan_name), (chan_id, cat_id, cat_name) in chan_map.items():
+        if stem == f"{cat_slug}_{chan_name}":
+            return Channel(path, "csv", chan_id, chan_name, (cat_id, cat_name), delim)
+    return Channel(path, "csv", stem, stem, None, delim)
+
+
+def _channel(path: Path, chan_map: dict[tuple[str, str], tuple[str, str, str]]) -> Channel | None:
+    low = path.name.lower()
+    if low.endswith((".csv", ".csv.gz")):
+        header = read_header(path)
+        return None if header is None else _csv_channel(path, header[0], chan_map)
+    if low.endswith((".json", ".json.gz")) and low != CHANNEL_MAP:
+        head = read_head(path)
+        if head is None:
+            return None
+        _, chan = head
+        cat = (str(chan.get("categoryId") or _slug(str(chan["category"]))), str(chan["category"])) if (
+            chan.get("category")) else None
+        return Channel(path, "json", str(chan["id"]), str(chan.get("name") or chan["id"]), cat)
+    return None
+
+
+def _locate(path: Path) -> _Layout:
+    if not path.exists():
+        raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    map_file = path / CHANNEL_MAP if path.is_dir() else None
+    chan_map = _load_map(map_file) if map_file is not None and map_file.is_file() else {}
+    channels = [c for p in files if (c := _channel(p, chan_map)) is not None]
+    if not channels:
+        raise UnknownFormat(
+            f"{path}: not a DiscordChatExporter export (no channel .csv/.json file with the "
+            "exporter's header found). Give the folder of exported channel files, or one file."
+        )
+    inputs = [c.path for c in channels] + ([map_file] if chan_map and map_file else [])
+    return _Layout(_stem(path) if path.is_file() else path.name, channels, inputs)
+
+
+class DiscordSource:
+    """Reads a DiscordChatExporter export. See the module docstring for the mapping."""
+
+    platform = "discord"
+
+    def detect(self, path: Path) -> bool:
+        try:
+            return bool(_locate(path).channels)
+        except (UnknownFormat, InputNotFound, BrokenInput, OSError):
+            return False
+
+    def describe(self, path: Path, name: str | None = None) -> SourceInfo:
+        layout = _locate(path)
+        return SourceInfo(self.platform, name or layout.name, str(path.resolve()),
+                          fingerprint_files(layout.inputs))
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
+        layout = _locate(path)
+        out = ChatRows(ctx)
+        names = NameIndex()
+        csv_files = [(c.path, c.delimiter) for c in layout.channels if c.fmt == "csv"]
+        if csv_files:
+            ctx.warn(f"{path}: DiscordChatExporter CSV dates carry no time zone; read as UTC.")
+            index_authors(csv_files, ctx, out, names)
+        parse_date = DateParser()
+        categories: set[str] = set()
+        for chan in layout.channels:
+            place_id = _places(chan, out, categories)
+            if chan.fmt == "csv":
+                yield from read_csv_channel(chan.path, chan.delimiter, place_id, chan.native, ctx, out,
+                                            names, parse_date)
+            else:
+                yield from read_json_channel(chan.path, place_id, ctx, out, parse_date)
+        out.member_rows()
+        yield from out.drain()
+
+
+def _places(chan: Channel, out: ChatRows, categories: set[str]) -> str:
+    """Write the channel's place (and its category's, once); the channel's place id."""
+    parent = None
+    if chan.category is not None:
+        parent = out.id("g", chan.category[0])
+        if parent not in categories:
+            categories.add(parent)
+            out.place(parent, chan.category[0], "category", chan.category[1])
+    place_id = out.id("c", chan.native)
+    out.place(place_id, chan.native, "channel", chan.name, parent_id=parent)
+    return place_id

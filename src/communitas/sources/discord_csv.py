@@ -1,0 +1,259 @@
+"""DiscordChatExporter CSV: one file per channel, streamed with the csv module (plain or .gz).
+
+Columns read: ``AuthorID``, ``Author`` (``name#discriminator``), ``Date``, ``Content``,
+``Attachments`` (only to tell an attachment-only message), ``Reactions`` (``👍 (3),🎈 (1)``:
+emoji and count, no reacting users). The 2019 exporter writes ``;`` between fields, later
+versions ``,``; the header line tells which. There are no message ids and no reply references:
+post ids are built from channel, minute, author and an ordinal (stable across re-ingests), and
+replies come from ``@name`` mentions and adjacency (:mod:`communitas.sources.chat_adjacency`).
+
+Two passes over the files: the first collects every author (id → name), so that a mention of
+someone who speaks only in a later channel still resolves; the second writes the rows. Memory
+holds the authors and the current conversation of each channel, never the messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from communitas.errors import BrokenInput
+from communitas.sources.archives import open_plain_or_gz
+from communitas.sources.base import Batch, ReadContext
+from communitas.sources.chat_adjacency import ChannelFlow
+from communitas.sources.chat_rows import ChatRows
+
+PROGRESS_ROWS = 10_000
+MAX_NAME = 32  # Discord names are at most 32 characters
+NOT_PEOPLE = {"everyone", "here"}
+DATE_FORMATS = ("%d-%b-%y %I:%M %p", "%d-%b-%y %H:%M", "%m/%d/%Y %I:%M %p", "%Y-%m-%dT%H:%M:%S%z",
+                "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S")
+# Well-known Discord bots (lower case), matched on the name without its #discriminator.
+KNOWN_BOTS = {"mee6", "dyno", "carl-bot", "tatsumaki", "tatsu", "rythm", "groovy", "nightbot",
+              "yagpdb.xyz", "dank memer", "pokécord", "pokecord", "statbot", "probot", "arcane",
+              "ticket tool", "wick", "zapier", "ifttt", "github", "gitlab", "streamcord",
+              "disboard", "dispatch", "tip.cc", "captcha.bot", "double counter", "welcomer"}
+# A last word "bot", "...Bot" (TipBot) or an all-lower-case "...bot" (marketbot, t2bot).
+_BOT_CASED = re.compile(r"(?:^|[\s_.-])(?:bot|BOT|Bot)$|[a-z0-9]Bot$|(?:^|[\s_.-])[a-z0-9_.-]+(?<!ro)bot$")
+_REACTION = re.compile(r"\s*([^,]+?) \((\d+)\)(?:,|$)")
+
+# System messages the exporter writes as plain content: (pattern, category, kind).
+SYSTEM_CONTENT: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"Joined the server\."), "membership", "join"),
+    (re.compile(r"Left the group\."), "membership", "leave"),
+    (re.compile(r"Added .+ to the group\."), "membership", "add"),
+    (re.compile(r"Removed .+ from the group\."), "membership", "remove"),
+    (re.compile(r"Pinned a message\."), "system", "pin"),
+    (re.compile(r"Started a call( that lasted .+)?\."), "system", "call"),
+    (re.compile(r"Changed the channel name: .*", re.S), "system", "channel_name"),
+    (re.compile(r"Changed the channel icon\."), "system", "channel_icon"),
+    (re.compile(r"Started a thread\."), "system", "thread_created"),
+]
+
+
+def system_kind(content: str) -> tuple[str, str] | None:
+    """(category, kind) when ``content`` is one of the exporter's system messages."""
+    if not content or content[0] not in "JLARPSC":
+        return None
+    for pattern, category, kind in SYSTEM_CONTENT:
+        if pattern.fullmatch(content):
+            return category, kind
+    return None
+
+
+def read_header(path: Path) -> tuple[str, list[str]] | None:
+    """(delimiter, column names) when ``path`` starts with a DiscordChatExporter CSV header."""
+    try:
+        data, disk = open_plain_or_gz(path)
+        try:
+            first = data.read(4096).decode("utf-8-sig", "replace").splitlines()[:1]
+        finally:
+            data.close()
+            disk.close()
+    except (OSError, BrokenInput):
+        return None
+    if not first:
+        return None
+    line = first[0]
+    for delim in (";", ","):
+        names = next(csv.reader([line], delimiter=delim))
+        if names[:4] == ["AuthorID", "Author", "Date", "Content"]:
+            return delim, names
+    return None
+
+
+def looks_like_bot(author: str) -> bool:
+    """True for a known bot name or a name whose last word is a bot word (see the docs).
+
+    >>> [looks_like_bot(n) for n in ("KMD TipBot#0077", "marketbot#8661", "Komodo-Bot#0171",
+    ...                              "Maciej Bolbot#3831", "Mr robot#0493", "MEE6#4876")]
+    [True, True, True, False, False, True]
+    """
+    name = author.rsplit("#", 1)[0] if "#" in author else author
+    return name.lower() in KNOWN_BOTS or bool(_BOT_CASED.search(name))
+
+
+class DateParser:
+    """Parses exporter dates (cached: minute-precision dates repeat a lot). Naive dates are UTC."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, float] | None] = {}
+
+    def __call__(self, text: str) -> tuple[str, float] | None:
+        found = self._cache.get(text, False)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        out = None
+        for fmt in DATE_FORMATS:
+            try:
+                dt = datetime.strptime(text.strip(), fmt)
+            except ValueError:
+                continue
+            dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+            out = (dt.isoformat(), dt.timestamp())
+            break
+        self._cache[text] = out
+        return out
+
+
+class NameIndex:
+    """Author names (without ``#discriminator``, lower case) -> member id, for ``@name`` mentions."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, str] = {}
+
+    def add(self, author: str, member_id: str) -> None:
+        name = author.rsplit("#", 1)[0] if "#" in author else author
+        if name and name.lower() not in NOT_PEOPLE:
+            self.by_name[name.lower()] = member_id
+
+    def mentions(self, text: str) -> list[str]:
+        """Member ids named by ``@name`` in ``text``, in order (longest name wins at each ``@``)."""
+        out: list[str] = []
+        at = text.find("@")
+        while at != -1:
+            if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+                found = self._match(text, at + 1)
+                if found is not None and found not in out:
+                    out.append(found)
+            at = text.find("@", at + 1)
+        return out
+
+    def _match(self, text: str, start: int) -> str | None:
+        tail = text[start:start + MAX_NAME]
+        low = tail.lower()
+        for end in range(len(tail), 0, -1):
+            member = self.by_name.get(low[:end])
+            if member is not None:
+                nxt = text[start + end] if start + end < len(text) else " "
+                if not (nxt.isalnum() or nxt == "_"):
+                    return member
+        return None
+
+
+def _rows(path: Path, delim: str, ctx: ReadContext) -> Iterator[tuple[int, list[str], int]]:
+    """(row number, fields, bytes read on disk) for every data row of one CSV file."""
+    disk = path.open("rb")
+    raw: IO[bytes] = disk
+    if path.name.lower().endswith(".gz"):
+        raw = gzip.GzipFile(fileobj=disk, mode="rb")  # type: ignore[assignment]
+    text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+    try:
+        reader = csv.reader(text, delimiter=delim)
+        n = 0
+        try:
+            next(reader, None)
+            for row in reader:
+                n += 1
+                yield n, row, disk.tell()
+        except csv.Error as e:
+            raise BrokenInput(f"{path}: not a readable CSV ({e}). Export the channel again.") from None
+        except (OSError, EOFError, zlib.error) as e:
+            raise BrokenInput(
+                f"{path}: cannot be decompressed ({e or type(e).__name__}); the file is truncated "
+                "or damaged. Copy or export it again and ingest again."
+            ) from None
+    finally:
+        text.close()
+        disk.close()
+
+
+def index_authors(files: list[tuple[Path, str]], ctx: ReadContext, out: ChatRows,
+                  names: NameIndex) -> None:
+    """Pass 1: every author id and its latest name (members and the mention index)."""
+    u_ = f"{ctx.source_id}:u:"
+    for path, delim in files:
+        for _, row, _ in _rows(path, delim, ctx):
+            if len(row) >= 4 and row[0].isdigit():
+                member_id = u_ + row[0]
+                info = out.member(member_id)
+                info.display_name = row[1]
+                info.is_bot = info.is_bot or looks_like_bot(row[1])
+                names.add(row[1], member_id)
+
+
+def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,
+                     ctx: ReadContext, out: ChatRows, names: NameIndex,
+                     parse_date: DateParser) -> Iterator[Batch]:
+    """Pass 2 for one channel file: posts, conversations, reactions and system events."""
+    label = path.name
+    flow = ChannelFlow()
+    u_ = f"{ctx.source_id}:u:"
+    minute, ordinals, latest = "", dict[str, int](), 0.0
+    total = path.stat().st_size
+    ctx.report_progress(label, 0, total, 0)
+    n = 0
+    for n, row, pos in _rows(path, delim, ctx):
+        if len(row) < 4:
+            ctx.skip(label, "row has fewer than 4 fields")
+            continue
+        author_native, date, content = row[0], row[2], row[3]
+        if not author_native.isdigit():
+            ctx.skip(label, "AuthorID is not a Discord id")
+            continue
+        when = parse_date(date)
+        if when is None:
+            ctx.skip(label, "unreadable Date")
+            continue
+        at, seconds = when
+        if seconds < latest:
+            native = f"{channel_native}:{date}:{author_native}:r{n}"  # out of order: row number
+        else:
+            if date != minute:
+                minute, ordinals, latest = date, {}, seconds
+            k = ordinals[author_native] = ordinals.get(author_native, 0) + 1
+            native = f"{channel_native}:{at[:16]}:{author_native}:{k}"
+        author = u_ + author_native
+        system = system_kind(content)
+        if system is not None:
+            out.event(native=native, category=system[0], kind=system[1], at=at, member_id=author,
+                      place_id=place_id)
+            out.member(author).seen(seconds)
+        else:
+            post_id = out.message(native=native, place_id=place_id, at=at, seconds=seconds,
+                                  author=author, text=content, flow=flow,
+                                  mentioned=names.mentions(content) if "@" in content else None)
+            if len(row) > 5 and row[5]:
+                _reactions(row[5], native, post_id, at, out)
+        if n % PROGRESS_ROWS == 0:
+            ctx.report_progress(label, pos, total, n)
+            yield from out.full()
+    ctx.report_progress(label, total, total, n)
+    yield from out.full()
+
+
+def _reactions(text: str, native: str, post_id: str, at: str, out: ChatRows) -> None:
+    """``👍 (3),🎈 (1)`` -> one reaction row per count (who reacted is not in the CSV)."""
+    for emoji, count in _REACTION.findall(text):
+        for i in range(1, min(int(count), 10_000) + 1):
+            out.reaction(native=f"{native}:{emoji}:{i}", post_id=post_id, member_id=None,
+                         kind=emoji, at=None)

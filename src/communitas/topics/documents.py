@@ -1,0 +1,98 @@
+"""Threads as documents, read from the store through Ibis.
+
+A document is one thread: its title and the bodies of all its contribution posts (question,
+answers and comments on Stack Exchange; the posts of a topic on Discourse; the messages of one
+conversation in chat, as the chat sources group them; the messages of one e-mail thread).
+Posts by bots and system accounts are left out (as in every metric), and so are posts with no
+thread. Single chat lines are never documents on their own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from communitas.errors import EmptyStore, StoreError
+from communitas.metrics.base import contributions
+from communitas.topics.text import format_for, prepare
+
+
+@dataclass
+class Corpus:
+    """The documents (one row per thread) and the posts they were built from."""
+
+    docs: pd.DataFrame  # thread_id, source_id, title, created_at, place_id, n_posts, text, code, hosts
+    posts: pd.DataFrame  # post_id, thread_id, author_id, created_at
+    places: pd.DataFrame  # place_id, name, kind
+    store: str = ""
+
+
+def read_corpus(ws: Any, *, source_id: str | None = None) -> Corpus:
+    """Read the threads of the store (or of one source) as documents.
+
+    Raises :class:`EmptyStore` when there are no threaded contributions, and
+    :class:`StoreError` when the bodies were not kept (``ingest --no-text``).
+    """
+    backend = ws.ibis()
+    _check_text_kept(ws, source_id)
+    posts = contributions(backend, source_id=source_id)
+    posts = posts.filter(posts.thread_id.notnull()).select(
+        "post_id", "thread_id", "source_id", "author_id", "created_at", "body")
+    raw = posts.order_by(["thread_id", "created_at", "post_id"]).execute()
+    if raw.empty:
+        where = f"source {source_id}" if source_id else "the store"
+        raise EmptyStore(f"{ws.path}: {where} holds no threaded posts to read topics from. "
+                         "Ingest a community first (`communitas ingest PATH`).")
+    if raw["body"].isna().all():
+        raise StoreError(f"{ws.path}: the posts have no text (ingested with --no-text). "
+                         "Re-ingest with text: `communitas ingest PATH --force`.")
+    platforms = _platforms(backend)
+    threads = backend.table("threads").select("thread_id", "title", "place_id", "created_at")
+    if source_id is not None:
+        threads = threads.filter(threads.source_id == source_id)
+    docs = _documents(raw, threads.execute(), platforms)
+    places = backend.table("places").select("place_id", "name", "kind").execute()
+    places = places[places["place_id"].isin(set(docs["place_id"].dropna()))].reset_index(drop=True)
+    return Corpus(docs, raw[["post_id", "thread_id", "author_id", "created_at"]].copy(), places,
+                  str(ws.path))
+
+
+def _check_text_kept(ws: Any, source_id: str | None) -> None:
+    for sid, options in ws.con.execute("SELECT source_id, options FROM sources").fetchall():
+        if source_id is not None and sid != source_id:
+            continue
+        if not json.loads(options or "{}").get("keep_bodies", True):
+            raise StoreError(f"{ws.path}: source {sid} was ingested with --no-text, so it has no text "
+                             "for topics. Re-ingest it with text: `communitas ingest PATH --force`.")
+
+
+def _platforms(backend: Any) -> dict[str, str]:
+    src = backend.table("sources").select("source_id", "platform").execute()
+    return dict(zip(src["source_id"], src["platform"], strict=True))
+
+
+def _documents(raw: pd.DataFrame, threads: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
+    texts: dict[str, list[str]] = {}
+    codes: dict[str, list[str]] = {}
+    hosts: dict[str, list[str]] = {}
+    for tid, sid, body in zip(raw["thread_id"], raw["source_id"], raw["body"], strict=True):
+        if body is None or body != body:  # NULL or NaN
+            continue
+        prep = prepare(body, format_for(platforms.get(sid), body))
+        texts.setdefault(tid, []).append(prep.text)
+        codes.setdefault(tid, []).append(prep.code)
+        hosts.setdefault(tid, []).extend(prep.hosts)
+    grouped = raw.groupby("thread_id", sort=True).agg(
+        source_id=("source_id", "first"), first_post_at=("created_at", "min"), n_posts=("post_id", "size"))
+    docs = grouped.reset_index().merge(threads, on="thread_id", how="left")
+    docs["created_at"] = docs["created_at"].fillna(docs["first_post_at"])
+    docs["title"] = docs["title"].fillna("")
+    docs["text"] = [t + "\n" + "\n".join(texts.get(tid, ())) for tid, t in
+                    zip(docs["thread_id"], docs["title"], strict=True)]
+    docs["code"] = ["\n".join(codes.get(tid, ())) for tid in docs["thread_id"]]
+    docs["hosts"] = [" ".join(hosts.get(tid, ())) for tid in docs["thread_id"]]
+    cols = ["thread_id", "source_id", "title", "created_at", "place_id", "n_posts", "text", "code", "hosts"]
+    return docs[cols].reset_index(drop=True)

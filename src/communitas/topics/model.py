@@ -1,0 +1,184 @@
+"""The default topic model: TF-IDF + NMF on threads, k chosen by measured topic coherence.
+
+* Features: the words of each thread (function words of the languages the corpus is written in
+  removed; see :mod:`communitas.topics.stopwords`), plus its code identifiers as ``code:<name>``
+  and its link hosts as ``site:<host>``. TF-IDF with sublinear term frequency; a term must occur
+  in at least ``min_df`` threads and in at most ``max_df`` of them (the statistical filter that
+  removes whatever is frequent in *this* community, in any language).
+* Model: scikit-learn NMF (``init="nndsvda"``, fixed ``random_state``), so the same store and
+  seed give the same topics.
+* Number of topics: with ``k="auto"`` every k of a small grid is fitted and scored by the mean
+  NPMI coherence of each topic's top terms (co-occurrence in threads of the same corpus); the k
+  with the highest score wins (the smaller k on ties within 0.005).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from communitas.errors import UsageError
+from communitas.topics.documents import Corpus
+from communitas.topics.stopwords import STOP_WORDS, detect_language
+from communitas.topics.text import code_tokens, words
+
+K_GRID = (4, 6, 8, 10, 12, 15, 20, 25, 30)
+TOP_TERMS = 10
+LANGUAGE_SHARE = 0.1  # a language counts for a corpus when it is detected in >= 10% of its threads
+
+
+@dataclass
+class TopicModel:
+    """A fitted topic model and everything the outputs need."""
+
+    k: int
+    k_scores: dict[int, float]
+    languages: list[str]
+    topics: pd.DataFrame  # topic, label, top_terms, threads, share, representative
+    doc_topics: np.ndarray  # (threads, k), rows sum to 1 (0 for empty threads)
+    docs: pd.DataFrame  # thread_id, source_id, title, created_at, place_id, n_posts, topic
+    posts: pd.DataFrame  # post_id, thread_id, author_id, created_at
+    places: pd.DataFrame  # place_id, name, kind
+    method: str = "tfidf-nmf"
+    criterion: str = "npmi"
+    seed: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def tokenize(docs: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
+    """Feature tokens per document, and the corpus languages whose function words were removed."""
+    prose = [words(t) for t in docs["text"]]
+    detected = Counter(lang for lang in map(detect_language, prose) if lang)
+    n = max(len(prose), 1)
+    languages = sorted(lang for lang, c in detected.items() if c / n >= LANGUAGE_SHARE)
+    if not languages and detected:
+        languages = [detected.most_common(1)[0][0]]
+    stop: set[str] = set().union(*(STOP_WORDS[lang] for lang in languages))
+    out = []
+    for ws, code, hosts in zip(prose, docs["code"], docs["hosts"], strict=True):
+        toks = [w for w in ws if w not in stop]
+        toks.extend("code:" + c for c in code_tokens(code))
+        toks.extend("site:" + h for h in hosts.split())
+        out.append(toks)
+    return out, languages
+
+
+def vectorize(tokens: list[list[str]], *, min_df: int = 2, max_df: float = 0.5,
+              max_features: int = 20000) -> tuple[sp.csr_matrix, np.ndarray]:
+    """TF-IDF matrix (threads x terms) and the term names."""
+    n = len(tokens)
+    vec = TfidfVectorizer(analyzer=_identity, min_df=min(min_df, n), max_df=max_df if n >= 10 else 1.0,
+                          sublinear_tf=True, max_features=max_features, dtype=np.float32)
+    try:
+        x = vec.fit_transform(tokens)
+    except ValueError:  # every term filtered out
+        raise UsageError("too little text for topics: no word occurs in at least two threads. "
+                         "Ingest a larger community, or more of it.") from None
+    return x.tocsr(), vec.get_feature_names_out()
+
+
+def npmi_coherence(h: np.ndarray, binary: sp.csc_matrix, top: int = TOP_TERMS) -> float:
+    """Mean NPMI of the top-term pairs of each topic, from co-occurrence in documents.
+
+    NPMI(a, b) = log(P(a,b) / (P(a) P(b))) / -log P(a,b), -1 when a and b never co-occur.
+    """
+    n_docs = binary.shape[0]
+    scores = []
+    for row in h:
+        idx = np.argsort(-row, kind="stable")[:top]
+        idx = idx[row[idx] > 0]
+        if len(idx) < 2:
+            continue
+        sub = binary[:, idx]
+        co = (sub.T @ sub).toarray() / n_docs
+        p = np.diag(co)
+        vals = []
+        for i in range(len(idx)):
+            for j in range(i + 1, len(idx)):
+                pij = co[i, j]
+                vals.append(-1.0 if pij <= 0 else
+                            (math.log(pij / (p[i] * p[j])) / -math.log(pij) if pij < 1 else 1.0))
+        scores.append(float(np.mean(vals)))
+    return float(np.mean(scores)) if scores else -1.0
+
+
+def fit_nmf(x: sp.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """W (threads x k) and H (k x terms)."""
+    nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=200, tol=1e-3)
+    w = nmf.fit_transform(x)
+    return w, nmf.components_
+
+
+def choose_k(x: sp.csr_matrix, seed: int, grid: tuple[int, ...] = K_GRID
+             ) -> tuple[int, dict[int, float], tuple[np.ndarray, np.ndarray]]:
+    """Fit each k of ``grid`` that the corpus can support and keep the most coherent one."""
+    limit = max(2, min(x.shape[0] // 10, x.shape[1] // 5))
+    ks = [k for k in grid if k <= limit] or [min(2, limit)]
+    binary = (x > 0).astype(np.float32).tocsc()
+    scores: dict[int, float] = {}
+    fits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for k in ks:
+        fits[k] = fit_nmf(x, k, seed)
+        scores[k] = round(npmi_coherence(fits[k][1], binary), 4)
+    best_score = max(scores.values())
+    best = min(k for k, s in scores.items() if s >= best_score - 0.005)
+    return best, scores, fits[best]
+
+
+def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: int = 2,
+               max_df: float = 0.5, grid: tuple[int, ...] = K_GRID) -> TopicModel:
+    """Fit the default model on ``corpus``; ``k`` is a number of topics or ``"auto"``."""
+    tokens, languages = tokenize(corpus.docs)
+    x, terms = vectorize(tokens, min_df=min_df, max_df=max_df)
+    if k == "auto":
+        k_best, scores, (w, h) = choose_k(x, seed, grid)
+    else:
+        k_best = int(k)
+        if not 1 <= k_best <= min(x.shape):
+            raise UsageError(f"--topics {k}: choose between 1 and {min(x.shape)} for this corpus, or auto.")
+        w, h = fit_nmf(x, k_best, seed)
+        scores = {k_best: round(npmi_coherence(h, (x > 0).astype(np.float32).tocsc()), 4)}
+    totals = w.sum(axis=1, keepdims=True)
+    share = np.divide(w, totals, out=np.zeros_like(w), where=totals > 0)
+    docs = corpus.docs.drop(columns=["text", "code", "hosts"]).copy()
+    docs["topic"] = np.where(totals[:, 0] > 0, share.argmax(axis=1), -1)
+    topics = _describe(w, h, terms, docs)
+    return TopicModel(k=k_best, k_scores=scores, languages=languages, topics=topics, doc_topics=share,
+                      docs=docs, posts=corpus.posts, places=corpus.places, seed=seed,
+                      params={"min_df": min_df, "max_df": max_df, "terms": len(terms),
+                              "threads": len(docs)})
+
+
+def _describe(w: np.ndarray, h: np.ndarray, terms: np.ndarray, docs: pd.DataFrame,
+              n_terms: int = TOP_TERMS, n_threads: int = 3) -> pd.DataFrame:
+    """One row per topic: its top terms, label, size and most representative threads."""
+    rows = []
+    weight = w.sum(axis=0)
+    total = float(weight.sum()) or 1.0
+    titles = docs["title"].tolist()
+    for t in range(h.shape[0]):
+        order = np.argsort(-h[t], kind="stable")[:n_terms]
+        top = [str(terms[i]) for i in order if h[t, i] > 0]
+        reps = np.argsort(-w[:, t], kind="stable")[:n_threads]
+        rows.append({
+            "topic": t,
+            "label": " · ".join(top[:3]),
+            "top_terms": top,
+            "threads": int((docs["topic"] == t).sum()),
+            "share": float(weight[t] / total),
+            "representative": [titles[i] or docs["thread_id"].iat[i] for i in reps if w[i, t] > 0],
+            "representative_ids": [docs["thread_id"].iat[i] for i in reps if w[i, t] > 0],
+        })
+    return pd.DataFrame(rows)

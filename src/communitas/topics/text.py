@@ -1,0 +1,211 @@
+"""Text preparation per platform: markup out, code apart, quotes out, URLs reduced to hosts.
+
+Every post body becomes a :class:`Prepared` text with three streams:
+
+* ``text`` — the prose a person wrote, without markup;
+* ``code`` — what was inside code blocks and inline code (kept as its own stream: the topic model
+  sees its identifiers as separate ``code:`` features, so a code-heavy community still has
+  topics, and code does not pollute the prose vocabulary);
+* ``hosts`` — the host of every URL (``https://www.github.com/x/y`` -> ``github.com``), so that
+  links count as "talks about GitHub" instead of as noise tokens.
+
+Formats: ``html`` (Stack Exchange bodies, Discourse "cooked"; parsed with lxml, no regexes),
+``markdown`` (Slack, Discord, Discourse raw), ``email`` (mailing lists: quoted ``>`` lines,
+"On ... wrote:" attributions and ``-- `` signatures are removed again, defensively, before the
+Markdown rules apply).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
+PLATFORM_FORMATS = {
+    "stackexchange": "html",
+    "mbox": "email",
+    "mailman": "email",
+    "pipermail": "email",
+    "hyperkitty": "email",
+    "email": "email",
+    "slack": "markdown",
+    "discord": "markdown",
+    "discourse": "markdown",
+}
+
+_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]|]+|www\.[^\s<>\"')\]|]+", re.IGNORECASE)
+_FENCE = re.compile(r"(```|~~~)[^\n]*\n?(.*?)(?:\1|\Z)", re.DOTALL)
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_CHAT_MARKUP = re.compile(r"<[@#!][^>]*>|<a?:\w+:\d+>|:[a-z0-9_+-]+:")  # mentions, emoji
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
+_ATTRIBUTION = re.compile(r"^\s*(on .{0,200} wrote|le .{0,200} a écrit|am .{0,200} schrieb)\s*:?\s*$",
+                          re.IGNORECASE)
+_CODE_BLOCK_TAGS = ("pre", "code", "kbd", "samp")
+_WORD = re.compile(r"[^\W\d_]{2,30}")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,40}")
+
+
+@dataclass
+class Prepared:
+    """One body split into prose, code, and link hosts."""
+
+    text: str = ""
+    code: str = ""
+    hosts: list[str] = field(default_factory=list)
+
+
+def url_host(url: str) -> str:
+    """The host of a URL, lower-cased, without ``www.`` and port.
+
+    >>> url_host("https://www.GitHub.com/a/b?c=1"), url_host("www.example.org/x"), url_host("nope")
+    ('github.com', 'example.org', '')
+    """
+    if url.lower().startswith("www."):
+        url = "http://" + url
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def _take_urls(text: str, hosts: list[str]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        host = url_host(m.group(0))
+        if host:
+            hosts.append(host)
+        return " "
+
+    return _URL.sub(repl, text)
+
+
+def format_for(platform: str | None, body: str) -> str:
+    """The format of ``body``: by platform, with HTML recognised whatever the platform.
+
+    >>> format_for("slack", "hi *there*"), format_for("discourse", "<p>hi</p>")
+    ('markdown', 'html')
+    """
+    start = body.lstrip()[:1]
+    if start == "<" and "</" in body and not body.lstrip().startswith(("<@", "<#", "<!", "<http")):
+        return "html"
+    return PLATFORM_FORMATS.get((platform or "").lower(), "markdown")
+
+
+def prepare(body: str | None, fmt: str = "markdown") -> Prepared:
+    """Split ``body`` into prose, code and hosts according to its format.
+
+    >>> p = prepare("<p>Try <a href='https://www.ba.org/x'>this</a></p><pre><code>x = hops()</code></pre>",
+    ...             "html")
+    >>> (p.text.split(), p.code.strip(), p.hosts)
+    (['Try', 'this'], 'x = hops()', ['ba.org'])
+    >>> p = prepare("> old text\\nNew *idea* `run()` see https://example.com/a\\n-- \\nBob", "email")
+    >>> (p.text.split(), p.code, p.hosts)
+    (['New', '*idea*', 'see'], 'run()', ['example.com'])
+    """
+    if not body:
+        return Prepared()
+    if fmt == "html":
+        return _prepare_html(body)
+    if fmt == "email":
+        body = strip_email(body)
+    return _prepare_markdown(body)
+
+
+def strip_email(body: str) -> str:
+    """Drop quoted lines, reply attributions and everything after a ``-- `` signature line.
+
+    >>> strip_email("Yes.\\n\\nOn Mon, Bob wrote:\\n> no\\n-- \\nAlice")
+    'Yes.\\n'
+    """
+    kept = []
+    for line in body.splitlines():
+        if line.rstrip() == "--" or line == "-- ":
+            break
+        if line.lstrip().startswith(">") or _ATTRIBUTION.match(line):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip() + "\n"
+
+
+def _prepare_markdown(body: str) -> Prepared:
+    hosts: list[str] = []
+    code: list[str] = []
+
+    def fence(m: re.Match[str]) -> str:
+        code.append(m.group(2))
+        return "\n"
+
+    def inline(m: re.Match[str]) -> str:
+        code.append(m.group(1))
+        return " "
+
+    def link(m: re.Match[str]) -> str:
+        host = url_host(m.group(2))
+        if host:
+            hosts.append(host)
+        return m.group(1)
+
+    text = _FENCE.sub(fence, body)
+    text = _INLINE_CODE.sub(inline, text)
+    text = _MD_LINK.sub(link, text)
+    text = _take_urls(text, hosts)  # Slack's <https://url|label> leaves "label>"
+    text = _CHAT_MARKUP.sub(" ", text)
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith(">")]
+    return Prepared("\n".join(lines), "\n".join(code), hosts)
+
+
+def _prepare_html(body: str) -> Prepared:
+    try:
+        root = lxml.html.fragment_fromstring(body, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return _prepare_markdown(body)
+    hosts: list[str] = []
+    code: list[str] = []
+    for el in root.iter("a", "img"):
+        host = url_host(el.get("href") or el.get("src") or "")
+        if host:
+            hosts.append(host)
+    for el in list(root.iter(*_CODE_BLOCK_TAGS)):
+        if el.getparent() is None or any(a.tag in _CODE_BLOCK_TAGS for a in el.iterancestors()):
+            continue
+        code.append(el.text_content())
+        _drop_keep_tail(el)
+    for el in list(root.iter("aside")):
+        if "quote" in (el.get("class") or ""):
+            _drop_keep_tail(el)  # a Discourse reply quote: someone else's words, already counted
+    text = " ".join(root.itertext())
+    return Prepared(_take_urls(text, hosts), "\n".join(code), hosts)
+
+
+def _drop_keep_tail(el: lxml.html.HtmlElement) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = " " + (el.tail or "")
+    prev = el.getprevious()
+    if prev is not None:
+        prev.tail = (prev.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of 2-30 letters, in any script (digits and ``_`` split words).
+
+    >>> words("L'eau, c'est 2x meilleure: IPA-style!")
+    ['eau', 'est', 'meilleure', 'ipa', 'style']
+    """
+    return _WORD.findall(text.lower())
+
+
+def code_tokens(code: str) -> list[str]:
+    """Identifiers (3+ characters) in code, lower-cased.
+
+    >>> code_tokens("uhd::usrp x = make_usrp(args); ls -la")
+    ['uhd', 'usrp', 'make_usrp', 'args']
+    """
+    return [t.lower() for t in _IDENT.findall(code)]

@@ -10,12 +10,16 @@ from pathlib import Path
 
 from communitas.errors import InputNotFound, UnknownFormat, UsageError
 from communitas.sources.base import Source
+from communitas.sources.discord import DiscordSource
 from communitas.sources.discourse import DiscourseSource
+from communitas.sources.slack import SlackSource
 from communitas.sources.stackexchange import StackExchangeSource
 
 SOURCES: dict[str, Source] = {
     "stackexchange": StackExchangeSource(),
     "discourse": DiscourseSource(),
+    "slack": SlackSource(),
+    "discord": DiscordSource(),
 }
 
 

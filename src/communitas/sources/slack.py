@@ -1,0 +1,248 @@
+"""Slack workspace exports ("standard export"): a folder or the ``.zip`` Slack hands out.
+
+Which part becomes what (see ``docs/sources/slack.md``):
+
+======================== =====================================================================
+users.json               ``members`` (e-mail only as a salted hash; ``is_bot``; admins/owners
+                         as staff; ``USLACKBOT`` as the system account)
+channels.json            ``places`` kind channel (purpose as description)
+<channel>/<day>.json     messages: conversation → ``posts`` (kind message); joins/leaves →
+                         ``events`` membership; topic, purpose, rename, archive, pins, bots
+                         added, any other subtype → ``events`` system
+threads                  ``thread_ts`` replies join their parent's thread; top-level messages
+                         are grouped into conversations (new one after 30 min of silence)
+reactions                ``reactions``, one per reacting member
+integration_logs.json    ``events`` system (integration added / removed)
+======================== =====================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
+from communitas.model import SourceInfo
+from communitas.sources.archives import SafeZip
+from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.chat_rows import ChatRows, iso_from_epoch
+from communitas.sources.slack_messages import ChannelState, SlackMessages
+
+REQUIRED_FILES = ("channels.json", "users.json")
+GENERIC_NAMES = {"export", "slack-export", "slack_export"}
+NOT_READ = {"groups.json": "private channels", "dms.json": "direct messages",
+            "mpims.json": "group direct messages"}
+
+
+@dataclass
+class _Layout:
+    """Where an export's files are: a folder or a zip, and the prefix of its root inside it."""
+
+    path: Path
+    zip_path: Path | None
+    root: str  # "" or "folder/" (zip: member prefix; folder: sub-folder)
+    name: str
+
+    def names(self) -> list[str]:
+        """Export-relative file names (``general/2015-06-05.json``)."""
+        if self.zip_path is not None:
+            with SafeZip(self.zip_path) as z:
+                return [n[len(self.root):] for n in z.names() if n.startswith(self.root)]
+        base = self.path / self.root if self.root else self.path
+        return [p.relative_to(base).as_posix() for p in sorted(base.rglob("*.json")) if p.is_file()]
+
+    def load(self, name: str, z: SafeZip | None) -> Any:
+        """Decoded JSON of one export file; BrokenInput when it is not JSON."""
+        label = f"{self.zip_path}!{self.root}{name}" if self.zip_path else str(self._file(name))
+        try:
+            if z is not None:
+                with z.open(self.root + name) as f:
+                    return json.load(f)
+            with self._file(name).open("rb") as g:
+                return json.load(g)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise BrokenInput(f"{label}: not valid JSON ({e}). Export the workspace again, "
+                              "or fix this file, and ingest again.") from None
+
+    def _file(self, name: str) -> Path:
+        return (self.path / self.root / name) if self.root else self.path / name
+
+    def inputs(self) -> list[Path]:
+        if self.zip_path is not None:
+            return [self.zip_path]
+        base = self.path / self.root if self.root else self.path
+        return sorted(base.rglob("*.json"))
+
+
+def _zip_root(path: Path) -> str | None:
+    try:
+        with SafeZip(path) as z:
+            names = set(z.names())
+    except BrokenInput:
+        return None
+    for name in names:
+        if name.endswith("channels.json"):
+            root = name[: -len("channels.json")]
+            if root.count("/") <= 1 and root + "users.json" in names:
+                return root
+    return None
+
+
+def _locate(path: Path) -> _Layout:
+    if not path.exists():
+        raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
+    stem = path.name[:-4] if path.name.lower().endswith(".zip") else path.name
+    name = path.parent.name if stem.lower() in GENERIC_NAMES and path.parent.name else stem
+    if path.is_file() and path.name.lower().endswith(".zip"):
+        root = _zip_root(path)
+        if root is not None:
+            return _Layout(path, path, root, name)
+    elif path.is_dir():
+        if all((path / f).is_file() for f in REQUIRED_FILES):
+            return _Layout(path, None, "", name)
+        subs = [p for p in path.iterdir() if p.is_dir() and all((p / f).is_file() for f in REQUIRED_FILES)]
+        zips = [p for p in path.iterdir() if p.name.lower().endswith(".zip") and _zip_root(p) is not None]
+        if len(subs) + len(zips) == 1:
+            return _Layout(path, None, subs[0].name, name) if subs else _Layout(
+                path, zips[0], _zip_root(zips[0]) or "", name)
+    raise UnknownFormat(
+        f"{path}: not a Slack export (no channels.json and users.json found). Give the folder "
+        "or the .zip that Slack's workspace export produced."
+    )
+
+
+class SlackSource:
+    """Reads a Slack workspace export. See the module docstring for the mapping."""
+
+    platform = "slack"
+
+    def detect(self, path: Path) -> bool:
+        try:
+            _locate(path)
+        except (UnknownFormat, InputNotFound, BrokenInput, OSError):
+            return False
+        return True
+
+    def describe(self, path: Path, name: str | None = None) -> SourceInfo:
+        layout = _locate(path)
+        return SourceInfo(self.platform, name or layout.name, str(path.resolve()),
+                          fingerprint_files(layout.inputs()))
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
+        layout = _locate(path)
+        names = layout.names()
+        z = SafeZip(layout.zip_path) if layout.zip_path is not None else None
+        try:
+            yield from _read(layout, names, z, ctx)
+        finally:
+            if z is not None:
+                z.close()
+
+
+def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext) -> Iterator[Batch]:
+    out = ChatRows(ctx)
+    _users(layout.load("users.json", z), out, ctx)
+    for file, what in NOT_READ.items():
+        if file in names:
+            ctx.warn(f"{layout.path}: {file} ({what}) is not read: only public channels are.")
+    channels = _channels(layout.load("channels.json", z), out, ctx)
+    days: dict[str, list[str]] = {}
+    for n in names:
+        folder, _, day = n.partition("/")
+        if day and "/" not in day and day.endswith(".json"):
+            days.setdefault(folder, []).append(n)
+    for folder in sorted(days):
+        if folder not in channels:
+            ctx.warn(f"{layout.path}: folder {folder!r} is not in channels.json; read as a channel.")
+            channels[folder] = _place(out, folder, {"name": folder})
+        yield from _channel(layout, z, sorted(days[folder]), channels[folder], ctx, out)
+    if "integration_logs.json" in names:
+        _integrations(layout.load("integration_logs.json", z), out, ctx)
+    out.member_rows()
+    yield from out.drain()
+
+
+def _channel(layout: _Layout, z: SafeZip | None, files: list[str], chan: ChannelState,
+             ctx: ReadContext, out: ChatRows) -> Iterator[Batch]:
+    mapper = SlackMessages(ctx, out)
+    for n, name in enumerate(files, 1):
+        day = layout.load(name, z)
+        if not isinstance(day, list):
+            raise BrokenInput(f"{layout.path}: {name} is not a list of messages. Export the "
+                              "workspace again, or remove this file, and ingest again.")
+        for msg in sorted(day, key=_ts_key):
+            mapper.message(msg, chan, name)
+        ctx.report_progress(chan.place_id.rsplit(":", 1)[-1], n, len(files), out.counts["posts"])
+        yield from out.full()
+    for subtype in sorted(mapper.unknown_subtypes):
+        ctx.warn(f"message subtype {subtype!r} is not known; kept as a system event.")
+
+
+def _ts_key(msg: Any) -> float:
+    try:
+        return float(msg.get("ts"))  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+
+
+def _users(users: Any, out: ChatRows, ctx: ReadContext) -> None:
+    if not isinstance(users, list):
+        raise BrokenInput("users.json is not a list of users. Export the workspace again.")
+    for u in users:
+        if not isinstance(u, dict) or not isinstance(u.get("id"), str):
+            ctx.skip("users.json", "user without an id")
+            continue
+        profile = u.get("profile") if isinstance(u.get("profile"), dict) else {}
+        email = profile.get("email")  # type: ignore[union-attr]
+        name = u.get("real_name") or profile.get("real_name") or u.get("name")  # type: ignore[union-attr]
+        out.member(out.id("u", u["id"]), display_name=str(name) if name else None,
+                   is_bot=bool(u.get("is_bot")) or u["id"] == "USLACKBOT",
+                   is_system=u["id"] == "USLACKBOT",
+                   is_staff=bool(u.get("is_admin") or u.get("is_owner") or u.get("is_primary_owner")),
+                   email_hash=ctx.hash_identifier(email) if isinstance(email, str) and email else None)
+
+
+def _place(out: ChatRows, native: str, c: dict[str, Any]) -> ChannelState:
+    place_id = out.id("c", native)
+    purpose = c.get("purpose") if isinstance(c.get("purpose"), dict) else {}
+    created = c.get("created")
+    try:
+        created_at = iso_from_epoch(float(created)) if created else None
+    except (TypeError, ValueError):
+        created_at = None
+    out.place(place_id, native, "channel", str(c.get("name") or native), created_at=created_at,
+              description=(purpose or {}).get("value") or None)
+    return ChannelState(native, place_id)
+
+
+def _channels(raw: Any, out: ChatRows, ctx: ReadContext) -> dict[str, ChannelState]:
+    """channels.json -> {folder name: channel state}."""
+    if not isinstance(raw, list):
+        raise BrokenInput("channels.json is not a list of channels. Export the workspace again.")
+    found = {}
+    for c in raw:
+        if not isinstance(c, dict) or not c.get("id") or not c.get("name"):
+            ctx.skip("channels.json", "channel without an id or name")
+            continue
+        found[str(c["name"])] = _place(out, str(c["id"]), c)
+    return found
+
+
+def _integrations(raw: Any, out: ChatRows, ctx: ReadContext) -> None:
+    for n, entry in enumerate(raw if isinstance(raw, list) else [], 1):
+        if not isinstance(entry, dict):
+            ctx.skip("integration_logs.json", "entry is not a JSON object")
+            continue
+        try:
+            at = iso_from_epoch(float(entry.get("date") or ""))
+        except ValueError:
+            at = None
+        what = entry.get("app_type") or entry.get("service_type") or entry.get("reason")
+        user = entry.get("user_id")
+        out.event(native=f"integration:{n}", category="system",
+                  kind=f"integration_{entry.get('change_type') or 'changed'}", at=at,
+                  member_id=out.id("u", user) if isinstance(user, str) else None, place_id=None,
+                  detail=str(what) if what else None)

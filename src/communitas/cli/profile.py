@@ -1,76 +1,154 @@
-"""``communitas profile``: the community at a glance."""
+"""``communitas profile``: the community along Hillery's four components, with reference bands."""
 
 from __future__ import annotations
 
+import csv
+import sys
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
-from communitas.metrics import summary
+from communitas.metrics.profile import build_profile
 from communitas.store import Workspace
+
+__all__ = ["build_profile", "profile", "register"]
+
+COMPONENTS = (("people", "PEOPLE"), ("common_ties", "COMMON TIES"),
+              ("social_interaction", "SOCIAL INTERACTION"), ("place", "PLACE"))
+TREND_ROWS = 12
 
 
 def profile(
     source: Annotated[str | None, typer.Option(
         help="Only this source id (see `communitas sources`).")] = None,
-    period: Annotated[str, typer.Option(help="week, month, quarter or year.")] = "month",
+    period: Annotated[str, typer.Option(help="Trend period: week, month, quarter or year.")] = "month",
+    since: Annotated[str | None, typer.Option(
+        help="Start of the window, YYYY-MM-DD (inclusive, UTC).")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="End of the window, YYYY-MM-DD (exclusive, UTC).")] = None,
+    place: Annotated[str | None, typer.Option(
+        help="Only threads in this place (tag, channel, list, category): its name or id.")] = None,
     include_bots: Annotated[bool, typer.Option(help="Count bots and system accounts too.")] = False,
+    top: Annotated[int, typer.Option(help="Rows to show in the per-place lists.")] = 10,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option(
+        "--csv", help="Print every figure as CSV rows: component,metric,period,value.")] = False,
 ) -> None:
-    """Profile the community in the store.
+    """Profile the community: people, common ties, social interaction and place.
 
-    Example: communitas profile --period quarter --json
+    Example: communitas profile --period quarter --since 2016-01-01 --json
     """
     with Workspace(store, read_only=True) as ws:
-        data = build_profile(ws, source=source, period=period, include_bots=include_bots)
+        data = build_profile(ws, source=source, period=period, since=since, until=until, place=place,
+                             include_bots=include_bots, top=top)
     if as_json:
         print_json(data)
-        return
+    elif as_csv:
+        write_csv(data)
+    else:
+        print_profile(data)
+
+
+def csv_rows(data: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """The profile as ``(component, metric, period, value)`` rows: headline figures (no period)
+    then every numeric column of each component's trend."""
+    rows: list[tuple[str, str, str, Any]] = []
+    for key, _ in COMPONENTS:
+        part = data[key]
+        for metric, value in part["headline"].items():
+            rows.append((key, metric, "", value))
+        for row in part["trend"]:
+            for metric, value in row.items():
+                if metric != "period":
+                    rows.append((key, metric, str(row["period"]), value))
+    return rows
+
+
+def write_csv(data: dict[str, Any]) -> None:
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(("component", "metric", "period", "value"))
+    out.writerows(("" if v is None else v for v in r) for r in csv_rows(data))
+
+
+def fmt(metric: str, value: Any) -> str:
+    """A figure for the terminal: shares as %, hours with 'h', counts with thousands separators."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if "hours" in metric:
+            return f"{value:,.1f} h"
+        if metric in ("gini", "hhi", "evenness", "entropy"):
+            return f"{value:.3f}"
+        if metric.endswith(("share", "reciprocity", "overlap")) or \
+                metric.startswith(("retained_", "converted_", "return_", "top1", "next9", "rest90")):
+            return f"{value:.1%}"
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _bands_by_metric(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for band in data["bands"]:
+        out.setdefault(band["metric"], []).append(band)
+    return out
+
+
+def _headline_table(key: str, title: str, data: dict[str, Any]) -> Table:
+    bands = _bands_by_metric(data)
+    table = Table(title=title, title_justify="left", show_header=True)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("reference")
+    for metric, value in data[key]["headline"].items():
+        ref = "; ".join(f"{b['label']} ({b['citation'].split('(')[0].strip()})"
+                        for b in bands.get(f"{key}.{metric}", []))
+        table.add_row(metric.replace("_", " "), fmt(metric, value), ref)
+    return table
+
+
+def _trend_table(key: str, data: dict[str, Any]) -> Table | None:
+    trend = data[key]["trend"]
+    if not trend:
+        return None
+    period = data["scope"]["period"]
+    shown = trend[-TREND_ROWS:]
+    table = Table(title=f"per {period} (last {len(shown)} of {len(trend)})", title_justify="left")
+    cols = list(shown[0])
+    for col in cols:
+        table.add_column(col.replace("_", " "), justify="right")
+    for row in shown:
+        table.add_row(*(str(row[c])[:10] if c == "period" else fmt(c, row[c]) for c in cols))
+    return table
+
+
+def print_profile(data: dict[str, Any]) -> None:
+    sc = data["scope"]
     ov = data["overview"]
-    head = Table(title="overview", show_header=False)
-    head.add_row("members", f"{ov['members']:,}")
-    head.add_row("contributors", f"{ov['contributors']:,}")
-    for kind, n in sorted(ov["posts_by_kind"].items()):
-        head.add_row(f"{kind}s", f"{n:,}")
-    head.add_row("first contribution", str(ov["first"]))
-    head.add_row("last contribution", str(ov["last"]))
-    console.print(head)
-    act = Table(title=f"active members per {period}")
-    for col in ("period", "active members", "contributions"):
-        act.add_column(col, justify="right")
-    for row in data["active_members"]:
-        act.add_row(row["period"][:10], f"{row['active_members']:,}", f"{row['contributions']:,}")
-    console.print(act)
-    top = Table(title="top places")
-    for col in ("place", "threads", "contributions", "members"):
-        top.add_column(col)
-    for row in data["top_places"]:
-        top.add_row(row["name"], f"{row['threads']:,}", f"{row['contributions']:,}", f"{row['members']:,}")
-    console.print(top)
-
-
-def build_profile(ws: Workspace, *, source: str | None, period: str, include_bots: bool
-                  ) -> dict[str, Any]:
-    backend = ws.ibis()
-    kw: dict[str, Any] = {"source_id": source, "include_bots": include_bots}
-    active = summary.active_members(backend, period=period, **kw)
-    places = summary.top_places(backend, **kw)
-    return {
-        "overview": summary.overview(backend, **kw),
-        "active_members": [
-            {"period": p.isoformat(), "active_members": int(a), "contributions": int(c)}
-            for p, a, c in zip(active["period"], active["active_members"], active["contributions"],
-                               strict=True)
-        ],
-        "top_places": [
-            {"place_id": r["place_id"], "name": r["name"], "threads": int(r["threads"]),
-             "contributions": int(r["contributions"]), "members": int(r["members"])}
-            for r in places.to_dict("records")
-        ],
-    }
+    window = f"{sc['since'] or ov['first'] or '…'} → {sc['until'] or ov['last'] or '…'}"
+    console.print(f"[bold]{sc['source'] or 'all sources'}[/] · {window}"
+                  + (f" · place {sc['place']}" if sc["place"] else "")
+                  + (" · bots included" if sc["include_bots"] else ""), highlight=False)
+    for key, title in COMPONENTS:
+        console.print(_headline_table(key, title, data))
+        trend = _trend_table(key, data)
+        if trend is not None:
+            console.print(trend)
+    places = Table(title="most active places", title_justify="left")
+    for col in ("place", "threads", "contributions", "members", "share"):
+        places.add_column(col, justify="left" if col == "place" else "right")
+    for row in data["place"]["places"]:
+        places.add_row(str(row["name"] or row["place_id"]), fmt("n", row["threads"]),
+                       fmt("n", row["contributions"]), fmt("n", row["members"]),
+                       fmt("share", row["share"]))
+    console.print(places)
+    console.print("Definitions: docs/metrics.md. Reference bands: metrics/reference_bands.json.")
 
 
 def register(app: typer.Typer) -> None:

@@ -67,7 +67,8 @@ def first_response(backend: Any, *, since: TimeArg = None, until: TimeArg = None
     post to the first contribution by someone other than its starter. Reports the median and
     90th percentile in hours over the threads that got a response, **and** the share of threads
     that got none (``no_response_share``) — unanswered threads are never dropped from the picture.
-    ``answered_share`` is its complement: threads with at least one contribution by another member."""
+    ``answered_share`` is its complement: threads with at least one contribution by another member.
+    ``replies_per_thread`` is as in :func:`replies_per_thread`."""
     t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
                      include_bots=include_bots)
     row = t.aggregate(**_summary_aggs(t)).execute().iloc[0]
@@ -78,6 +79,7 @@ def first_response(backend: Any, *, since: TimeArg = None, until: TimeArg = None
         "answered_share": responded / n if n else None,
         "no_response_share": (n - responded) / n if n else None,
         "median_hours": _float(row["median_hours"]), "p90_hours": _float(row["p90_hours"]),
+        "replies_per_thread": float(row["replies"]) / n if n else None,
     }
 
 

@@ -8,6 +8,7 @@ every place its thread is in, so per-place shares can sum to more than 100%.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ import ibis
 import pandas as pd
 
 from communitas.metrics import scope
+from communitas.metrics.base import period_start
 from communitas.metrics.scope import TimeArg
 from communitas.metrics.ties import placed_posts
 
@@ -45,19 +47,23 @@ def place_concentration(backend: Any, *, since: TimeArg = None, until: TimeArg =
                         include_bots: bool = False) -> dict[str, Any]:
     """How concentrated activity is across the places active in the window: the Gini coefficient
     of contributions per place and the Herfindahl-Hirschman index (sum of squared shares of the
-    placed contributions; 1/places when even, 1 when all activity is in one place)."""
+    placed contributions; 1/places when even, 1 when all activity is in one place). Also the
+    Shannon ``entropy`` (bits) of that distribution and its ``evenness`` (entropy / log2 places)."""
     pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
                       include_bots=include_bots)
     per = pp.group_by("place_id").aggregate(n=pp.count())
     asc = ibis.row_number().over(order_by=[per.n, per.place_id]) + 1
     r = per.mutate(asc=asc)
     row = r.aggregate(places=r.count(), total=r.n.sum(), weighted=(r.asc * r.n).sum(),
-                      squares=(r.n * r.n).sum()).execute().iloc[0]
+                      squares=(r.n * r.n).sum(),
+                      nlogn=(r.n * r.n.cast("float64").log2()).sum()).execute().iloc[0]
     n, tot = int(row["places"]), int(row["total"] or 0)
     if n == 0 or tot == 0:
-        return {"places": n, "gini": None, "hhi": None}
+        return {"places": n, "gini": None, "hhi": None, "entropy": None, "evenness": None}
+    entropy = max(0.0, math.log2(tot) - float(row["nlogn"]) / tot)
     return {"places": n, "gini": float(2 * row["weighted"] / (n * tot) - (n + 1) / n),
-            "hhi": float(row["squares"]) / tot / tot}
+            "hhi": float(row["squares"]) / tot / tot, "entropy": entropy,
+            "evenness": entropy / math.log2(n) if n > 1 else None}
 
 
 def place_lifecycle(backend: Any, *, until: TimeArg = None, source_id: str | None = None,
@@ -109,3 +115,20 @@ def movement(backend: Any, *, since: TimeArg = None, until: TimeArg = None, plac
     return {"members": n, "multi_place_members": int(row["multi"] or 0),
             "multi_place_share": int(row["multi"] or 0) / n if n else None,
             "mean_places": float(row["mean"]) if n else None}
+
+
+def place_trend(backend: Any, *, period: str = "month", since: TimeArg = None, until: TimeArg = None,
+                place: str | None = None, source_id: str | None = None,
+                include_bots: bool = False) -> pd.DataFrame:
+    """Per period: the ``places`` with activity, the ``busiest_share`` (the busiest place's share of
+    the period's placed contributions) and the ``hhi`` of those contributions across places."""
+    scope.check_period(period)
+    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
+                      include_bots=include_bots)
+    pp = pp.mutate(period=period_start(pp.created_at, period))
+    per = pp.group_by(["period", "place_id"]).aggregate(n=pp.count())
+    out = per.group_by("period").aggregate(places=per.count(), total=per.n.sum(), top=per.n.max(),
+                                           squares=(per.n * per.n).sum())
+    out = out.mutate(busiest_share=out.top / out.total,
+                     hhi=out.squares / (out.total * out.total).cast("float64"))
+    return out.select("period", "places", "busiest_share", "hhi").order_by("period").execute()

@@ -1,0 +1,172 @@
+"""The four-component profile: one JSON-ready dict with every headline figure, trend and band.
+
+:func:`build_profile` is the one function producing it; ``communitas profile`` prints it and the
+HTML report renders it. Its keys are documented in ``docs/profile-json.md`` and kept stable.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from communitas.metrics import interaction, people, place, reference, scope, summary, ties
+from communitas.metrics.scope import TimeArg
+
+SCHEMA_VERSION = 1
+
+# The metric functions behind each component (their names are the docs/metrics.md sections).
+DEFINITIONS: dict[str, list[str]] = {
+    "people": ["active_members", "cohort_retention", "newcomer_conversion",
+               "participation_inequality", "member_tiers", "churn", "avid_members"],
+    "common_ties": ["place_members", "tag_cooccurrence", "interest_profiles", "interest_overlap",
+                    "attention_entropy", "place_trends"],
+    "social_interaction": ["first_response", "replies_per_thread", "accepted_share",
+                           "threads_per_day", "reciprocity", "newcomer_reception", "response_trend"],
+    "place": ["activity_per_place", "place_concentration", "place_lifecycle", "rhythm", "movement",
+              "place_trend"],
+}
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: timestamps as ISO strings, NaN/NaT as None, numpy scalars as Python."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | datetime | date):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def records(df: pd.DataFrame, limit: int | None = None) -> list[dict[str, Any]]:
+    """A DataFrame as a list of JSON-ready row dicts (the first ``limit`` rows)."""
+    rows = df if limit is None else df.head(limit)
+    return [jsonable(r) for r in rows.to_dict("records")]
+
+
+def _people(b: Any, kw: dict[str, Any], period: str, source: str | None, bots: bool
+            ) -> dict[str, Any]:
+    trend = people.active_members(b, period=period, **kw)
+    tiers = people.member_tiers(b, period=period, **kw)
+    trend = trend.merge(tiers, on="period", how="left")
+    cohorts = people.cohort_retention(b, **kw)
+    ineq = people.participation_inequality(b, **kw)
+    headline: dict[str, Any] = {"active_members": ineq.pop("contributors"),
+                                "newcomers": int(trend["newcomers"].sum())}
+    headline.update(ineq)
+    conv = people.newcomer_conversion(b, **kw)
+    headline.update({"converted_30": conv["converted_30"], "converted_90": conv["converted_90"]})
+    headline.update(people.retention_summary(cohorts))
+    headline.update(people.churn(b, **kw))
+    headline["avid_members"] = people.avid_members(b, source_id=source, include_bots=bots)
+    return {"headline": headline, "trend": records(trend), "cohorts": records(cohorts)}
+
+
+def _ties(b: Any, kw: dict[str, Any], period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
+    overlap = ties.interest_overlap(b, **kw)
+    trends = ties.place_trends(b, period=period, **kw)
+    headline = {"places_active": conc["places"], "entropy": conc["entropy"],
+                "evenness": conc["evenness"], "interest_overlap": overlap["share"],
+                "sharing_pairs": overlap["sharing_pairs"], "member_pairs": overlap["pairs"]}
+    cols = ["place_id", "name", "previous", "current", "change", "growth"]
+    names = b.table("places").select("place_id", "name").execute()
+    co = ties.tag_cooccurrence(b, limit=top, **kw)
+    lookup = dict(zip(names["place_id"], names["name"], strict=True))
+    co["name_a"] = co["place_a"].map(lookup)
+    co["name_b"] = co["place_b"].map(lookup)
+    return {
+        "headline": headline,
+        "trend": records(ties.attention_entropy(b, period=period, **kw)),
+        "places": records(ties.place_members(b, **kw), top),
+        "cooccurrence": records(co),
+        "rising": records(trends[trends["change"] > 0][cols], top),
+        "falling": records(trends[trends["change"] < 0].iloc[::-1][cols], top),
+    }
+
+
+def _interaction(b: Any, kw: dict[str, Any], period: str) -> dict[str, Any]:
+    headline = dict(interaction.first_response(b, **kw))
+    headline["accepted_share"] = interaction.accepted_share(b, **kw)
+    headline["threads_per_day"] = interaction.threads_per_day(b, **kw)
+    rec_pairs = interaction.reciprocity(b, **kw)
+    headline.update({"reply_pairs": rec_pairs["pairs"], "mutual_pairs": rec_pairs["mutual_pairs"],
+                     "reciprocity": rec_pairs["reciprocity"]})
+    rec = interaction.newcomer_reception(b, **kw)
+    rename = {"newcomers": "newcomer_starters", "received": "newcomers_received",
+              "median_hours_to_response": "newcomer_median_hours", "with_response": "newcomers_with_response",
+              "without_response": "newcomers_without_response"}
+    headline.update({rename.get(k, k): v for k, v in rec.items()})
+    return {"headline": headline, "trend": records(interaction.response_trend(b, period=period, **kw))}
+
+
+def _place(b: Any, kw: dict[str, Any], period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
+    life = place.place_lifecycle(b, until=kw["until"], source_id=kw["source_id"],
+                                 include_bots=kw["include_bots"])
+    headline = {"places": len(life), "places_active": conc["places"], "gini": conc["gini"],
+                "hhi": conc["hhi"], "dormant_places": int(life["dormant"].sum()),
+                "small_places": int(life["small"].sum())}
+    headline.update(place.movement(b, **kw))
+    rh = place.rhythm(b, **kw)
+    grid = [[0] * 24 for _ in range(7)]
+    for wd, hr, n in zip(rh["weekday"], rh["hour"], rh["contributions"], strict=True):
+        grid[int(wd)][int(hr)] = int(n)
+    dormant = life[life["dormant"] & (life["threads"] > 0)]
+    return {
+        "headline": headline,
+        "trend": records(place.place_trend(b, period=period, **kw)),
+        "places": records(place.activity_per_place(b, **kw), top),
+        "dormant": records(dormant.sort_values(["last_at", "place_id"], ascending=[False, True]), top),
+        "rhythm": grid,
+    }
+
+
+def build_profile(ws: Any, *, source: str | None = None, period: str = "month",
+                  since: TimeArg = None, until: TimeArg = None, place: str | None = None,
+                  include_bots: bool = False, top: int = 10) -> dict[str, Any]:
+    """The whole profile of the community in ``ws`` (a Workspace or an Ibis backend)."""
+    b = ws.ibis() if hasattr(ws, "ibis") else ws
+    scope.check_period(period)
+    start, end = scope.as_time(since), scope.as_time(until)
+    kw: dict[str, Any] = {"since": start, "until": end, "place": place, "source_id": source,
+                          "include_bots": include_bots}
+    conc = _place_concentration(b, kw)
+    parts = {
+        "people": _people(b, kw, period, source, include_bots),
+        "common_ties": _ties(b, kw, period, top, conc),
+        "social_interaction": _interaction(b, kw, period),
+        "place": _place(b, kw, period, top, conc),
+    }
+    legacy = _legacy(b, source, include_bots, parts)
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "scope": {"source": source, "period": period, "since": start, "until": end, "place": place,
+                  "include_bots": include_bots},
+        **legacy, **parts,
+        "bands": reference.compare({k: v["headline"] for k, v in parts.items()}),
+        "definitions": DEFINITIONS,
+    }
+    return jsonable(out)  # type: ignore[no-any-return]
+
+
+def _place_concentration(b: Any, kw: dict[str, Any]) -> dict[str, Any]:
+    return place.place_concentration(b, **kw)
+
+
+def _legacy(b: Any, source: str | None, bots: bool, parts: dict[str, Any]) -> dict[str, Any]:
+    """The first overview's keys (``overview``, ``active_members``, ``top_places``), kept stable;
+    the last two now follow the window and place filter like the rest of the profile."""
+    active = [{"period": r["period"], "active_members": r["active_members"],
+               "contributions": r["contributions"]} for r in parts["people"]["trend"]]
+    top = [{k: r[k] for k in ("place_id", "name", "threads", "contributions", "members")}
+           for r in parts["place"]["places"]]
+    return {"overview": summary.overview(b, source_id=source, include_bots=bots),
+            "active_members": active, "top_places": top}

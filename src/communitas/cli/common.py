@@ -17,7 +17,7 @@ err_console = Console(stderr=True)
 StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", envvar=STORE_ENV, show_envvar=True,
-                 help="Workspace store file [default: ./communitas.duckdb]."),
+                 help="Workspace store file (default: ./communitas.duckdb)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 

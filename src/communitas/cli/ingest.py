@@ -37,7 +37,7 @@ def ingest(
     platform: Annotated[str | None, typer.Option(
         help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES)}.")] = None,
     name: Annotated[str | None, typer.Option(
-        help="Name of the community [default: from the file or folder name].")] = None,
+        help="Name of the community (default: from the file or folder name).")] = None,
     no_text: Annotated[bool, typer.Option(
         "--no-text", help="Do not keep post bodies (text is personal data; topics need it).")] = False,
     force: Annotated[bool, typer.Option(help="Re-read even if this input is already in the store.")] = False,

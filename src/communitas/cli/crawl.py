@@ -1,0 +1,70 @@
+"""``communitas crawl discourse``: save a Discourse site's public JSON API, politely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from communitas.cli.common import JsonOpt, console, err_console, print_json
+from communitas.sources.discourse_crawler import CrawlReport, crawl
+
+crawl_app = typer.Typer(
+    help="Save a live community's public data for `communitas ingest`.\n\n"
+         "Example: communitas crawl discourse https://forum.example.org forum-dump",
+    no_args_is_help=True)
+
+
+@crawl_app.command("discourse")
+def discourse(
+    base_url: Annotated[str, typer.Argument(help="The forum's home URL, e.g. https://forum.example.org")],
+    out_dir: Annotated[Path, typer.Argument(help="Folder to save into (and to resume from).")],
+    rate: Annotated[float, typer.Option(help="Most requests per second.")] = 1.0,
+    max_pages: Annotated[int | None, typer.Option(
+        help="Read at most this many /latest.json pages in this run (30 topics each).")] = None,
+    contact: Annotated[str | None, typer.Option(
+        help="A contact (e-mail or URL) added to the User-Agent, so the site can reach you.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Crawl a Discourse forum's public JSON API into OUT_DIR; run again to resume or update.
+
+    Only new or changed topics are fetched on a second run. Then: communitas ingest OUT_DIR.
+
+    Example: communitas crawl discourse https://forum.example.org forum-dump --rate 0.5
+    """
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=err_console, transient=True, disable=as_json)
+    with progress:
+        task = progress.add_task(f"crawling {base_url}", total=None)
+        saved = 0
+
+        def on_topic(topic_id: int, posts: int) -> None:
+            nonlocal saved
+            saved += 1
+            progress.update(task, description=f"crawling {base_url}: {saved} topics saved "
+                                              f"(last: topic {topic_id}, {posts} posts)")
+
+        report = crawl(base_url, out_dir, rate=rate, max_pages=max_pages, contact=contact,
+                       on_topic=on_topic)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    _print_report(report)
+
+
+def _print_report(report: CrawlReport) -> None:
+    state = "complete" if report.complete else "stopped before the end (run again to continue)"
+    console.print(f"{report.base_url} → {report.out_dir}: {state}")
+    console.print(f"  {report.topics_saved:,} topics saved, {report.topics_unchanged:,} unchanged, "
+                  f"{report.posts_fetched:,} new posts; {report.requests:,} requests "
+                  f"({report.pages:,} listing pages, {report.retries:,} retries, "
+                  f"{report.waited_s:,.0f} s waited)")
+    for reason, n in report.skipped.items():
+        console.print(f"  skipped {n:,}: {reason}")
+    console.print(f"next: communitas ingest {report.out_dir}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(crawl_app, name="crawl")

@@ -77,11 +77,17 @@ class _Layout:
         return sorted(base.rglob("*.json"))
 
 
-def _zip_root(path: Path) -> str | None:
+def _zip_root(path: Path, strict: bool = False) -> str | None:
+    """The member prefix under which a zip holds channels.json and users.json; None if it does not.
+
+    A zip that cannot be read is None, or BrokenInput when ``strict``.
+    """
     try:
         with SafeZip(path) as z:
             names = set(z.names())
     except BrokenInput:
+        if strict:
+            raise
         return None
     for name in names:
         if name.endswith("channels.json"):
@@ -97,7 +103,7 @@ def _locate(path: Path) -> _Layout:
     stem = path.name[:-4] if path.name.lower().endswith(".zip") else path.name
     name = path.parent.name if stem.lower() in GENERIC_NAMES and path.parent.name else stem
     if path.is_file() and path.name.lower().endswith(".zip"):
-        root = _zip_root(path)
+        root = _zip_root(path, strict=True)
         if root is not None:
             return _Layout(path, path, root, name)
     elif path.is_dir():

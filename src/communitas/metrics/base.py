@@ -22,6 +22,10 @@ def contributions(
 
     Posts whose author account was deleted (``author_id`` NULL) are kept: they count as
     contributions, but not towards any member (``nunique`` ignores NULL).
+
+    Persons, not accounts: where accounts were merged into one person (``communitas identities
+    merge``), ``author_id`` and ``reply_to_member_id`` hold the person id instead of the account
+    id. Bots: a manual override in ``member_flags`` wins over the source's ``is_bot``.
     """
     posts = backend.table("posts")
     posts = posts.filter(posts.is_contribution)
@@ -29,8 +33,35 @@ def contributions(
         posts = posts.filter(posts.source_id == source_id)
     if not include_bots:
         members = backend.table("members")
-        automated = members.filter(members.is_bot.fill_null(False) | members.is_system.fill_null(False))
+        is_bot = members.is_bot.fill_null(False)
+        flags = _optional_table(backend, "member_flags")  # absent in stores made before it existed
+        if flags is not None:
+            flags = flags.select(fid="member_id", fbot="is_bot")
+            members = members.left_join(flags, members.member_id == flags.fid)
+            is_bot = members.fbot.coalesce(members.is_bot.fill_null(False))
+        automated = members.filter(is_bot | members.is_system.fill_null(False))
         posts = posts.anti_join(automated.select("member_id"), posts.author_id == automated.member_id)
+    return _as_persons(backend, posts)
+
+
+def _optional_table(backend: Any, name: str) -> ir.Table | None:
+    try:
+        return backend.table(name)
+    except Exception:  # the backend's "table not found" error
+        return None
+
+
+def _as_persons(backend: Any, posts: ir.Table) -> ir.Table:
+    """Replace merged accounts' ids by their person id (``identities.person_map``)."""
+    from communitas.identities import person_map
+
+    columns = posts.columns
+    persons = person_map(backend).select(_mid="member_id", _pid="person_id")
+    for col in ("author_id", "reply_to_member_id"):
+        pm = persons.view()
+        joined = posts.left_join(pm, posts[col] == pm._mid)
+        posts = joined.select([joined._pid.coalesce(joined[col]).name(col) if c == col else joined[c]
+                               for c in columns])
     return posts
 
 

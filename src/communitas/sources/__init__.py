@@ -13,10 +13,12 @@ from communitas.sources.base import Source
 from communitas.sources.discord import DiscordSource
 from communitas.sources.discourse import DiscourseSource
 from communitas.sources.slack import SlackSource
+from communitas.sources.mbox import MboxSource
 from communitas.sources.stackexchange import StackExchangeSource
 
 SOURCES: dict[str, Source] = {
     "stackexchange": StackExchangeSource(),
+    "mbox": MboxSource(),
     "discourse": DiscourseSource(),
     "slack": SlackSource(),
     "discord": DiscordSource(),

@@ -1,0 +1,360 @@
+"""Pure helpers for e-mail messages: headers, senders, dates, body text, quotes and signatures.
+
+They work on raw bytes, without the stdlib ``email`` feed parser, because they run once per
+message of archives that are mostly base64 attachments: only the header block and the one text
+part that is kept are ever decoded.
+
+* Headers: the block up to the first blank line, unfolded; names lower-cased; the first value
+  of each name is kept. Values are text (UTF-8, else Latin-1); MIME encoded words
+  (``=?utf-8?q?...?=``) are decoded by :func:`decode_words`.
+* Body text: the first ``text/plain`` part in depth-first order (``text/html`` with the tags
+  removed when there is none), decoded from base64 / quoted-printable and its charset.
+* :func:`strip_quotes` removes quoted lines (``>``), their attribution line ("On ... wrote:"),
+  signatures (after ``-- ``), forwarded / Outlook "Original Message" tails and anything after a
+  line of 20+ underscores (both Outlook's separator and Mailman's footer rule).
+"""
+
+from __future__ import annotations
+
+import binascii
+import email.utils
+import html
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+
+MAX_DEPTH = 8
+PART_HEADERS = frozenset(("content-type", "content-transfer-encoding", "content-disposition"))
+
+_HEADER = re.compile(rb"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.M)
+_UNESCAPE = re.compile(rb"(?m)^>(>*From )")  # mboxrd quoting of body lines starting "From "
+_FOLD = re.compile(rb"\r?\n[ \t]+")
+_SIMPLE_ADDR = re.compile(
+    r'^\s*(?:"?([^"<>]*?)"?\s*)?<([^<>\s@]+@[^<>\s@]+)>\s*$|^\s*([^\s<>@"(]+@[^\s<>@"(]+)\s*$')
+_PARAM = re.compile(r';\s*([\w*-]+)\s*=\s*("([^"]*)"|[^;\s]+)', re.ASCII)
+_ANGLE = re.compile(r"<([^<>\s]+)>")
+_BARE_ID = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
+_PIPERMAIL_FROM = re.compile(r"^\s*(\S+) at (\S+)\s*(?:\((.*)\))?\s*$")
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|vs|ref|fwd?|tr)(\[\d+\])?\s*:|\[[^\]]{1,40}\])\s*", re.I)
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
+_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
+_ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|napisał)\s*:\s*$", re.I)
+_FORWARD_TAIL = re.compile(
+    r"^\s*(-{3,}\s*(original message|forwarded message)\s*-{3,}|_{20,}\s*$|from:\s.+\bsent:\s)", re.I
+)
+
+
+def decode_text(raw: bytes) -> str:
+    """Header bytes as text: UTF-8 if valid, else Latin-1 (never fails)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def split_message(msg: bytes) -> tuple[bytes, bytes]:
+    """``(header block, body)`` of one raw message (LF or CRLF line ends)."""
+    if msg.startswith((b"\n", b"\r\n")):
+        return b"", msg.lstrip(b"\r\n")
+    i = msg.find(b"\n\n")
+    j = msg.find(b"\r\n\r\n")
+    if j != -1 and (i == -1 or j < i):
+        return msg[:j], msg[j + 4:]
+    if i == -1:
+        return msg, b""
+    return msg[:i], msg[i + 2:]
+
+
+def parse_headers(block: bytes, wanted: frozenset[str] | None = None) -> dict[str, str]:
+    """Unfolded headers, names lower-cased, the first value of each name (of ``wanted`` names).
+
+    >>> parse_headers(b"Subject: a\\n  b\\nFrom: x@example.com\\nSubject: again")
+    {'subject': 'a b', 'from': 'x@example.com'}
+    """
+    out: dict[str, str] = {}
+    for raw_name, raw_value in _HEADER.findall(block):
+        name = raw_name.decode("ascii").lower()
+        if name in out or (wanted is not None and name not in wanted):
+            continue
+        if b"\n" in raw_value:
+            raw_value = _FOLD.sub(b" ", raw_value)
+        out[name] = decode_text(raw_value).strip()
+    return out
+
+
+def decode_words(value: str) -> str:
+    """Decode MIME encoded words (RFC 2047); unknown charsets fall back to Latin-1.
+
+    >>> decode_words("=?ISO-8859-1?Q?Germ=E1n_Poo?= said")
+    'Germán Poo said'
+    """
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (LookupError, UnicodeError, ValueError, binascii.Error):
+        pieces = []
+        for chunk, charset in decode_header(value):
+            if isinstance(chunk, str):
+                pieces.append(chunk)
+            else:
+                pieces.append(_decode_bytes(chunk, charset))
+        return "".join(pieces)
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    try:
+        return data.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return data.decode("latin-1")
+
+
+def sender(value: str | None) -> tuple[str, str]:
+    """``(display name, address)`` of a From header; the address lower-cased, ``''`` if none.
+
+    Pipermail's obfuscated form ``user at example.com (Name)`` is understood.
+
+    >>> sender("=?utf-8?q?J=C3=BCrgen?= <J@Example.com>")
+    ('Jürgen', 'j@example.com')
+    >>> sender("gpoo at example.com (=?ISO-8859-1?Q?Germ=E1n?=)")
+    ('Germán', 'gpoo@example.com')
+    """
+    if not value:
+        return "", ""
+    m = _PIPERMAIL_FROM.match(value)
+    if m and "@" not in value:
+        return decode_words(m.group(3) or "").strip(), f"{m.group(1)}@{m.group(2)}".lower()
+    simple = _SIMPLE_ADDR.match(value)
+    if simple:
+        name, addr = simple.group(1) or "", (simple.group(2) or simple.group(3)).lower()
+    else:
+        name, addr = email.utils.parseaddr(value)
+        addr = addr.strip().lower()
+    if "@" not in addr:
+        addr = ""
+    return decode_words(name).strip().strip('"').strip(), addr
+
+
+def message_id(value: str | None) -> str | None:
+    """The id inside ``<...>`` (or a bare ``local@domain``), else None.
+
+    >>> message_id(" <abc@example.com> "), message_id("abc@example.com"), message_id("<>")
+    ('abc@example.com', 'abc@example.com', None)
+    """
+    if not value:
+        return None
+    m = _ANGLE.search(value)
+    if m:
+        return m.group(1)
+    bare = value.strip()
+    return bare if _BARE_ID.match(bare) else None
+
+
+def reference_ids(references: str | None, in_reply_to: str | None) -> list[str]:
+    """Ancestors, oldest first: References, then In-Reply-To if it is not already last.
+
+    >>> reference_ids("<a@x> <b@x>", "<c@x>")
+    ['a@x', 'b@x', 'c@x']
+    >>> reference_ids(None, "c@x")
+    ['c@x']
+    """
+    refs = _ANGLE.findall(references) if references else []
+    if not refs and references:
+        refs = [t for t in references.split() if _BARE_ID.match(t)]
+    parent = message_id(in_reply_to)
+    if parent and (not refs or refs[-1] != parent):
+        if parent in refs:
+            refs.remove(parent)
+        refs.append(parent)
+    return refs
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A Date header as an aware UTC datetime, or None when it is missing or unreadable."""
+    if not value:
+        return None
+    parsed = email.utils.parsedate_tz(value)
+    if parsed is None or parsed[0] < 1970:
+        return None
+    try:
+        return datetime.fromtimestamp(email.utils.mktime_tz(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def parse_from_line_date(line: bytes) -> datetime | None:
+    """The asctime date of an mbox ``From sender date`` line (taken as UTC), or None.
+
+    >>> parse_from_line_date(b"From x at example.com  Thu Mar  3 18:20:35 2016")
+    datetime.datetime(2016, 3, 3, 18, 20, 35, tzinfo=datetime.timezone.utc)
+    """
+    words = decode_text(line).split()
+    for start in range(2, max(2, len(words) - 4)):
+        text = " ".join(words[start:start + 5])
+        try:
+            st = time.strptime(text, "%a %b %d %H:%M:%S %Y")
+        except ValueError:
+            continue
+        return datetime(*st[:6], tzinfo=UTC)
+    return None
+
+
+def subject_key(subject: str) -> tuple[str, bool]:
+    """``(normalised subject, had a reply prefix)``: list tags and Re:/Fwd:/Aw: removed.
+
+    >>> subject_key("[USRP-users] Re: RE: [USRP-users]  N320 LO  leakage")
+    ('n320 lo leakage', True)
+    """
+    s = subject
+    was_reply = False
+    while True:
+        m = _REPLY_PREFIX.match(s)
+        if not m:
+            break
+        was_reply = was_reply or not m.group(1).startswith("[")
+        s = s[m.end():]
+    return " ".join(s.lower().split()), was_reply
+
+
+def clean_title(subject: str) -> str:
+    """A thread title: the subject without list tags and reply prefixes, spaces collapsed."""
+    s = subject
+    while m := _REPLY_PREFIX.match(s):
+        s = s[m.end():]
+    return " ".join(s.split())
+
+
+def content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """``('multipart/mixed', {'boundary': ...})`` from a Content-Type header (text/plain if none)."""
+    if not value:
+        return "text/plain", {}
+    main = value.split(";", 1)[0].strip().lower() or "text/plain"
+    params = {m.group(1).lower(): m.group(3) if m.group(3) is not None else m.group(2)
+              for m in _PARAM.finditer(value)}
+    return main, params
+
+
+def body_text(headers: dict[str, str], body: bytes, depth: int = 0) -> str:
+    """The message's text: its first text/plain part, else its first text/html part untagged."""
+    plain, htm = _find_text(headers, body, depth)
+    if plain is not None:
+        return plain
+    return html_to_text(htm) if htm is not None else ""
+
+
+def _find_text(headers: dict[str, str], body: bytes, depth: int) -> tuple[str | None, str | None]:
+    ctype, params = content_type(headers.get("content-type"))
+    if headers.get("content-disposition", "").lower().startswith("attachment"):
+        return None, None
+    if ctype.startswith("multipart/") and params.get("boundary") and depth < MAX_DEPTH:
+        htm: str | None = None
+        for start, end in _part_spans(body, params["boundary"].encode("latin-1", "replace")):
+            p, h = _part_text(body, start, end, depth + 1)
+            if p is not None:
+                return p, None
+            htm = htm if htm is not None else h
+        return None, htm
+    if ctype == "text/plain":
+        return _decode_part(headers, body, params), None
+    if ctype == "text/html":
+        return None, _decode_part(headers, body, params)
+    return None, None
+
+
+def _part_text(body: bytes, start: int, end: int, depth: int) -> tuple[str | None, str | None]:
+    """Text of one MIME part, slicing its body only when it can hold text (never attachments)."""
+    if body[start:start + 1] == b"\n" or body[start:start + 2] == b"\r\n":
+        head_end, body_start = start, start + (1 if body[start:start + 1] == b"\n" else 2)
+    else:
+        i = body.find(b"\n\n", start, end)
+        j = body.find(b"\r\n\r\n", start, end)
+        if i == -1 and j == -1:
+            return None, None
+        head_end, body_start = (j, j + 4) if j != -1 and (i == -1 or j < i) else (i, i + 2)
+    headers = parse_headers(body[start:head_end], PART_HEADERS)
+    ctype = headers.get("content-type", "text/plain").lower()
+    if not ctype.startswith(("text/plain", "text/html", "multipart/")):
+        return None, None
+    return _find_text(headers, body[body_start:end], depth)
+
+
+def _part_spans(body: bytes, boundary: bytes) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each part between ``--boundary`` delimiter lines."""
+    delimiter = b"--" + boundary
+    pos = 0 if body.startswith(delimiter) else body.find(b"\n" + delimiter) + 1
+    if pos == 0 and not body.startswith(delimiter):
+        return
+    while True:
+        after = pos + len(delimiter)
+        if body[after:after + 2] == b"--":
+            return
+        nl = body.find(b"\n", after)
+        if nl == -1:
+            return
+        nxt = body.find(b"\n" + delimiter, nl)
+        end = nxt if nxt != -1 else len(body)
+        yield nl + 1, end
+        if nxt == -1:
+            return
+        pos = nxt + 1
+
+
+def _decode_part(headers: dict[str, str], body: bytes, params: dict[str, str]) -> str:
+    cte = headers.get("content-transfer-encoding", "").strip().lower()
+    data = _UNESCAPE.sub(rb"\1", body) if b">From " in body else body
+    try:
+        if cte == "base64":
+            data = binascii.a2b_base64(b"".join(body.split()))
+        elif cte == "quoted-printable":
+            data = binascii.a2b_qp(body)
+    except (binascii.Error, ValueError):
+        data = body
+    return _decode_bytes(data, params.get("charset"))
+
+
+def html_to_text(markup: str) -> str:
+    """Crude HTML → text: line breaks kept at block ends, tags dropped, entities unescaped."""
+    return html.unescape(_TAGS.sub("", _BLOCK_TAGS.sub("\n", markup)))
+
+
+def strip_quotes(text: str) -> str:
+    """The author's own words: quoted lines, attributions, forwarded tails, signatures and
+    Mailman footers removed; blank-line runs collapsed.
+
+    >>> strip_quotes("Yes.\\n\\nOn Mon, A <a@example.com> wrote:\\n> old\\n> text\\nThanks\\n-- \\nA")
+    'Yes.\\n\\nThanks'
+    """
+    kept: list[str] = []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    quoting = False
+    for line in lines:
+        head = line[:1]
+        if head in ("-", "_", "F", "f", " ") and (line in ("-- ", "--") or _FORWARD_TAIL.match(line)):
+            break
+        if head == ">" or line.lstrip()[:1] == ">":
+            if not quoting:
+                _drop_attribution(kept)
+            quoting = True
+            continue
+        quoting = False
+        kept.append(line.rstrip())
+    out: list[str] = []
+    for line in kept:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def _drop_attribution(kept: list[str]) -> None:
+    """Remove the "On <date>, <name> wrote:" line(s) just before a quote block."""
+    end = len(kept)
+    while end and not kept[end - 1].strip():
+        end -= 1
+    if not end or not kept[end - 1].endswith(":"):
+        return
+    if _ATTRIBUTION.search(kept[end - 1]):
+        del kept[end - 1:]
+    elif end >= 2 and _ATTRIBUTION.search(kept[end - 2] + " " + kept[end - 1]):
+        del kept[end - 2:]

@@ -1,0 +1,415 @@
+"""Mailing-list archives: mbox files (plain or .gz), one or many in a folder.
+
+Covers plain mbox / mboxrd files, Mailman 2 pipermail monthly archives (``2016-March.txt.gz``,
+with ``From user at example.com`` obfuscated senders) and HyperKitty / Mailman 3 mbox exports.
+See ``docs/sources/mailing-lists.md``.
+
+=================== ==========================================================================
+the list            one ``places`` row of kind ``mailing_list`` (named from ``List-Id``)
+each sender address one ``members`` row; the address is stored only as
+                    ``email_hash = ctx.hash_identifier(address)``; the display name is kept
+each message        one ``posts`` row of kind ``email`` (``auto_reply``, not a contribution,
+                    when automation headers mark it); ``reply_to_post_id`` = its parent
+each thread         one ``threads`` row + one ``thread_places`` row (JWZ-style threading, see
+                    :mod:`communitas.sources.email_threading`)
+=================== ==========================================================================
+
+Reading is one streaming pass: a byte-level ``From `` splitter over the (gunzipped) stream keeps
+at most one message in memory; what is kept per message until threading is done is its ids,
+date, sender and the text kept (quotes, signatures, attachments and HTML removed).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
+from communitas.identities import bot_name_reason
+from communitas.model import SourceInfo
+from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprint_files
+from communitas.sources.email_text import (
+    body_text,
+    clean_title,
+    decode_words,
+    message_id,
+    parse_date,
+    parse_from_line_date,
+    parse_headers,
+    reference_ids,
+    sender,
+    split_message,
+    strip_quotes,
+    subject_key,
+)
+from communitas.sources.email_threading import Mail, thread
+
+_zlib: Any = zlib
+try:  # ISA-L decompresses gzip about twice as fast as zlib
+    from isal import isal_zlib
+
+    _zlib = isal_zlib
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    pass
+
+CHUNK = 1 << 22
+MAX_MESSAGE_BYTES = 64 << 20  # a larger "message" is skipped (and never held whole in memory)
+_FROM_LINE = re.compile(rb"From \S*[ \t]+.*\d\d?:\d\d")
+_SKIP_SUFFIXES = (".json", ".csv", ".xml", ".zip", ".7z", ".tar.gz", ".tgz", ".md", ".jsonl.gz",
+                  ".json.gz", ".csv.gz", ".xml.gz", ".html", ".py")
+_VIA = re.compile(r"\s+via\s+\S.*$", re.I)
+_MAILTO = re.compile(r"mailto:([^>\s?]+)", re.I)
+MESSAGE_HEADERS = frozenset((
+    "from", "sender", "reply-to", "x-mailfrom", "date", "subject", "message-id", "in-reply-to",
+    "references", "content-type", "content-transfer-encoding", "content-disposition", "list-id",
+    "list-post", "auto-submitted", "x-autoreply", "x-autorespond", "x-github-reason", "x-github-sender",
+    "x-jenkins-job", "x-gitlab-project", "x-bugzilla-reason", "precedence", "x-mailman-version",
+    "x-beenthere"))
+_LIST_HEADERS = ("list-id", "x-mailman-version", "x-beenthere", "list-post")
+_STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt))?(\.gz)?$", re.I)
+
+
+def iter_chunks(raw: IO[bytes]) -> Iterator[bytes]:
+    """The decoded bytes of a plain or gzip (multi-member) file, in chunks of any size.
+
+    Decompression uses ISA-L (``isal``) when installed, about twice as fast as zlib.
+    """
+    first = raw.read(CHUNK)
+    if first[:2] != b"\x1f\x8b":
+        while first:
+            yield first
+            first = raw.read(CHUNK)
+        return
+    d = _zlib.decompressobj(31)
+    data = first
+    while data:
+        out = d.decompress(data)
+        while d.unused_data:  # another gzip member follows
+            rest = d.unused_data
+            d = _zlib.decompressobj(31)
+            out += d.decompress(rest)
+        if out:
+            yield out
+        data = raw.read(CHUNK)
+    if not d.eof:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+
+
+def is_mbox_file(path: Path) -> bool:
+    """True when ``path`` is a file (plain or gzip) whose first line is an mbox ``From `` line."""
+    if not path.is_file() or path.name.lower().endswith(_SKIP_SUFFIXES) or path.name.startswith("."):
+        return False
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(1 << 16)
+        if head[:2] == b"\x1f\x8b":
+            head = zlib.decompressobj(31).decompress(head, 1024)
+    except (OSError, EOFError, zlib.error):
+        return False
+    line = head.lstrip(b"\r\n").split(b"\n", 1)[0]
+    return bool(_FROM_LINE.match(line))
+
+
+def mbox_files(path: Path) -> list[Path]:
+    """The mbox files of ``path`` (a file, or a folder's files sorted by name)."""
+    if not path.exists():
+        raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if is_mbox_file(p))
+    if not files or not all(is_mbox_file(p) for p in files):
+        raise UnknownFormat(
+            f"{path}: not an mbox archive (no file starting with an mbox 'From ' line). "
+            "Give an .mbox / .mbox.gz / pipermail .txt.gz file, or the folder holding them."
+        )
+    return files
+
+
+def split_mbox(chunks: Iterable[bytes], ctx: ReadContext | None = None, label: str = ""
+               ) -> Iterator[tuple[bytes, bytes]]:
+    """``(From line, message bytes)`` for each message of an mbox stream.
+
+    mboxrd ``>From `` quoting is undone later, on the text part that is kept (see
+    :mod:`communitas.sources.email_text`), not on the whole message.
+
+    A separator is a line ``From <sender> <date>`` (a time ``hh:mm`` in it) at the start of the
+    file or after a blank line, so an unescaped "From here..." sentence inside a body after a
+    non-blank line does not split a message. Messages over ``MAX_MESSAGE_BYTES`` are skipped.
+
+    >>> raw = b"From a@x Mon Jan  3 10:30:36 2022\\nSubject: 1\\n\\nFrom here on\\n\\n" \\
+    ...       b"From b@x Mon Jan  3 11:00:00 2022\\nSubject: 2\\n\\n>From me\\n"
+    >>> [(f[:8], m) for f, m in split_mbox([raw[:50], raw[50:]])]
+    [(b'From a@x', b'Subject: 1\\n\\nFrom here on\\n'), (b'From b@x', b'Subject: 2\\n\\n>From me\\n')]
+    """
+    buf = b"\n\n"
+    cur: bytes | None = None  # From line of the message in progress
+    start = scan = 0
+    eof = oversize = False
+    needle, skip = b"\n\nFrom ", 2
+    it = iter(chunks)
+    while True:
+        i = buf.find(needle, scan)
+        end = buf.find(b"\n", i + skip) if i != -1 else -1
+        if end == -1:
+            if eof:
+                break
+            chunk = next(it, b"")
+            eof = not chunk
+            if len(buf) == 2 and chunk[:400].split(b"\n", 1)[0].endswith(b"\r"):
+                needle, skip = b"\n\r\nFrom ", 3
+            buf += chunk if chunk else b"\n"
+            drop = max(0, min(start if cur is not None else scan, scan) - 3)
+            if cur is not None and len(buf) - start > MAX_MESSAGE_BYTES:
+                oversize, drop = True, max(0, len(buf) - 3)
+                start = len(buf)
+            buf, start, scan = buf[drop:], start - drop, scan - drop
+            continue
+        if _FROM_LINE.match(buf, i + skip, end):
+            if cur is not None:
+                if oversize:
+                    _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES >> 20} MiB")
+                else:
+                    yield cur, buf[start:i + 1]
+            cur, start, oversize = buf[i + skip:end].rstrip(b"\r"), end + 1, False
+        scan = i + 1
+    if cur is not None:
+        if oversize:
+            _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES >> 20} MiB")
+        else:
+            yield cur, buf[start:].rstrip(b"\n") + b"\n"
+
+
+def _count(ctx: ReadContext | None, label: str, reason: str) -> None:
+    if ctx is not None:
+        ctx.skip(label, reason)
+
+
+@dataclass
+class _Sender:
+    names: Counter[str] = field(default_factory=Counter)
+    first: datetime | None = None
+    last: datetime | None = None
+    messages: int = 0
+    automated: int = 0
+    bot_reason: str | None = None
+
+
+@dataclass
+class _Post:
+    post_id: str
+    member_id: str
+    at: datetime
+    subject: str
+    automated: bool
+    length: int
+    body: str | None
+
+
+@dataclass
+class _State:
+    """Everything one read accumulates before threading."""
+
+    senders: dict[str, _Sender] = field(default_factory=dict)
+    posts: list[_Post] = field(default_factory=list)
+    mails: list[Mail] = field(default_factory=list)
+    seen_ids: set[str] = field(default_factory=set)
+    list_ids: Counter[str] = field(default_factory=Counter)
+    no_id: int = 0
+    munged: int = 0
+
+
+class MboxSource:
+    """Reads mailing-list archives. See the module docstring for the mapping."""
+
+    platform = "mbox"
+
+    def detect(self, path: Path) -> bool:
+        try:
+            return bool(mbox_files(path))
+        except (UnknownFormat, InputNotFound, OSError):
+            return False
+
+    def describe(self, path: Path, name: str | None = None) -> SourceInfo:
+        files = mbox_files(path)
+        default = path.name if path.is_dir() else _STRIP_EXT.sub("", path.name)
+        return SourceInfo(self.platform, name or default, str(path.resolve()), fingerprint_files(files))
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
+        state = _State()
+        for f in mbox_files(path):
+            _read_file(f, ctx, state)
+        if not state.posts:
+            raise BrokenInput(f"{path}: no readable message in this mbox archive. "
+                              "Check that it is an mbox file (messages separated by 'From ' lines).")
+        if state.no_id:
+            ctx.warn(f"{path}: {state.no_id} message(s) had no Message-ID; their ids were derived from "
+                     "their headers, and nothing can be threaded as a reply to them.")
+        if state.munged:
+            ctx.warn(f"{path}: {state.munged} message(s) had their From rewritten by the list server "
+                     "(DMARC mitigation, 'X via List'); their sender was taken from Reply-To / X-MailFrom.")
+        thread(state.mails)
+        yield from _emit(state, ctx)
+
+
+def _read_file(f: Path, ctx: ReadContext, state: _State) -> None:
+    total = f.stat().st_size
+    raw = f.open("rb")
+    n = 0
+    ctx.report_progress(f.name, 0, total, 0)
+    try:
+        for from_line, msg in split_mbox(iter_chunks(raw), ctx, f.name):
+            n += 1
+            _message(from_line, msg, f.name, ctx, state)
+            if n % 200 == 0:
+                ctx.report_progress(f.name, raw.tell(), total, n)
+    except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
+        raise BrokenInput(f"{f}: the file is damaged or truncated ({e}). "
+                          "Re-download it, or leave it out of the folder.") from None
+    finally:
+        raw.close()
+    ctx.report_progress(f.name, total, total, n)
+
+
+def _message(from_line: bytes, msg: bytes, label: str, ctx: ReadContext, state: _State) -> None:
+    block, body = split_message(msg)
+    h = parse_headers(block, MESSAGE_HEADERS)
+    name, address = sender(h.get("from") or h.get("sender"))
+    name, address, munged = _unmunge(h, name, address)
+    state.munged += munged
+    if not address:
+        ctx.skip(label, "no sender address in From")
+        return
+    at = parse_date(h.get("date"))
+    if at is None:
+        at = parse_from_line_date(from_line)
+        if at is None:
+            ctx.skip(label, "no readable Date header nor mbox From-line date")
+            return
+        ctx.skip(label, "unreadable Date header (message kept, date from the mbox From line)")
+    msgid = message_id(h.get("message-id"))
+    if msgid is None:
+        state.no_id += 1
+        msgid = "no-id:" + ctx.hash_identifier(block.decode("latin-1"))
+    if msgid in state.seen_ids:
+        ctx.skip(label, "duplicate Message-ID (the same message archived twice)")
+        return
+    state.seen_ids.add(msgid)
+    _add_post(h, body, msgid, name, address, at, ctx, state)
+
+
+def _unmunge(h: dict[str, str], name: str, address: str) -> tuple[str, str, bool]:
+    """The real sender of a message whose From the list rewrote (DMARC mitigation).
+
+    Mailman rewrites ``From: A <a@x>`` to ``From: A via List <list@y>`` and puts ``a@x`` in
+    ``Reply-To`` (and in ``X-MailFrom``); without this every such sender would be one member.
+
+    >>> _unmunge({"list-post": "<mailto:l@example.org>", "reply-to": "A <a@example.com>"},
+    ...          "A via L", "l@example.org")
+    ('A', 'a@example.com', True)
+    """
+    via = _VIA.search(name)
+    post = _MAILTO.search(h.get("list-post", ""))
+    if not ((post and address == post.group(1).lower()) or (via and "reply-to" in h)):
+        return name, address, False
+    rname, raddr = sender(h.get("reply-to"))
+    if not raddr or (post and raddr == post.group(1).lower()):
+        rname, raddr = "", sender(h.get("x-mailfrom"))[1]
+    if not raddr:
+        return name, address, False
+    return (name[:via.start()] if via else name) or rname, raddr, True
+
+
+def _add_post(h: dict[str, str], body: bytes, msgid: str, name: str, address: str, at: datetime,
+              ctx: ReadContext, state: _State) -> None:
+    sid = ctx.source_id
+    digest = ctx.hash_identifier(address)
+    person = state.senders.setdefault(digest, _Sender())
+    if name:
+        person.names[name] += 1
+    person.first = at if person.first is None or at < person.first else person.first
+    person.last = at if person.last is None or at > person.last else person.last
+    person.messages += 1
+    automated = automation_reason(h) is not None
+    person.automated += automated
+    if person.bot_reason is None:
+        person.bot_reason = bot_name_reason(name, address)
+    if h.get("list-id"):
+        state.list_ids[h["list-id"]] += 1
+    subject = decode_words(h.get("subject", ""))
+    text = strip_quotes(body_text(h, body))
+    post_id = f"{sid}:p:{ctx.hash_identifier(msgid)}"
+    state.posts.append(_Post(post_id, f"{sid}:m:{digest}", at, subject, automated, len(text),
+                             text if ctx.keep_bodies else None))
+    key, is_reply = subject_key(subject)
+    refs = [r for r in reference_ids(h.get("references"), h.get("in-reply-to")) if r != msgid]
+    state.mails.append(Mail(len(state.mails), msgid, refs, key, is_reply, at.timestamp()))
+
+
+def automation_reason(h: dict[str, str]) -> str | None:
+    """Why the headers mark a message as sent by a machine, or None.
+
+    ``Precedence: bulk/junk/auto_reply`` counts only on a message with no list headers: list
+    servers (Mailman) add ``Precedence: list/bulk`` to every message they distribute.
+
+    >>> automation_reason({"auto-submitted": "auto-replied"})
+    'Auto-Submitted: auto-replied'
+    >>> automation_reason({"auto-submitted": "no", "precedence": "list", "list-id": "<l.example.com>"})
+    """
+    auto = h.get("auto-submitted", "").strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    for name in ("x-autoreply", "x-autorespond", "x-github-reason", "x-github-sender", "x-jenkins-job",
+                 "x-gitlab-project", "x-bugzilla-reason"):
+        if name in h:
+            return f"{name} header"
+    precedence = h.get("precedence", "").strip().lower()
+    if precedence in ("bulk", "junk", "auto_reply") and not any(k in h for k in _LIST_HEADERS):
+        return f"Precedence: {precedence}"
+    return None
+
+
+def _list_place(state: _State, ctx: ReadContext) -> Batch:
+    sid = ctx.source_id
+    name, description = ctx.info.name, None
+    if state.list_ids:
+        raw = decode_words(state.list_ids.most_common(1)[0][0])
+        inner = message_id(raw)
+        name = inner or raw.strip()
+        description = raw.split("<", 1)[0].strip().strip('"') or None
+    first = min(p.at for p in state.posts)
+    threads = sum(1 for m in state.mails if m.thread == m.index)
+    return Batch("places", {"place_id": [f"{sid}:list"], "source_id": [sid], "native_id": [name],
+                            "kind": ["mailing_list"], "name": [name], "created_at": [first],
+                            "description": [description], "item_count": [threads]})
+
+
+def _emit(state: _State, ctx: ReadContext) -> Iterator[Batch]:
+    sid = ctx.source_id
+    place = f"{sid}:list"
+    yield _list_place(state, ctx)
+    out = BatchBuilder()
+    for digest, s in state.senders.items():
+        is_bot = s.bot_reason is not None or s.automated == s.messages
+        name = s.names.most_common(1)[0][0] if s.names else None
+        out.add("members", member_id=f"{sid}:m:{digest}", source_id=sid, native_id=digest,
+                display_name=name, joined_at=s.first, last_seen_at=s.last, is_bot=is_bot,
+                is_system=False, email_hash=digest)
+    for m, p in zip(state.mails, state.posts, strict=True):
+        root = state.posts[m.thread]
+        tid = f"{sid}:t:{root.post_id.rsplit(':', 1)[1]}"
+        if m.thread == m.index:
+            out.add("threads", thread_id=tid, source_id=sid, native_id=root.post_id.rsplit(":", 1)[1],
+                    place_id=place, title=clean_title(root.subject), author_id=root.member_id,
+                    created_at=root.at)
+            out.add("thread_places", thread_id=tid, place_id=place, source_id=sid, position=0)
+        parent = state.posts[m.parent].post_id if m.parent is not None else None
+        out.add("posts", post_id=p.post_id, source_id=sid, native_id=p.post_id.rsplit(":", 1)[1],
+                thread_id=tid, author_id=p.member_id, created_at=p.at, reply_to_post_id=parent,
+                kind="auto_reply" if p.automated else "email", is_contribution=not p.automated,
+                length=p.length, body=p.body)
+        yield from out.full()
+    yield from out.drain()

@@ -1,0 +1,125 @@
+"""Text preparation, the model on a corpus built in code, trends, demand for a place, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import normalized_mutual_info_score
+from tests.conftest import data_path
+
+from communitas.errors import StoreError
+from communitas.store import Workspace
+from communitas.topics import Corpus, fit_topics, outputs, read_corpus
+from communitas.topics.text import format_for, prepare, strip_email, words
+
+
+def test_html_code_kept_apart_and_links_reduced_to_hosts() -> None:
+    body = ("<p>Use <code>make_usrp()</code> as in <a href='https://www.Ettus.com/docs?x=1'>the docs</a>."
+            "</p><pre><code>int main() { return uhd_init(); }</code></pre><p>See http://files.example.org/a.</p>")
+    p = prepare(body, "html")
+    assert words(p.text) == ["use", "as", "in", "the", "docs", "see"]
+    assert "make_usrp()" in p.code and "uhd_init()" in p.code
+    assert p.hosts == ["ettus.com", "files.example.org"]
+
+
+def test_markdown_chat_and_email() -> None:
+    md = ("Hi <@U123> look:\n```python\nimport pandas\n```\n"
+          "and `df.plot()` at <https://github.com/x|repo> :tada:")
+    p = prepare(md, "markdown")
+    assert words(p.text) == ["hi", "look", "and", "at", "repo"]
+    assert "import pandas" in p.code and "df.plot()" in p.code
+    assert p.hosts == ["github.com"]
+    mail = ("Thanks, that works.\n\nOn Tue, Jan 4, 2022 Bob wrote:\n> try --rate\n> ok\n"
+            "-- \nAlice Example\nLab")
+    assert strip_email(mail) == "Thanks, that works.\n"
+    assert words(prepare(mail, "email").text) == ["thanks", "that", "works"]
+
+
+def test_format_is_sniffed_for_html_whatever_the_platform() -> None:
+    assert format_for("stackexchange", "plain") == "html"
+    assert format_for("discourse", "<p>cooked</p>") == "html"
+    assert format_for("slack", "<@U1> hi </b>") == "markdown"
+    assert format_for("mbox", "hello") == "email"
+
+
+def _corpus(n_per_topic: int = 30, seed: int = 1) -> tuple[Corpus, list[int]]:
+    """Three themes with their own vocabularies plus shared filler words."""
+    rng = np.random.default_rng(seed)
+    vocab = [["hops", "bitter", "ipa", "aroma", "citra", "pale"],
+             ["wine", "grape", "red", "cellar", "vintage", "tannin"],
+             ["yeast", "ferment", "sugar", "wort", "starter", "gravity"]]
+    filler = ["the", "and", "people", "really", "question", "good"]
+    rows, truth = [], []
+    for i in range(3 * n_per_topic):
+        topic = i % 3
+        text = " ".join(rng.choice(vocab[topic], 12).tolist() + rng.choice(filler, 6).tolist())
+        rows.append({"thread_id": f"t{i}", "source_id": "s", "title": f"thread {i}",
+                     "created_at": pd.Timestamp("2020-01-01", tz="UTC") + pd.Timedelta(days=7 * i),
+                     "place_id": f"p{topic}", "n_posts": 1, "text": text, "code": "", "hosts": ""})
+        truth.append(topic)
+    docs = pd.DataFrame(rows)
+    posts = pd.DataFrame({"post_id": docs["thread_id"] + "p", "thread_id": docs["thread_id"],
+                          "author_id": [f"m{i % 7}" for i in range(len(docs))],
+                          "created_at": docs["created_at"]})
+    places = pd.DataFrame({"place_id": ["p0", "p1", "p2"], "name": ["hops", "wine", "yeast"],
+                           "kind": "tag"})
+    return Corpus(docs, posts, places), truth
+
+
+def test_model_recovers_planted_themes_and_picks_k() -> None:
+    corpus, truth = _corpus()
+    model = fit_topics(corpus, k="auto", seed=0, grid=(2, 3, 4, 6))
+    assert model.k == 3
+    assert normalized_mutual_info_score(truth, model.docs["topic"]) == pytest.approx(1.0)
+    assert {frozenset(t[:6]) for t in model.topics["top_terms"]} == {
+        frozenset(["hops", "bitter", "ipa", "aroma", "citra", "pale"]),
+        frozenset(["wine", "grape", "red", "cellar", "vintage", "tannin"]),
+        frozenset(["yeast", "ferment", "sugar", "wort", "starter", "gravity"])}
+    assert np.allclose(model.doc_topics.sum(axis=1), 1.0, atol=1e-6)
+    demand = outputs.place_demand(model)
+    assert demand["has_home"].all() and not demand["demand"].any()
+
+
+def test_a_theme_scattered_over_places_is_demand_for_a_place() -> None:
+    corpus, _ = _corpus()
+    # 30 yeast threads: 12 moved to the hops place (12 of 42 threads there = 0.29 < 0.3), 12 to the
+    # wine place (same), 6 stay in the yeast place (about yeast, but only 6 / 30 = 0.2 < 0.3 of it)
+    yeast = corpus.docs.index[corpus.docs["place_id"] == "p2"]
+    corpus.docs.loc[yeast, "place_id"] = ["p0"] * 12 + ["p1"] * 12 + ["p2"] * 6
+    model = fit_topics(corpus, k=3, seed=0)
+    yeast_topic = int(model.docs.loc[yeast[0], "topic"])
+    demand = outputs.place_demand(model).set_index("topic")
+    assert bool(demand.at[yeast_topic, "demand"])
+    assert demand.at[yeast_topic, "home_coverage"] == pytest.approx(0.2)
+    assert demand["demand"].sum() == 1
+
+
+def _over_time(series: dict[int, list[float]]) -> pd.DataFrame:
+    rows = []
+    for topic, values in series.items():
+        for i, v in enumerate(values):
+            rows.append({"period": pd.Timestamp("2021-01-01", tz="UTC") + pd.DateOffset(months=i),
+                         "topic": topic, "threads": 10, "share": v})
+    return pd.DataFrame(rows)
+
+
+def test_trends_use_mann_kendall() -> None:
+    up = [0.1, 0.12, 0.15, 0.2, 0.22, 0.3, 0.31, 0.4]
+    noisy = [0.2, 0.3, 0.1, 0.25, 0.15, 0.3, 0.1, 0.2]
+    trends = outputs.topic_trends(_over_time({0: up, 1: up[::-1], 2: noisy}), last=8).set_index("topic")
+    assert trends["trend"].tolist() == ["rising", "falling", "steady"]
+    # strictly monotone series of 8: tau = ±1, exact two-sided p = 2 / 8!
+    assert trends.at[0, "tau"] == pytest.approx(1.0)
+    assert trends.at[0, "p_value"] == pytest.approx(2 / 40320)
+    short = outputs.topic_trends(_over_time({0: up}), last=3)
+    assert short["trend"].tolist() == ["too short"]
+
+
+def test_no_text_store_says_to_reingest(tmp_path: Path) -> None:
+    with Workspace(tmp_path / "notext.duckdb") as ws:
+        ws.ingest(data_path("stackexchange-alcohol-meta"), keep_bodies=False)
+        with pytest.raises(StoreError, match=r"--no-text.*Re-ingest"):
+            read_corpus(ws)

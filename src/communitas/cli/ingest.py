@@ -63,13 +63,15 @@ def ingest(
 
 def _print_report(report: IngestReport) -> None:
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if report.unchanged:
         console.print(f"{report.source_id}: unchanged since the last ingest (same input); "
                       "nothing to do. Use --force to read it again.")
         return
     verb = "replaced" if report.replaced else "ingested"
-    table = Table(title=f"{report.source_id} {verb} in {report.elapsed_s:.1f} s")
+    console.print(f"{report.source_id} {verb} in {report.elapsed_s:.1f} s", soft_wrap=True,
+                  highlight=False)
+    table = Table(title="rows per table")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, n in report.counts.items():

@@ -1,0 +1,65 @@
+"""``communitas members [--bots]`` and ``communitas members bot MEMBER_ID --yes/--no``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from communitas import identities as ids
+from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
+from communitas.store import Workspace
+
+app = typer.Typer(help="List members; mark or unmark bots.", invoke_without_command=True)
+
+
+@app.callback()
+def members(
+    ctx: typer.Context,
+    bots: Annotated[bool, typer.Option("--bots", help="Only bots (detected or marked by hand).")] = False,
+    source: Annotated[str | None, typer.Option(help="Only this source id.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show in the table (JSON shows all).")] = 50,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List members, most active first, with their bot status and person.
+
+    Example: communitas members --bots
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with Workspace(store, read_only=True) as ws:
+        rows = ids.members_table(ws.con, bots_only=bots, source_id=source)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} {'bot(s)' if bots else 'member(s)'}"
+                        + (f" (first {limit})" if len(rows) > limit else ""))
+    table.add_column("member", overflow="fold")
+    for col in ("name", "contributions", "bot", "person"):
+        table.add_column(col, overflow="fold")
+    for r in rows[:limit]:
+        bot = ("yes" if r["is_bot"] else "no") + (" (set by hand)" if r["overridden"] else "")
+        table.add_row(r["member_id"], r["display_name"] or "", f"{r['contributions']:,}", bot,
+                      r["person_id"] or "")
+    console.print(table)
+
+
+@app.command()
+def bot(
+    member_id: Annotated[str, typer.Argument(help="The member id (see `communitas members`).")],
+    is_bot: Annotated[bool, typer.Option("--yes/--no", help="Mark as a bot, or as not a bot.")],
+    store: StoreOpt = None,
+) -> None:
+    """Mark a member as a bot (left out of every metric) or as a person; survives re-ingests.
+
+    Example: communitas members bot mbox:usrp:m:3f2a... --yes
+    """
+    with Workspace(store) as ws:
+        ids.set_bot(ws.con, member_id, is_bot)
+    console.print(f"{member_id} is now {'a bot' if is_bot else 'not a bot'} (manual override).")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="members")

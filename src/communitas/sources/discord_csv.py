@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import IO
 
 from communitas.errors import BrokenInput
-from communitas.sources.archives import open_plain_or_gz
 from communitas.sources.base import Batch, ReadContext
 from communitas.sources.chat_adjacency import ChannelFlow
 from communitas.sources.chat_rows import ChatRows
@@ -69,16 +68,19 @@ def system_kind(content: str) -> tuple[str, str] | None:
 
 
 def read_header(path: Path) -> tuple[str, list[str]] | None:
-    """(delimiter, column names) when ``path`` starts with a DiscordChatExporter CSV header."""
+    """(delimiter, column names) when ``path`` starts with a DiscordChatExporter CSV header.
+
+    Reads only the first few KiB (a gzip's damaged end does not stop detection; reading will
+    then report it).
+    """
     try:
-        data, disk = open_plain_or_gz(path)
-        try:
-            first = data.read(4096).decode("utf-8-sig", "replace").splitlines()[:1]
-        finally:
-            data.close()
-            disk.close()
-    except (OSError, BrokenInput):
+        with path.open("rb") as f:
+            head = f.read(16384)
+        if path.name.lower().endswith(".gz"):
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+    except (OSError, zlib.error):
         return None
+    first = head.decode("utf-8-sig", "replace").splitlines()[:1]
     if not first:
         return None
     line = first[0]

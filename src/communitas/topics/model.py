@@ -57,7 +57,7 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
-def tokenize(docs: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
+def tokenize(docs: pd.DataFrame, *, stop_words: bool = True) -> tuple[list[list[str]], list[str]]:
     """Feature tokens per document, and the corpus languages whose function words were removed."""
     prose = [words(t) for t in docs["text"]]
     detected = Counter(lang for lang in map(detect_language, prose) if lang)
@@ -65,7 +65,7 @@ def tokenize(docs: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
     languages = sorted(lang for lang, c in detected.items() if c / n >= LANGUAGE_SHARE)
     if not languages and detected:
         languages = [detected.most_common(1)[0][0]]
-    stop: set[str] = set().union(*(STOP_WORDS[lang] for lang in languages))
+    stop: set[str] = set().union(*(STOP_WORDS[lang] for lang in languages)) if stop_words else set()
     out = []
     for ws, code, hosts in zip(prose, docs["code"], docs["hosts"], strict=True):
         toks = [w for w in ws if w not in stop]
@@ -138,9 +138,13 @@ def choose_k(x: sp.csr_matrix, seed: int, grid: tuple[int, ...] = K_GRID
 
 
 def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: int = 2,
-               max_df: float = 0.5, grid: tuple[int, ...] = K_GRID) -> TopicModel:
-    """Fit the default model on ``corpus``; ``k`` is a number of topics or ``"auto"``."""
-    tokens, languages = tokenize(corpus.docs)
+               max_df: float = 0.5, grid: tuple[int, ...] = K_GRID, stop_words: bool = True) -> TopicModel:
+    """Fit the default model on ``corpus``; ``k`` is a number of topics or ``"auto"``.
+
+    ``stop_words=False`` keeps the function words (only the ``max_df`` filter removes frequent
+    terms); it exists to measure what the stop lists are worth (``docs/topics.md``).
+    """
+    tokens, languages = tokenize(corpus.docs, stop_words=stop_words)
     x, terms = vectorize(tokens, min_df=min_df, max_df=max_df)
     if k == "auto":
         k_best, scores, (w, h) = choose_k(x, seed, grid)
@@ -157,8 +161,8 @@ def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: 
     topics = _describe(w, h, terms, docs)
     return TopicModel(k=k_best, k_scores=scores, languages=languages, topics=topics, doc_topics=share,
                       docs=docs, posts=corpus.posts, places=corpus.places, seed=seed,
-                      params={"min_df": min_df, "max_df": max_df, "terms": len(terms),
-                              "threads": len(docs)})
+                      params={"min_df": min_df, "max_df": max_df, "stop_words": stop_words,
+                              "terms": len(terms), "threads": len(docs)})
 
 
 def _describe(w: np.ndarray, h: np.ndarray, terms: np.ndarray, docs: pd.DataFrame,

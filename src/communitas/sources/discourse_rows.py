@@ -80,7 +80,7 @@ def _tag_names(raw: Any) -> list[str]:
 class Collector:
     """Accumulates a dump, one API object at a time. See the module docstring."""
 
-    def __init__(self, ctx: ReadContext, batch_rows: int = 20_000) -> None:
+    def __init__(self, ctx: ReadContext, batch_rows: int = 5_000) -> None:
         self.ctx = ctx
         sid = ctx.source_id
         self.p_, self.t_, self.u_, self.c_ = f"{sid}:p:", f"{sid}:t:", f"{sid}:u:", f"{sid}:c:"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -138,21 +137,33 @@ def test_export_parquet_writes_every_table(tmp_path: Path, two_sources: Path) ->
 _SLOW_CLI = """
 import sys, time
 from pathlib import Path
+import communitas.store
 from communitas.cli import ingest as cli_ingest
-marker = Path(sys.argv[1])
-plain = cli_ingest._Bars.__call__
-def slow(self, label, done, total, rows):
-    plain(self, label, done, total, rows)
+marker, pause = Path(sys.argv[1]), float(sys.argv[2])
+def note(line):
     with marker.open("a") as f:
-        f.write(f"{label}\\t{done}\\t{rows}\\n")
-    time.sleep(0.2)
-cli_ingest._Bars.__call__ = slow
+        f.write(line + "\\n")
+plain_bars = cli_ingest._Bars.__call__
+def slow_bars(self, label, done, total, rows):
+    plain_bars(self, label, done, total, rows)
+    note(f"{label}\\t{done}\\t{rows}")
+    time.sleep(pause)
+plain_derive = communitas.store.derive
+def slow_derive(con, source_id):
+    plain_derive(con, source_id)  # inside the ingest transaction, all rows loaded
+    note("derived")
+    time.sleep(60)
+cli_ingest._Bars.__call__ = slow_bars
+communitas.store.derive = slow_derive
 from communitas.cli.app import main
-main(sys.argv[2:])
+main(sys.argv[3:])
 """
 
 
-def test_killed_ingest_leaves_the_store_as_before(tmp_path: Path) -> None:
+@pytest.mark.parametrize("phase", ["reading", "in_transaction"])
+def test_killed_ingest_leaves_the_store_as_before(tmp_path: Path, phase: str) -> None:
+    """SIGKILL `communitas ingest` while it reads (three files started) or inside its transaction
+    (all rows loaded and derived, not committed); the reopened store is as before, and usable."""
     store = tmp_path / "kill.duckdb"
     with Workspace(store) as ws:
         ws.ingest(data_path("stackexchange-alcohol-meta"), name="alcohol.meta")
@@ -160,16 +171,17 @@ def test_killed_ingest_leaves_the_store_as_before(tmp_path: Path) -> None:
         sources_before = ws.con.execute("SELECT source_id, fingerprint FROM sources").fetchall()
     marker = tmp_path / "progress.log"
     archive = data_path("stackexchange-beer-7z", "beer.stackexchange.com.7z")
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, str(marker), "ingest", str(archive),
-                             "--store", str(store)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "COLUMNS": "200"})
+    pause = "0.2" if phase == "reading" else "0"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, str(marker), pause, "ingest", str(archive),
+                             "--store", str(store)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    reached = (lambda: _files_started(marker) >= 3) if phase == "reading" else (
+        lambda: marker.exists() and "derived" in marker.read_text())
     try:
-        deadline = time.monotonic() + 60
-        # wait until three files have started: the first two were read and inserted by then
-        while time.monotonic() < deadline and _files_started(marker) < 3 and proc.poll() is None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not reached() and proc.poll() is None:
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        assert _files_started(marker) >= 3
+        assert reached()
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()

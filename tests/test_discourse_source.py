@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import data_path
 
 from communitas.sources import find_source
+from communitas.sources.discourse import DiscourseSource
 from communitas.store import Workspace
 
 ASKCI_SID = "discourse:discourse-askci"
@@ -60,6 +61,9 @@ def test_detects_both_samples_and_not_stackexchange() -> None:
     tar = data_path("discourse-delvingbitcoin", "delvingbitcoin-posts.tar.gz")
     assert find_source(tar).platform == "discourse"
     assert find_source(data_path("stackexchange-beer")).platform == "stackexchange"
+    discourse = DiscourseSource()
+    for other in ("slack-houstondatavis", "discord-komodo", "mbox-usrp-users-2022", "stackexchange-beer"):
+        assert not discourse.detect(data_path(other)), other
 
 
 def test_askci_every_post_accounted_for(discourse_store: Path) -> None:

@@ -1,8 +1,10 @@
 """The workspace store: one embedded DuckDB file holding the canonical model.
 
-* :meth:`Workspace.ingest` reads a source and writes it in **one transaction**: the old rows of
-  that source are deleted, the new ones inserted, derived columns filled, and the ``sources`` row
-  written; any error (or a killed process) leaves the store exactly as it was before.
+* :meth:`Workspace.ingest` first reads the whole source into Parquet staging files beside the
+  store (``communitas.staging``; a broken input fails here, before the store is touched), then in
+  **one transaction** deletes the old rows of that source, loads the new ones, fills derived
+  columns and writes the ``sources`` row; any error (or a killed process) leaves the store exactly
+  as it was before.
 * Re-ingesting an input whose fingerprint is already in the store does nothing (idempotent);
   a different input with the same platform and name (a newer dump) replaces that source's rows.
 * Metrics read the store through Ibis (:meth:`Workspace.ibis`), never through SQL strings, so
@@ -21,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
-from communitas.model import REQUIRED, SOURCE_TABLES, TABLES, SourceInfo, create_statements
+from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
 from communitas.sources import find_source
-from communitas.sources.base import Batch, ProgressFn, ReadContext
+from communitas.sources.base import ProgressFn, ReadContext
+from communitas.staging import Staging, load
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 
 STORE_ENV = "COMMUNITAS_STORE"
 DEFAULT_STORE = "communitas.duckdb"
-_BATCH_VIEW = "_communitas_batch"
 
 
 def store_path(path: str | Path | None = None) -> Path:
@@ -184,20 +185,23 @@ class Workspace:
             return report
         report.replaced = previous is not None
         ctx = ReadContext(info, self._salt(), keep_bodies=keep_bodies, progress=progress)
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self._delete_source(info.source_id)
-            for batch in source.read(src_path, ctx):
-                self._insert(batch, ctx)
-            derive(self.con, info.source_id)
-            report.counts = self._source_counts(info.source_id)
-            report.skipped = {f"{f}: {r}": n for (f, r), n in sorted(ctx.skipped.items())}
-            report.warnings = list(ctx.warnings)
-            self._record_source(info, report, options)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        with Staging(self.path) as staging:
+            for batch in source.read(src_path, ctx):  # a broken input stops here: store untouched
+                staging.write(batch)
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self._delete_source(info.source_id)
+                for table, files in staging.tables():
+                    load(self.con, table, files, ctx)
+                derive(self.con, info.source_id)
+                report.counts = self._source_counts(info.source_id)
+                report.skipped = {f"{f}: {r}": n for (f, r), n in sorted(ctx.skipped.items())}
+                report.warnings = list(ctx.warnings)
+                self._record_source(info, report, options)
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
         self.con.execute("CHECKPOINT")
         report.elapsed_s = time.perf_counter() - started
         return report
@@ -212,27 +216,6 @@ class Workspace:
         for table in (*SOURCE_TABLES, "sources"):
             self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])
 
-    def _insert(self, batch: Batch, ctx: ReadContext) -> None:
-        if len(batch) == 0:
-            return
-        arrow = pa.table({c: pa.array(v) for c, v in batch.columns.items()})
-        select, checks, keep = _select_exprs(batch.table, arrow.schema)
-        self.con.register(_BATCH_VIEW, arrow)
-        try:
-            if checks:
-                q = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in checks)
-                found = self.con.execute(f"SELECT {q} FROM {_BATCH_VIEW}").fetchone() or ()
-                for (reason, _), n in zip(checks, found, strict=True):
-                    if n:
-                        ctx.skip(batch.origin or batch.table, reason, n)
-            cols = ", ".join(f'"{c}"' for c in TABLES[batch.table])
-            self.con.execute(
-                f"INSERT INTO {batch.table} ({cols}) SELECT {', '.join(select)} "
-                f"FROM {_BATCH_VIEW} WHERE {keep}"
-            )
-        finally:
-            self.con.unregister(_BATCH_VIEW)
-
     def _record_source(self, info: SourceInfo, report: IngestReport, options: dict[str, Any]) -> None:
         self.con.execute(
             """INSERT INTO sources SELECT ?, ?, ?, ?, ?, ?,
@@ -242,39 +225,6 @@ class Workspace:
              datetime.now(UTC), info.source_id, info.source_id, json.dumps(report.counts),
              json.dumps(report.skipped), json.dumps(report.warnings), json.dumps(options)],
         )
-
-
-def _select_exprs(table: str, schema: pa.Schema) -> tuple[list[str], list[tuple[str, str]], str]:
-    """SELECT expressions casting a batch to ``table``'s types, the row checks, the keep filter.
-
-    Strings handed for typed columns are parsed with TRY_CAST; a required column that comes out
-    NULL drops the row (counted as missing or malformed); an optional one is set to NULL
-    (counted, the row is kept).
-    """
-    select, checks, required = [], [], REQUIRED.get(table, ())
-    keep = []
-    for col, sql_type in TABLES[table].items():
-        if col not in schema.names or pa.types.is_null(schema.field(col).type):
-            select.append(f"CAST(NULL AS {sql_type})")
-            if col in required:
-                checks.append((f"missing {col}", "true"))
-                keep.append("false")
-            continue
-        raw = f'"{col}"'
-        is_text = pa.types.is_string(schema.field(col).type)
-        expr = f"TRY_CAST({raw} AS {sql_type})" if is_text and sql_type != "VARCHAR" else (
-            f"CAST({raw} AS {sql_type})")
-        select.append(expr)
-        if col in required:
-            checks.append((f"missing {col}", f"{raw} IS NULL"))
-            keep.append(f"{raw} IS NOT NULL")
-            if expr.startswith("TRY_CAST"):
-                checks.append((f"malformed {col}", f"{raw} IS NOT NULL AND {expr} IS NULL"))
-                keep.append(f"{expr} IS NOT NULL")
-        elif expr.startswith("TRY_CAST"):
-            checks.append((f"malformed {col} (row kept, value dropped)",
-                           f"{raw} IS NOT NULL AND {expr} IS NULL"))
-    return select, checks, " AND ".join(keep) or "true"
 
 
 # Derivations filled in after a source's rows are loaded, the same for every platform.

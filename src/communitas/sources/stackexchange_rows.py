@@ -165,7 +165,7 @@ def _posts(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Row
     def row(a: Any) -> bool:
         get = a.get
         pid = get("Id")
-        if not is_native_id(pid):
+        if not (pid and pid.isdigit()):  # inline: runs once per row
             return _bad_id(ctx, label)
         created = get("CreationDate")
         if not is_time(created):  # checked here so a question's thread, post and tags go together
@@ -211,7 +211,7 @@ def _comments(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[
     def row(a: Any) -> bool:
         get = a.get
         cid = get("Id")
-        if not is_native_id(cid):
+        if not (cid and cid.isdigit()):  # inline: runs once per row
             return _bad_id(ctx, label)
         user = get("UserId")
         text = get("Text") or ""
@@ -251,7 +251,7 @@ def _votes(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Row
     def row(a: Any) -> bool:
         get = a.get
         vid = get("Id")
-        if not is_native_id(vid):
+        if not (vid and vid.isdigit()):  # inline: runs once per row
             return _bad_id(ctx, label)
         vtype = get("VoteTypeId") or ""
         user = get("UserId")
@@ -292,7 +292,7 @@ def _badges(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Ro
     def row(a: Any) -> bool:
         get = a.get
         bid = get("Id")
-        if not is_native_id(bid):
+        if not (bid and bid.isdigit()):  # inline: runs once per row
             return _bad_id(ctx, label)
         user = get("UserId")
         events.add((b_ + bid, "recognition", BADGE_CLASSES.get(get("Class") or "", "badge"),
@@ -309,7 +309,7 @@ def _posthistory(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[li
     def row(a: Any) -> bool:
         get = a.get
         hid = get("Id")
-        if not is_native_id(hid):
+        if not (hid and hid.isdigit()):  # inline: runs once per row
             return _bad_id(ctx, label)
         htype = get("PostHistoryTypeId") or ""
         category, kind = HISTORY_KINDS.get(htype, ("edit", f"history_type_{htype}"))
@@ -330,7 +330,7 @@ def _postlinks(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list
     def row(a: Any) -> bool:
         get = a.get
         lid = get("Id")
-        if not is_native_id(lid):
+        if not (lid and lid.isdigit()):  # inline: runs once per row
             return _bad_id(ctx, label)
         post, related = get("PostId"), get("RelatedPostId")
         ltype = get("LinkTypeId") or ""

@@ -42,6 +42,7 @@ class CleanUtf8Reader:
         self._raw = raw
         self._on_bad = on_bad_lines
         self._buf = b""
+        self._pos = 0  # bytes of `_buf` already handed out
         self._tail = b""
         self._eof = False
         self.consumed = 0  # bytes taken from `raw`
@@ -59,7 +60,8 @@ class CleanUtf8Reader:
                 self._tail = data
                 return
             data, self._tail = data[:cut], data[cut:]
-        self._buf += self._clean(data)
+        self._buf = self._buf[self._pos:] + self._clean(data)
+        self._pos = 0
 
     def _clean(self, data: bytes) -> bytes:
         try:
@@ -81,11 +83,12 @@ class CleanUtf8Reader:
         if size is None or size < 0:
             while not self._eof:
                 self._fill()
-            out, self._buf = self._buf, b""
+            out, self._buf, self._pos = self._buf[self._pos:], b"", 0
             return out
-        while len(self._buf) < size and not self._eof:
+        while len(self._buf) - self._pos < size and not self._eof:
             self._fill()
-        out, self._buf = self._buf[:size], self._buf[size:]
+        end = self._pos + size
+        out, self._pos = self._buf[self._pos:end], min(end, len(self._buf))
         return out
 
 

@@ -1,0 +1,147 @@
+"""Staging: a source's batches go to Parquet files in a scratch folder, then into the store at once.
+
+Why: reading an export is the slow, fallible part (parsing, decompression, bad files); loading
+columnar files into DuckDB is fast and bounded in memory. So an ingest first writes every batch
+to ``.<store name>.staging-<pid>/<table>-<n>.parquet`` beside the store, **outside** any
+transaction — a broken input aborts here and the store is never touched — and then loads all
+files of each table with one ``INSERT ... SELECT`` inside the ingest transaction. The folder is
+removed afterwards, whatever happened; a folder left by a killed process is removed by the
+next ingest into the same store.
+
+Type handling: a source may hand any column as strings (e.g. times as ISO 8601, numbers as
+text); the load parses them with ``TRY_CAST`` and counts what it could not parse (see
+:func:`select_exprs`). A column a batch leaves empty is written with the model's type.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from communitas.model import REQUIRED, TABLES
+from communitas.sources.base import Batch, ReadContext
+
+ORIGIN = "_origin"
+ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "BOOLEAN": pa.bool_(),
+    "DOUBLE": pa.float64(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+}
+
+
+def _column(values: list[object], sql_type: str) -> pa.Array:
+    if values.count(None) == len(values):
+        return pa.nulls(len(values), ARROW_TYPES[sql_type])
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: hand them over as text
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+class Staging:
+    """A scratch folder of Parquet files, one per batch. Use as a context manager."""
+
+    def __init__(self, store: Path) -> None:
+        for stale in store.parent.glob(f".{store.name}.staging-*"):
+            pid = stale.name.rsplit("-", 1)[-1]
+            if not (pid.isdigit() and _alive(int(pid))):
+                shutil.rmtree(stale, ignore_errors=True)
+        self.dir = store.parent / f".{store.name}.staging-{os.getpid()}"
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self.files: dict[str, list[Path]] = {}
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(self, batch: Batch) -> None:
+        """Write one batch as a Parquet file (no-op for an empty batch)."""
+        n = len(batch)
+        if n == 0:
+            return
+        schema = TABLES[batch.table]
+        unknown = set(batch.columns) - set(schema)
+        if unknown:
+            raise ValueError(f"{batch.table}: columns not in the model: {sorted(unknown)}")
+        arrays = {c: _column(v, schema[c]) for c, v in batch.columns.items()}
+        arrays[ORIGIN] = pa.array([batch.origin or batch.table] * n, pa.string()).dictionary_encode()
+        files = self.files.setdefault(batch.table, [])
+        path = self.dir / f"{batch.table}-{len(files):06d}.parquet"
+        pq.write_table(pa.table(arrays), path, compression="lz4")
+        files.append(path)
+
+    def tables(self) -> Iterator[tuple[str, list[Path]]]:
+        yield from self.files.items()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def load(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], ctx: ReadContext) -> None:
+    """Insert the staged ``files`` of ``table``, counting rows skipped or repaired per origin."""
+    names = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+    src = f"read_parquet([{names}], union_by_name = true)"
+    staged = {name: typ for name, typ, *_ in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+    select, checks, keep = select_exprs(table, staged)
+    if checks:
+        q = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in checks)
+        for origin, *found in con.execute(f"SELECT {ORIGIN}, {q} FROM {src} GROUP BY 1").fetchall():
+            for (reason, _), n in zip(checks, found, strict=True):
+                if n:
+                    ctx.skip(origin, reason, n)
+    cols = ", ".join(f'"{c}"' for c in TABLES[table])
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM {src} WHERE {keep}")
+
+
+def select_exprs(table: str, staged: dict[str, str]) -> tuple[list[str], list[tuple[str, str]], str]:
+    """SELECT expressions casting staged columns to ``table``'s types, the checks, the filter.
+
+    ``staged`` maps the staged column names to their DuckDB types. Text handed for a typed column
+    is parsed with TRY_CAST; a required column that comes out NULL drops the row (counted as
+    missing or malformed); an optional one is set to NULL (counted; the row is kept).
+
+    >>> sel, checks, keep = select_exprs("reactions", {"reaction_id": "VARCHAR", "value": "VARCHAR"})
+    >>> sel[-1], keep
+    ('TRY_CAST("value" AS DOUBLE)', '"reaction_id" IS NOT NULL')
+    """
+    select, checks, keep = [], [], []
+    required = REQUIRED.get(table, ())
+    for col, sql_type in TABLES[table].items():
+        if col not in staged:
+            select.append(f"CAST(NULL AS {sql_type})")
+            if col in required:
+                checks.append((f"missing {col}", "true"))
+                keep.append("false")
+            continue
+        raw = f'"{col}"'
+        parse = staged[col] == "VARCHAR" and sql_type not in ("VARCHAR", "JSON")
+        expr = f"TRY_CAST({raw} AS {sql_type})" if parse else f"CAST({raw} AS {sql_type})"
+        select.append(expr)
+        if col in required:
+            checks.append((f"missing {col}", f"{raw} IS NULL"))
+            keep.append(f"{raw} IS NOT NULL")
+            if parse:
+                checks.append((f"malformed {col}", f"{raw} IS NOT NULL AND {expr} IS NULL"))
+                keep.append(f"{expr} IS NOT NULL")
+        elif parse:
+            checks.append((f"malformed {col} (row kept, value dropped)",
+                           f"{raw} IS NOT NULL AND {expr} IS NULL"))
+    return select, checks, " AND ".join(keep) or "true"

@@ -16,10 +16,59 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from communitas.sources.base import Batch, BatchBuilder, ReadContext
+from communitas.sources.base import Batch, ReadContext
 from communitas.sources.chat_adjacency import ChannelFlow, Turn
 
 TITLE_CHARS = 80
+
+# Column order of the tuples each table receives (source_id is added when a batch is cut).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "places": ("place_id", "native_id", "kind", "name", "created_at", "parent_id", "description"),
+    "threads": ("thread_id", "native_id", "place_id", "title", "author_id", "created_at"),
+    "thread_places": ("thread_id", "place_id", "position"),
+    "posts": ("post_id", "native_id", "thread_id", "author_id", "created_at", "reply_to_post_id",
+              "reply_to_member_id", "kind", "is_contribution", "length", "body"),
+    "events": ("event_id", "category", "kind", "created_at", "member_id", "post_id", "place_id",
+               "target_id", "detail"),
+    "reactions": ("reaction_id", "post_id", "member_id", "kind", "created_at", "value"),
+    "members": ("member_id", "native_id", "display_name", "joined_at", "last_seen_at", "is_bot",
+                "is_system", "is_staff", "email_hash"),
+}
+
+
+class TupleBuilder:
+    """Rows as tuples per table (cheap to append), turned into column batches when cut.
+
+    >>> b = TupleBuilder("s", batch_rows=2)
+    >>> b.add("thread_places", ("t1", "c1", 0)); b.add("thread_places", ("t2", "c1", 0))
+    >>> [(x.table, x.columns["thread_id"], x.columns["source_id"]) for x in b.full()]
+    [('thread_places', ['t1', 't2'], ['s', 's'])]
+    """
+
+    def __init__(self, source_id: str, batch_rows: int = 20_000) -> None:
+        self.source_id = source_id
+        self.batch_rows = batch_rows
+        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNS}
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.rows[table].append(row)
+
+    def full(self) -> Iterator[Batch]:
+        """Batches of tables that reached ``batch_rows``; the rest stay buffered."""
+        for table, rows in self.rows.items():
+            if len(rows) >= self.batch_rows:
+                yield self._take(table)
+
+    def drain(self) -> Iterator[Batch]:
+        for table, rows in self.rows.items():
+            if rows:
+                yield self._take(table)
+
+    def _take(self, table: str) -> Batch:
+        rows, self.rows[table] = self.rows[table], []
+        cols = {c: list(v) for c, v in zip(COLUMNS[table], zip(*rows, strict=True), strict=True)}
+        cols["source_id"] = [self.source_id] * len(rows)
+        return Batch(table, cols)
 
 
 def iso_from_epoch(seconds: float) -> str:
@@ -53,7 +102,7 @@ class ChatRows:
     def __init__(self, ctx: ReadContext, batch_rows: int = 20_000) -> None:
         self.ctx = ctx
         self.sid = ctx.source_id
-        self.builder = BatchBuilder(batch_rows)
+        self.builder = TupleBuilder(self.sid, batch_rows)
         self.members: dict[str, MemberInfo] = {}  # member id -> info
         self.threads: dict[str, str] = {}  # channel id -> current conversation thread id
         self.counts = {"posts": 0, "events": 0, "mention": 0, "adjacency": 0}
@@ -71,19 +120,15 @@ class ChatRows:
     def place(self, place_id: str, native: str, kind: str, name: str | None,
               parent_id: str | None = None, created_at: str | None = None,
               description: str | None = None) -> None:
-        self.builder.add("places", place_id=place_id, source_id=self.sid, native_id=native,
-                         kind=kind, name=name, created_at=created_at, parent_id=parent_id,
-                         description=description)
+        self.builder.add("places", (place_id, native, kind, name, created_at, parent_id, description))
 
     def thread(self, thread_id: str, native: str, place_id: str, at: str, author: str | None,
                text: str | None) -> None:
         title = None
         if text and self.ctx.keep_bodies:
             title = " ".join(text.split())[:TITLE_CHARS] or None
-        self.builder.add("threads", thread_id=thread_id, source_id=self.sid, native_id=native,
-                         place_id=place_id, title=title, author_id=author, created_at=at)
-        self.builder.add("thread_places", thread_id=thread_id, place_id=place_id,
-                         source_id=self.sid, position=0)
+        self.builder.add("threads", (thread_id, native, place_id, title, author, at))
+        self.builder.add("thread_places", (thread_id, place_id, 0))
 
     def message(self, *, native: str, place_id: str, at: str, seconds: float,
                 author: str | None, text: str, flow: ChannelFlow | None,
@@ -102,11 +147,8 @@ class ChatRows:
             if reply_post is None and reply_member is None and turn.rule:
                 reply_post, reply_member = turn.reply_to_post_id, turn.reply_to_member_id
                 self.counts[turn.rule] += 1
-        self.builder.add("posts", post_id=post_id, source_id=self.sid, native_id=native,
-                         thread_id=thread_id, author_id=author, created_at=at,
-                         reply_to_post_id=reply_post, reply_to_member_id=reply_member,
-                         kind="message", is_contribution=True, length=len(text),
-                         body=text if self.ctx.keep_bodies else None)
+        self.builder.add("posts", (post_id, native, thread_id, author, at, reply_post, reply_member,
+                                   "message", True, len(text), text if self.ctx.keep_bodies else None))
         if author is not None:
             self.member(author).seen(seconds)
         self.counts["posts"] += 1
@@ -123,17 +165,13 @@ class ChatRows:
     def event(self, *, native: str, category: str, kind: str, at: str | None,
               member_id: str | None, place_id: str | None, post_id: str | None = None,
               target_id: str | None = None, detail: str | None = None) -> None:
-        self.builder.add("events", event_id=self.id("e", native), source_id=self.sid,
-                         category=category, kind=kind, created_at=at, member_id=member_id,
-                         post_id=post_id, thread_id=None, place_id=place_id,
-                         target_id=target_id, detail=detail)
+        self.builder.add("events", (self.id("e", native), category, kind, at, member_id, post_id,
+                                    place_id, target_id, detail))
         self.counts["events"] += 1
 
     def reaction(self, *, native: str, post_id: str, member_id: str | None, kind: str,
                  at: str | None) -> None:
-        self.builder.add("reactions", reaction_id=self.id("r", native), source_id=self.sid,
-                         post_id=post_id, member_id=member_id, kind=kind, created_at=at,
-                         value=1.0)
+        self.builder.add("reactions", (self.id("r", native), post_id, member_id, kind, at, 1.0))
 
     def full(self) -> Iterator[Batch]:
         return self.builder.full()
@@ -141,13 +179,11 @@ class ChatRows:
     def member_rows(self) -> None:
         """Queue every member seen or declared (call once, at the end)."""
         for member_id, m in self.members.items():
-            self.builder.add(
-                "members", member_id=member_id, source_id=self.sid,
-                native_id=member_id.rsplit(":", 1)[-1], display_name=m.display_name,
-                joined_at=None if m.first_at is None else iso_from_epoch(m.first_at),
-                last_seen_at=None if m.last_at is None else iso_from_epoch(m.last_at),
-                is_bot=m.is_bot, is_system=m.is_system, is_staff=m.is_staff,
-                email_hash=m.email_hash)
+            self.builder.add("members", (
+                member_id, member_id.rsplit(":", 1)[-1], m.display_name,
+                None if m.first_at is None else iso_from_epoch(m.first_at),
+                None if m.last_at is None else iso_from_epoch(m.last_at),
+                m.is_bot, m.is_system, m.is_staff, m.email_hash))
 
     def drain(self) -> Iterator[Batch]:
         return self.builder.drain()

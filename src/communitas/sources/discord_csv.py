@@ -102,8 +102,33 @@ def looks_like_bot(author: str) -> bool:
     return name.lower() in KNOWN_BOTS or bool(_BOT_CASED.search(name))
 
 
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+                                         "Oct", "Nov", "Dec"), 1)}
+
+
+def _fast_2019(text: str) -> tuple[str, float] | None:
+    """``05-Jun-18 07:13 AM`` (the 2019 exporter's format) without strptime; None otherwise."""
+    if len(text) != 18 or text[2] != "-" or text[6] != "-" or text[15] != " ":
+        return None
+    try:
+        day, month, year = int(text[0:2]), _MONTHS[text[3:6]], 2000 + int(text[7:9])
+        hour, minute, half = int(text[10:12]) % 12, int(text[13:15]), text[16:18]
+        if half == "PM":
+            hour += 12
+        elif half != "AM":
+            return None
+        dt = datetime(year, month, day, hour, minute, tzinfo=UTC)
+    except (KeyError, ValueError):
+        return None
+    return dt.isoformat(), dt.timestamp()
+
+
 class DateParser:
-    """Parses exporter dates (cached: minute-precision dates repeat a lot). Naive dates are UTC."""
+    """Parses exporter dates (cached: minute-precision dates repeat a lot). Naive dates are UTC.
+
+    >>> DateParser()("05-Jun-18 07:13 PM")
+    ('2018-06-05T19:13:00+00:00', 1528225980.0)
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str, float] | None] = {}
@@ -114,8 +139,8 @@ class DateParser:
             return found  # type: ignore[return-value]
         if len(self._cache) > 100_000:
             self._cache.clear()
-        out = None
-        for fmt in DATE_FORMATS:
+        out = _fast_2019(text)
+        for fmt in () if out is not None else DATE_FORMATS:
             try:
                 dt = datetime.strptime(text.strip(), fmt)
             except ValueError:
@@ -162,31 +187,39 @@ class NameIndex:
         return None
 
 
-def _rows(path: Path, delim: str, ctx: ReadContext) -> Iterator[tuple[int, list[str], int]]:
-    """(row number, fields, bytes read on disk) for every data row of one CSV file."""
-    disk = path.open("rb")
-    raw: IO[bytes] = disk
-    if path.name.lower().endswith(".gz"):
-        raw = gzip.GzipFile(fileobj=disk, mode="rb")  # type: ignore[assignment]
-    text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-    try:
-        reader = csv.reader(text, delimiter=delim)
-        n = 0
+class _CsvRows:
+    """Iterates (row number, fields) over one CSV file; ``position()`` is bytes read on disk."""
+
+    def __init__(self, path: Path, delim: str) -> None:
+        self.path = path
+        self.delim = delim
+        self._disk: IO[bytes] | None = None
+
+    def position(self) -> int:
+        return self._disk.tell() if self._disk is not None and not self._disk.closed else 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        path = self.path
+        disk = self._disk = path.open("rb")
+        raw: IO[bytes] = disk
+        if path.name.lower().endswith(".gz"):
+            raw = gzip.GzipFile(fileobj=disk, mode="rb")  # type: ignore[assignment]
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
         try:
-            next(reader, None)
-            for row in reader:
-                n += 1
-                yield n, row, disk.tell()
-        except csv.Error as e:
-            raise BrokenInput(f"{path}: not a readable CSV ({e}). Export the channel again.") from None
-        except (OSError, EOFError, zlib.error) as e:
-            raise BrokenInput(
-                f"{path}: cannot be decompressed ({e or type(e).__name__}); the file is truncated "
-                "or damaged. Copy or export it again and ingest again."
-            ) from None
-    finally:
-        text.close()
-        disk.close()
+            reader = csv.reader(text, delimiter=self.delim)
+            try:
+                next(reader, None)
+                yield from enumerate(reader, 1)
+            except csv.Error as e:
+                raise BrokenInput(f"{path}: not a readable CSV ({e}). Export the channel again.") from None
+            except (OSError, EOFError, zlib.error) as e:
+                raise BrokenInput(
+                    f"{path}: cannot be decompressed ({e or type(e).__name__}); the file is truncated "
+                    "or damaged. Copy or export it again and ingest again."
+                ) from None
+        finally:
+            text.close()
+            disk.close()
 
 
 def index_authors(files: list[tuple[Path, str]], ctx: ReadContext, out: ChatRows,
@@ -194,13 +227,14 @@ def index_authors(files: list[tuple[Path, str]], ctx: ReadContext, out: ChatRows
     """Pass 1: every author id and its latest name (members and the mention index)."""
     u_ = f"{ctx.source_id}:u:"
     for path, delim in files:
-        for _, row, _ in _rows(path, delim, ctx):
+        for _, row in _CsvRows(path, delim):
             if len(row) >= 4 and row[0].isdigit():
                 member_id = u_ + row[0]
                 info = out.member(member_id)
-                info.display_name = row[1]
-                info.is_bot = info.is_bot or looks_like_bot(row[1])
-                names.add(row[1], member_id)
+                if info.display_name != row[1]:  # a new author, or a new name
+                    info.display_name = row[1]
+                    info.is_bot = info.is_bot or looks_like_bot(row[1])
+                    names.add(row[1], member_id)
 
 
 def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,
@@ -214,7 +248,8 @@ def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,
     total = path.stat().st_size
     ctx.report_progress(label, 0, total, 0)
     n = 0
-    for n, row, pos in _rows(path, delim, ctx):
+    rows = _CsvRows(path, delim)
+    for n, row in rows:
         if len(row) < 4:
             ctx.skip(label, "row has fewer than 4 fields")
             continue
@@ -247,7 +282,7 @@ def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,
             if len(row) > 5 and row[5]:
                 _reactions(row[5], native, post_id, at, out)
         if n % PROGRESS_ROWS == 0:
-            ctx.report_progress(label, pos, total, n)
+            ctx.report_progress(label, rows.position(), total, n)
             yield from out.full()
     ctx.report_progress(label, total, total, n)
     yield from out.full()

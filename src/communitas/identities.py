@@ -1,8 +1,9 @@
 """One person across platforms, and bots set aside. See ``docs/identities.md``.
 
 * :func:`suggest` proposes merges between members of *different* sources on hard evidence only:
-  the same salted e-mail hash, or the same platform account id where the platforms share one
-  account system (Stack Exchange sites: ``members.account_id``). Never on display names.
+  the same salted e-mail hash, or the same account id of an account system the platforms share
+  (``members.account_id`` written ``<system>:<id>``, e.g. ``stackexchange-account:42`` on every
+  Stack Exchange site). Never on display names.
 * :func:`merge` / :func:`split` record decisions in the ``identities`` table, which is never
   deleted on re-ingest. :func:`person_map` turns the accepted merges into ``member_id →
   person_id`` (an Ibis table) that :func:`communitas.metrics.base.contributions` applies.
@@ -88,11 +89,10 @@ WITH keyed AS (
     FROM members WHERE email_hash IS NOT NULL AND email_hash <> ''
       AND NOT coalesce(is_system, false)
     UNION ALL
-    SELECT m.member_id, m.source_id, m.display_name,
-           'same Stack Exchange account id' AS evidence, m.account_id AS k
-    FROM members m JOIN sources s USING (source_id)
-    WHERE s.platform = 'stackexchange' AND m.account_id IS NOT NULL AND m.account_id <> ''
-      AND NOT coalesce(m.is_system, false)
+    SELECT member_id, source_id, display_name,
+           'same ' || split_part(account_id, ':', 1) || ' id' AS evidence, account_id AS k
+    FROM members
+    WHERE account_id LIKE '_%:_%' AND NOT coalesce(is_system, false)
 )
 SELECT a.member_id, b.member_id, a.source_id, b.source_id, a.display_name, b.display_name,
        string_agg(DISTINCT a.evidence, '; ' ORDER BY a.evidence) AS evidence

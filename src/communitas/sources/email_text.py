@@ -42,7 +42,7 @@ _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
 _ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|napisał)\s*:\s*$", re.I)
 _FORWARD_TAIL = re.compile(
-    r"^\s*(-{3,}\s*(original message|forwarded message)\s*-{3,}|_{20,}\s*$|from:\s.+\bsent:\s)", re.I
+    r"^\s*(-{3,}\s*(original message|forwarded message)\s*-{3,}|_{20,}|from:\s.+\bsent:\s)", re.I
 )
 
 

@@ -258,3 +258,13 @@ def test_real_socket_crawl_with_the_cli(tmp_path: Path, loopback_server: tuple[s
         assert ws.counts()["posts"] == expected
         assert ws.counts()["threads"] == 12
         assert ws.sources()["source_id"].tolist() == [f"discourse:127.0.0.1-{urlsplit(url).port}"]
+
+
+def test_unreachable_site_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from communitas.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["crawl", "discourse", "http://127.0.0.1:9", str(tmp_path / "o"), "--json"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "network error" in err and "127.0.0.1:9/categories.json" in err

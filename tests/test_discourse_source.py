@@ -249,3 +249,21 @@ def test_tiny_dump_mapping(tmp_path: Path, workspace: Workspace) -> None:
 def test_no_text_keeps_no_bodies(tmp_path: Path, workspace: Workspace) -> None:
     workspace.ingest(_tiny_dump(tmp_path / "tiny"), keep_bodies=False)
     assert _one(workspace, "SELECT count(body), min(length) FROM posts") == (0, len("<p>post 70</p>"))
+
+
+def test_profile_runs_on_both_discourse_sources(discourse_store: Path, capsys: pytest.CaptureFixture[str]
+                                                ) -> None:
+    """The profile counts topics and replies by people (the system account's posts left out)."""
+    from communitas.cli.app import main
+
+    askci = [p for t in _askci_topics() for p in t["post_stream"]["posts"] if p["post_type"] == 1]
+    first: dict[int, dict[str, Any]] = {}
+    for d in _delving_files():
+        first.setdefault(d["id"], d)
+    for sid, posts in ((ASKCI_SID, askci), (DELVING_SID, list(first.values()))):
+        people = [p for p in posts if p["user_id"] > 0]
+        expected = Counter("topic" if p["post_number"] == 1 else "reply" for p in people)
+        main(["profile", "--store", str(discourse_store), "--source", sid, "--json"])
+        overview = json.loads(capsys.readouterr().out)["overview"]
+        assert overview["posts_by_kind"] == dict(expected), sid
+        assert overview["contributors"] == len({p["user_id"] for p in people}), sid

@@ -160,7 +160,7 @@ def split_mbox(chunks: Iterable[bytes], ctx: ReadContext | None = None, label: s
             chunk = next(it, b"")
             eof = not chunk
             if len(buf) == 2 and chunk[:400].split(b"\n", 1)[0].endswith(b"\r"):
-                needle, skip = b"\n\r\nFrom ", 3
+                needle, skip, buf = b"\n\r\nFrom ", 3, b"\n\r\n"
             buf += chunk if chunk else b"\n"
             drop = max(0, min(start if cur is not None else scan, scan) - 3)
             if cur is not None and len(buf) - start > MAX_MESSAGE_BYTES:

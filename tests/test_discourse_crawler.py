@@ -70,6 +70,12 @@ class FakeDiscourse:
             wanted = {int(i) for i in query.get("post_ids[]", [])}
             posts = [p for p in self.topics[int(parts[1])]["post_stream"]["posts"] if p["id"] in wanted]
             return 200, {}, {"post_stream": {"posts": posts}}
+        if parts[0] == "posts" and len(parts) == 2:
+            pid = int(parts[1].removesuffix(".json"))
+            for t in self.topics.values():
+                for p in t["post_stream"]["posts"]:
+                    if p["id"] == pid:
+                        return 200, {}, {**p, "raw": f"markdown of {pid}"}
         return 404, {}, {"errors": ["not found"]}
 
     def _latest(self, page: int) -> dict[str, Any]:
@@ -268,3 +274,21 @@ def test_unreachable_site_is_one_line_error(tmp_path: Path, capsys: pytest.Captu
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "network error" in err and "127.0.0.1:9/categories.json" in err
+
+
+def test_raw_markdown_is_fetched_once_per_new_post(tmp_path: Path, askci: dict[int, dict[str, Any]]) -> None:
+    topics = copy.deepcopy({tid: askci[tid] for tid in (32, 1018, 1076)})
+    fake = FakeDiscourse(topics)
+    report = _crawl(fake, tmp_path / "out", raw=True)
+    n_posts = sum(len(t["post_stream"]["posts"]) for t in topics.values())
+    assert sum(p.startswith("/posts/") for p in fake.log) == n_posts == report.posts_fetched
+    old = topics[1018]["post_stream"]["posts"]
+    old.append({**old[-1], "id": 99001, "post_number": 7, "created_at": "2019-10-20T00:00:00.000Z"})
+    before = len(fake.log)
+    _crawl(fake, tmp_path / "out", raw=True)
+    assert [p for p in fake.log[before:] if p.startswith("/posts/")] == ["/posts/99001.json"]
+    with Workspace(tmp_path / "s.duckdb") as ws:
+        ws.ingest(tmp_path / "out")
+        bodies = ws.con.execute("SELECT native_id, body FROM posts").fetchall()
+    assert len(bodies) == n_posts + 1 - 1  # topic 32's pinned notice is an event
+    assert all(body == f"markdown of {pid}" for pid, body in bodies)

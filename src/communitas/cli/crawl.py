@@ -26,6 +26,8 @@ def discourse(
         help="Read at most this many /latest.json pages in this run (30 topics each).")] = None,
     contact: Annotated[str | None, typer.Option(
         help="A contact (e-mail or URL) added to the User-Agent, so the site can reach you.")] = None,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="Also fetch each new post's Markdown source (one more request per post).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Crawl a Discourse forum's public JSON API into OUT_DIR; run again to resume or update.
@@ -46,7 +48,7 @@ def discourse(
             progress.update(task, description=f"crawling {base_url}: {saved} topics saved "
                                               f"(last: topic {topic_id}, {posts} posts)")
 
-        report = crawl(base_url, out_dir, rate=rate, max_pages=max_pages, contact=contact,
+        report = crawl(base_url, out_dir, rate=rate, max_pages=max_pages, contact=contact, raw=raw,
                        on_topic=on_topic)
     if as_json:
         print_json(report.to_dict())

@@ -184,7 +184,8 @@ class _Crawl:
     """One run: list topics, save the new and changed ones, keep the state."""
 
     def __init__(self, http: _Polite, out: Path, state: dict[str, Any], report: CrawlReport,
-                 on_topic: Callable[[int, int], None] | None) -> None:
+                 on_topic: Callable[[int, int], None] | None, raw: bool = False) -> None:
+        self.raw = raw
         self.http = http
         self.out = out
         self.state = state
@@ -263,9 +264,10 @@ class _Crawl:
         if saved.exists():
             old = json.loads(saved.read_text("utf-8"))
             have.update({p["id"]: p for p in old.get("post_stream", {}).get("posts", [])})
+        saved_ids = set(have)
         fresh = [p for p in stream.get("posts") or [] if isinstance(p, dict) and "id" in p]
         self.report.posts_fetched += sum(1 for p in fresh if p["id"] not in have)
-        have.update({p["id"]: p for p in fresh})
+        have.update({p["id"]: {**have.get(p["id"], {}), **p} for p in fresh})
         missing = [i for i in stream.get("stream") or [] if isinstance(i, int) and i not in have]
         for start in range(0, len(missing), POSTS_PER_REQUEST):
             chunk = missing[start:start + POSTS_PER_REQUEST]
@@ -273,7 +275,16 @@ class _Crawl:
             got = ((more or {}).get("post_stream") or {}).get("posts") or []
             self.report.posts_fetched += len(got)
             have.update({p["id"]: p for p in got if isinstance(p, dict) and "id" in p})
+        if self.raw:
+            self._fetch_raw([p for i, p in have.items() if i not in saved_ids and "raw" not in p])
         stream["posts"] = sorted(have.values(), key=lambda p: (p.get("post_number") or 0, p["id"]))
+
+    def _fetch_raw(self, posts: list[dict[str, Any]]) -> None:
+        """The Markdown source of each new post, from ``/posts/<id>.json`` (one request each)."""
+        for p in posts:
+            full = self.http.get(f"/posts/{p['id']}.json")
+            if full is not None and isinstance(full.get("raw"), str):
+                p["raw"] = full["raw"]
 
 
 def crawl(
@@ -283,6 +294,7 @@ def crawl(
     rate: float = 1.0,
     max_pages: int | None = None,
     contact: str | None = None,
+    raw: bool = False,
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
@@ -291,7 +303,8 @@ def crawl(
     """Crawl ``base_url`` into ``out_dir`` (see the module docstring); resumable, incremental.
 
     ``rate`` is the most requests per second (default 1); ``max_pages`` bounds the listing pages
-    read in this run; ``client`` / ``sleep`` / ``clock`` are for tests.
+    read in this run; ``raw`` also fetches each new post's Markdown from ``/posts/<id>.json``
+    (one request per post); ``client`` / ``sleep`` / ``clock`` are for tests.
     """
     if not rate > 0:
         raise UsageError(f"--rate must be above 0 requests per second, not {rate}.")
@@ -311,7 +324,7 @@ def crawl(
         categories = http.get("/categories.json")
         if categories is not None:
             _write_json(out / "categories.json", categories)
-        _Crawl(http, out, state, report, on_topic).run(max_pages)
+        _Crawl(http, out, state, report, on_topic, raw).run(max_pages)
     finally:
         if own:
             http_client.close()

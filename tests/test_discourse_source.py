@@ -213,8 +213,13 @@ def _tiny_dump(folder: Path) -> Path:
     cats = {"category_list": {"categories": [
         {"id": 2, "name": "Parent", "topic_count": 1,
          "subcategory_list": [{"id": 3, "name": "Child", "parent_category_id": 2}]}]}}
+    solved = {"id": 8, "title": "Solved", "category_id": 3, "user_id": 6,
+              "accepted_answer": {"post_number": 2, "username": "ana"},
+              "post_stream": {"posts": [_post(80, 1, 6, "ben", topic_id=8),
+                                        _post(81, 2, 5, "ana", topic_id=8)]}}
     (folder / "t").mkdir(parents=True)
     (folder / "t" / "7.json").write_text(json.dumps(topic))
+    (folder / "t" / "8.json").write_text(json.dumps(solved))
     (folder / "categories.json").write_text(json.dumps(cats))
     return folder
 
@@ -222,7 +227,7 @@ def _tiny_dump(folder: Path) -> Path:
 def test_tiny_dump_mapping(tmp_path: Path, workspace: Workspace) -> None:
     report = workspace.ingest(_tiny_dump(tmp_path / "tiny"))
     sid = "discourse:tiny"
-    assert report.counts["posts"] == 4 and report.counts["events"] == 1
+    assert report.counts["posts"] == 6 and report.counts["events"] == 1
     reasons = Counter({k.split(": ", 1)[1]: n for k, n in report.skipped.items()})
     assert reasons == {"whisper (staff-only post), excluded": 1,
                        "deleted post (visible to staff only), excluded": 1,
@@ -233,6 +238,10 @@ def test_tiny_dump_mapping(tmp_path: Path, workspace: Workspace) -> None:
     assert _one(workspace, "SELECT count(*) FROM reactions WHERE kind = 'accept' AND post_id = ?",
                 f"{sid}:p:71") == 1
     assert _one(workspace, "SELECT count(*) FROM reactions WHERE kind = 'like'") == 2
+    # the Solved plugin's topic-level accepted_answer (a post number) works the same way
+    assert _one(workspace, "SELECT status, accepted_post_id FROM threads WHERE thread_id = ?",
+                f"{sid}:t:8") == ("accepted", f"{sid}:p:81")
+    assert _one(workspace, "SELECT count(*) FROM reactions WHERE kind = 'accept'") == 2
     assert _one(workspace, "SELECT reply_to_member_id FROM posts WHERE post_id = ?",
                 f"{sid}:p:72") == f"{sid}:u:6"
     assert _one(workspace, "SELECT reply_to_post_id FROM posts WHERE post_id = ?",
@@ -242,7 +251,8 @@ def test_tiny_dump_mapping(tmp_path: Path, workspace: Workspace) -> None:
     parents = dict(workspace.con.execute("SELECT name, parent_id FROM places WHERE kind = 'category'"
                                          ).fetchall())
     assert parents == {"Parent": f"{sid}:site", "Child": f"{sid}:c:2"}
-    tp = workspace.con.execute("SELECT place_id FROM thread_places ORDER BY position").fetchall()
+    tp = workspace.con.execute("SELECT place_id FROM thread_places WHERE thread_id = ? ORDER BY position",
+                               [f"{sid}:t:7"]).fetchall()
     assert tp == [(f"{sid}:c:3",), (f"{sid}:tag:intro",)]
 
 

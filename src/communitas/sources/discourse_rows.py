@@ -94,6 +94,7 @@ class Collector:
         self.seen_posts: set[int] = set()
         self.topic_files: set[int] = set()
         self.unresolved_replies = 0
+        self.accepted: set[int] = set()  # posts given their 'accept' reaction
 
     # -- inputs ----------------------------------------------------------------------------
     def topic(self, obj: dict[str, Any], label: str) -> None:
@@ -264,7 +265,12 @@ class Collector:
             for i in range(n):
                 self._reaction(f"{r_}{kind}:{i}", post_id, None, kind)
         if p.get("accepted_answer") is True:
-            self._reaction(f"{r_}accept", post_id, None, "accept")
+            self._accept(pid)
+
+    def _accept(self, pid: int) -> None:
+        if pid not in self.accepted:
+            self.accepted.add(pid)
+            self._reaction(f"{self.ctx.source_id}:r:{pid}:accept", self.p_ + str(pid), None, "accept")
 
     def _reaction(self, rid: str, post_id: str, member: str | None, kind: str) -> None:
         self.out.add("reactions", reaction_id=rid, source_id=self.ctx.source_id, post_id=post_id,
@@ -319,6 +325,8 @@ class Collector:
                 continue
             if t.accepted_post is None and t.accepted_number is not None:
                 t.accepted_post = self.numbers.get((tid, t.accepted_number))
+            if t.accepted_post is not None and t.accepted_post in self.seen_posts:
+                self._accept(t.accepted_post)
             status = "closed" if t.closed or t.archived else (
                 "accepted" if t.accepted_post is not None else "open")
             place = None if t.category_id is None else self.c_ + str(t.category_id)

@@ -32,16 +32,22 @@ def contributions(
     if source_id is not None:
         posts = posts.filter(posts.source_id == source_id)
     if not include_bots:
-        members = backend.table("members")
-        is_bot = members.is_bot.fill_null(False)
-        flags = _optional_table(backend, "member_flags")  # absent in stores made before it existed
-        if flags is not None:
-            flags = flags.select(fid="member_id", fbot="is_bot")
-            members = members.left_join(flags, members.member_id == flags.fid)
-            is_bot = members.fbot.coalesce(members.is_bot.fill_null(False))
-        automated = members.filter(is_bot | members.is_system.fill_null(False))
-        posts = posts.anti_join(automated.select("member_id"), posts.author_id == automated.member_id)
+        automated = automated_members(backend)
+        posts = posts.anti_join(automated, posts.author_id == automated.member_id)
     return _as_persons(backend, posts)
+
+
+def automated_members(backend: Any) -> ir.Table:
+    """``member_id`` of every bot or system account (a manual override in ``member_flags`` wins
+    over the source's ``is_bot``): the accounts :func:`contributions` leaves out by default."""
+    members = backend.table("members")
+    is_bot = members.is_bot.fill_null(False)
+    flags = _optional_table(backend, "member_flags")  # absent in stores made before it existed
+    if flags is not None:
+        flags = flags.select(fid="member_id", fbot="is_bot")
+        members = members.left_join(flags, members.member_id == flags.fid)
+        is_bot = members.fbot.coalesce(members.is_bot.fill_null(False))
+    return members.filter(is_bot | members.is_system.fill_null(False)).select("member_id")
 
 
 def _optional_table(backend: Any, name: str) -> ir.Table | None:
@@ -71,4 +77,4 @@ def period_start(ts: ir.TimestampValue, period: str) -> ir.Value:
     return ts.truncate(unit)
 
 
-__all__ = ["contributions", "ibis", "period_start"]
+__all__ = ["automated_members", "contributions", "ibis", "period_start"]

@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from communitas.metrics import scope
-from communitas.metrics.base import period_start
+from communitas.metrics.base import automated_members, period_start
 from communitas.metrics.scope import TimeArg
 
 COMMENT_KIND = "comment"
@@ -146,8 +146,7 @@ def reciprocity(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
     e = win.filter(win.author_id.notnull() & win.reply_to_member_id.notnull()
                    & (win.author_id != win.reply_to_member_id))
     if not include_bots:
-        m = backend.table("members")
-        auto = m.filter(m.is_bot.fill_null(False) | m.is_system.fill_null(False)).select("member_id")
+        auto = automated_members(backend)
         e = e.anti_join(auto, e.reply_to_member_id == auto.member_id)
     a, b = e.author_id, e.reply_to_member_id
     pairs = e.select(lo=ibis.least(a, b), hi=ibis.greatest(a, b), forward=a < b)

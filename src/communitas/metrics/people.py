@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from communitas.metrics import scope
-from communitas.metrics.base import period_start
+from communitas.metrics.base import automated_members, period_start
 from communitas.metrics.scope import TimeArg
 
 RETENTION_OFFSETS = (1, 3, 6, 12)
@@ -246,5 +246,5 @@ def avid_members(backend: Any, *, threshold: float = 200, source_id: str | None 
         return None
     m = members.semi_join(rep, "source_id")
     if not include_bots:
-        m = m.filter(~(m.is_bot.fill_null(False) | m.is_system.fill_null(False)))
+        m = m.anti_join(automated_members(backend), "member_id")
     return int(m.filter(m.score >= threshold).count().execute())

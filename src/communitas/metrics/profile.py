@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from communitas.metrics import interaction, people, place, reference, scope, summary, ties
+from communitas.metrics import interaction, people, reference, scope, summary, ties
+from communitas.metrics import place as place_metrics
 from communitas.metrics.scope import TimeArg
 
 SCHEMA_VERSION = 1
@@ -109,21 +110,21 @@ def _interaction(b: Any, kw: dict[str, Any], period: str) -> dict[str, Any]:
 
 
 def _place(b: Any, kw: dict[str, Any], period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
-    life = place.place_lifecycle(b, until=kw["until"], source_id=kw["source_id"],
+    life = place_metrics.place_lifecycle(b, until=kw["until"], source_id=kw["source_id"],
                                  include_bots=kw["include_bots"])
     headline = {"places": len(life), "places_active": conc["places"], "gini": conc["gini"],
                 "hhi": conc["hhi"], "dormant_places": int(life["dormant"].sum()),
                 "small_places": int(life["small"].sum())}
-    headline.update(place.movement(b, **kw))
-    rh = place.rhythm(b, **kw)
+    headline.update(place_metrics.movement(b, **kw))
+    rh = place_metrics.rhythm(b, **kw)
     grid = [[0] * 24 for _ in range(7)]
     for wd, hr, n in zip(rh["weekday"], rh["hour"], rh["contributions"], strict=True):
         grid[int(wd)][int(hr)] = int(n)
     dormant = life[life["dormant"] & (life["threads"] > 0)]
     return {
         "headline": headline,
-        "trend": records(place.place_trend(b, period=period, **kw)),
-        "places": records(place.activity_per_place(b, **kw), top),
+        "trend": records(place_metrics.place_trend(b, period=period, **kw)),
+        "places": records(place_metrics.activity_per_place(b, **kw), top),
         "dormant": records(dormant.sort_values(["last_at", "place_id"], ascending=[False, True]), top),
         "rhythm": grid,
     }
@@ -138,13 +139,14 @@ def build_profile(ws: Any, *, source: str | None = None, period: str = "month",
     start, end = scope.as_time(since), scope.as_time(until)
     kw: dict[str, Any] = {"since": start, "until": end, "place": place, "source_id": source,
                           "include_bots": include_bots}
-    conc = _place_concentration(b, kw)
-    parts = {
-        "people": _people(b, kw, period, source, include_bots),
-        "common_ties": _ties(b, kw, period, top, conc),
-        "social_interaction": _interaction(b, kw, period),
-        "place": _place(b, kw, period, top, conc),
-    }
+    with scope.Prepared(b, source_id=source) as pb:
+        conc = place_metrics.place_concentration(pb, **kw)
+        parts = {
+            "people": _people(pb, kw, period, source, include_bots),
+            "common_ties": _ties(pb, kw, period, top, conc),
+            "social_interaction": _interaction(pb, kw, period),
+            "place": _place(pb, kw, period, top, conc),
+        }
     legacy = _legacy(b, source, include_bots, parts)
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -155,10 +157,6 @@ def build_profile(ws: Any, *, source: str | None = None, period: str = "month",
         "definitions": DEFINITIONS,
     }
     return jsonable(out)  # type: ignore[no-any-return]
-
-
-def _place_concentration(b: Any, kw: dict[str, Any]) -> dict[str, Any]:
-    return place.place_concentration(b, **kw)
 
 
 def _legacy(b: Any, source: str | None, bots: bool, parts: dict[str, Any]) -> dict[str, Any]:

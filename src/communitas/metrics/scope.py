@@ -19,6 +19,7 @@ or system account are left out unless ``include_bots``.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -90,10 +91,55 @@ def in_window(table: ir.Table, column: str, since: TimeArg, until: TimeArg) -> i
     return table
 
 
+class Prepared:
+    """A backend wrapper serving :func:`contributions` from temporary tables made once.
+
+    Many metrics start from the same contributions; materialising them once (per ``include_bots``
+    value) saves each metric from re-deriving them (bot filter, person mapping). Everything else
+    is the wrapped backend's. Use as a context manager: the temporary tables are dropped on exit.
+    """
+
+    def __init__(self, backend: Any, *, source_id: str | None = None) -> None:
+        self.backend = backend
+        self.source_id = source_id
+        self._made: dict[bool, str] = {}
+
+    def table(self, name: str) -> ir.Table:
+        return self.backend.table(name)
+
+    def contributions(self, source_id: str | None, include_bots: bool) -> ir.Table:
+        if source_id != self.source_id:
+            return contributions(self.backend, source_id=source_id, include_bots=include_bots)
+        if include_bots not in self._made:
+            name = f"_communitas_contrib_{uuid.uuid4().hex}"
+            self.backend.create_table(name, contributions(self.backend, source_id=source_id,
+                                                          include_bots=include_bots), temp=True)
+            self._made[include_bots] = name
+        return self.backend.table(self._made[include_bots])
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self._made.values():
+            try:
+                self.backend.drop_table(name, force=True)
+            except Exception:  # ibis 12's DROP breaks with sqlglot 30; the name is ours (hex)
+                self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+        self._made.clear()
+
+
+def scoped_contributions(backend: Any, *, source_id: str | None, include_bots: bool) -> ir.Table:
+    """:func:`contributions`, from a :class:`Prepared` backend's tables where it has them."""
+    if isinstance(backend, Prepared):
+        return backend.contributions(source_id, include_bots)
+    return contributions(backend, source_id=source_id, include_bots=include_bots)
+
+
 def history(backend: Any, *, place: str | None = None, source_id: str | None = None,
             include_bots: bool = False) -> ir.Table:
     """Every contribution in scope (source, place, bots), at any time."""
-    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
+    posts = scoped_contributions(backend, source_id=source_id, include_bots=include_bots)
     if place is not None:
         ids = place_ids(backend, place, source_id)
         tp = thread_place(backend, source_id)
@@ -122,7 +168,7 @@ def threads(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place
         "thread_id", "source_id", started_at=ranked.created_at, starter=ranked.author_id,
         opener_post_id=ranked.post_id)
     if not include_bots:
-        human = contributions(backend, source_id=source_id, include_bots=False).select("post_id")
+        human = scoped_contributions(backend, source_id=source_id, include_bots=False).select("post_id")
         first = first.semi_join(human, first.opener_post_id == human.post_id)
     return in_window(first, "started_at", since, until)
 

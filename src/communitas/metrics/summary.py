@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from communitas.metrics.base import contributions, period_start
+from communitas.metrics.base import automated_members, contributions, period_start
 
 
 def overview(backend: Any, *, source_id: str | None = None, include_bots: bool = False
@@ -23,7 +23,7 @@ def overview(backend: Any, *, source_id: str | None = None, include_bots: bool =
     if source_id is not None:
         members = members.filter(members.source_id == source_id)
     if not include_bots:
-        members = members.filter(~(members.is_bot.fill_null(False) | members.is_system.fill_null(False)))
+        members = members.anti_join(automated_members(backend), "member_id")
     by_kind = posts.group_by("kind").aggregate(n=posts.count()).execute()
     span = posts.aggregate(first=posts.created_at.min(), last=posts.created_at.max(),
                            contributors=posts.author_id.nunique()).execute()

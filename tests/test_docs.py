@@ -1,0 +1,76 @@
+"""The docs cover what the code has (in the style of sqlite-utils' test_docs.py).
+
+* every CLI command and sub-command has a heading in ``docs/cli.md``;
+* every table of ``communitas.model.TABLES`` has a section in ``docs/data-model.md`` that names
+  each of its columns;
+* every Stack Exchange dump file the source reads is described in
+  ``docs/sources/stackexchange.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+import typer.main
+
+from communitas.cli.app import app
+from communitas.model import TABLES
+from communitas.sources.stackexchange import FILE_NAMES
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[str]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append(" ".join((*prefix, name)))
+        if isinstance(cmd, click.Group):
+            out.extend(_commands(cmd, (*prefix, name)))
+    return out
+
+
+def _sections(path: Path) -> dict[str, str]:
+    """Heading text -> the body under it (to the next heading of any level)."""
+    out: dict[str, str] = {}
+    heading = ""
+    for line in path.read_text().splitlines():
+        if re.match(r"#{1,6} ", line):
+            heading = line.lstrip("#").strip()
+            out[heading] = ""
+        elif heading:
+            out[heading] += line + "\n"
+    return out
+
+
+CLI_HEADINGS = set(_sections(DOCS / "cli.md"))
+MODEL = _sections(DOCS / "data-model.md")
+
+
+@pytest.mark.parametrize("command", _commands(typer.main.get_command(app)))  # type: ignore[arg-type]
+def test_every_command_is_documented(command: str) -> None:
+    assert f"`communitas {command}`" in CLI_HEADINGS, (
+        f"docs/cli.md has no heading `communitas {command}`")
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_every_table_and_column_is_documented(table: str) -> None:
+    body = MODEL.get(f"`{table}`")
+    assert body is not None, f"docs/data-model.md has no section ## `{table}`"
+    missing = [c for c in TABLES[table] if f"`{c}`" not in body]
+    assert not missing, f"docs/data-model.md, section `{table}`, does not describe {missing}"
+
+
+def test_data_model_has_the_column_groups() -> None:
+    conventions = MODEL["Conventions (column groups shared by every table)"]
+    for group in ("Ids and namespacing", "Times", "Personal data", "Derived columns"):
+        assert f"**{group}.**" in conventions
+    assert "--no-text" in conventions and "HMAC" in conventions
+
+
+def test_every_stackexchange_file_is_documented() -> None:
+    text = (DOCS / "sources" / "stackexchange.md").read_text()
+    missing = [name for name in FILE_NAMES.values() if f"| {name} |" not in text]
+    assert not missing, f"docs/sources/stackexchange.md has no row for {missing}"

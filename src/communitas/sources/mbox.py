@@ -8,8 +8,8 @@ See ``docs/sources/mailing-lists.md``.
 the list            one ``places`` row of kind ``mailing_list`` (named from ``List-Id``)
 each sender address one ``members`` row; the address is stored only as
                     ``email_hash = ctx.hash_identifier(address)``; the display name is kept
-each message        one ``posts`` row of kind ``email`` (``auto_reply``, not a contribution,
-                    when automation headers mark it); ``reply_to_post_id`` = its parent
+each message        one ``posts`` row of kind ``email`` (``auto_reply``, not a contribution, when
+                    automation headers mark a human's message); ``reply_to_post_id`` = its parent
 each thread         one ``threads`` row + one ``thread_places`` row (JWZ-style threading, see
                     :mod:`communitas.sources.email_threading`)
 =================== ==========================================================================
@@ -392,8 +392,11 @@ def _emit(state: _State, ctx: ReadContext) -> Iterator[Batch]:
     place = f"{sid}:list"
     yield _list_place(state, ctx)
     out = BatchBuilder()
+    bots = set()
     for digest, s in state.senders.items():
         is_bot = s.bot_reason is not None or s.automated == s.messages
+        if is_bot:
+            bots.add(f"{sid}:m:{digest}")
         name = s.names.most_common(1)[0][0] if s.names else None
         out.add("members", member_id=f"{sid}:m:{digest}", source_id=sid, native_id=digest,
                 display_name=name, joined_at=s.first, last_seen_at=s.last, is_bot=is_bot,
@@ -407,9 +410,10 @@ def _emit(state: _State, ctx: ReadContext) -> Iterator[Batch]:
                     created_at=root.at)
             out.add("thread_places", thread_id=tid, place_id=place, source_id=sid, position=0)
         parent = state.posts[m.parent].post_id if m.parent is not None else None
+        auto = p.automated and p.member_id not in bots  # a bot's posts are left out via is_bot
         out.add("posts", post_id=p.post_id, source_id=sid, native_id=p.post_id.rsplit(":", 1)[1],
                 thread_id=tid, author_id=p.member_id, created_at=p.at, reply_to_post_id=parent,
-                kind="auto_reply" if p.automated else "email", is_contribution=not p.automated,
+                kind="auto_reply" if auto else "email", is_contribution=not auto,
                 length=p.length, body=p.body)
         yield from out.full()
     yield from out.drain()

@@ -19,6 +19,7 @@ import gzip
 import io
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,15 +154,39 @@ class DateParser:
 
 
 class NameIndex:
-    """Author names (without ``#discriminator``, lower case) -> member id, for ``@name`` mentions."""
+    """Author names (without ``#discriminator``, lower case) -> member id, for ``@name`` mentions.
+
+    A name used by several ids (a relay webhook posting under other people's names, a reused
+    name) resolves to the id that posted most often under it.
+
+    >>> idx = NameIndex()
+    >>> for author, member in [("Bob#0001", "b"), ("Bob#0000", "relay"), ("Bob#0001", "b")]:
+    ...     idx.count(author, member)
+    >>> idx.build(); idx.mentions("thanks @bob!")
+    ['b']
+    """
 
     def __init__(self) -> None:
         self.by_name: dict[str, str] = {}
+        self._uses: Counter[tuple[str, str]] = Counter()
 
-    def add(self, author: str, member_id: str) -> None:
-        name = author.rsplit("#", 1)[0] if "#" in author else author
-        if name and name.lower() not in NOT_PEOPLE:
-            self.by_name[name.lower()] = member_id
+    def count(self, author: str, member_id: str) -> None:
+        """One message by ``member_id`` under the name ``author``."""
+        self._uses[(author, member_id)] += 1
+
+    def build(self) -> None:
+        """Fix the index from the counted uses (call once, after counting)."""
+        per_name: Counter[tuple[str, str]] = Counter()
+        for (author, member_id), n in self._uses.items():
+            name = (author.rsplit("#", 1)[0] if "#" in author else author).lower()
+            if name and name not in NOT_PEOPLE:
+                per_name[(name, member_id)] += n
+        best: dict[str, tuple[int, str]] = {}
+        for (name, member_id), n in per_name.items():
+            if name not in best or (n, member_id) > best[name]:
+                best[name] = (n, member_id)
+        self.by_name = {name: member_id for name, (_, member_id) in best.items()}
+        self._uses.clear()
 
     def mentions(self, text: str) -> list[str]:
         """Member ids named by ``@name`` in ``text``, in order (longest name wins at each ``@``)."""
@@ -224,17 +249,18 @@ class _CsvRows:
 
 def index_authors(files: list[tuple[Path, str]], ctx: ReadContext, out: ChatRows,
                   names: NameIndex) -> None:
-    """Pass 1: every author id and its latest name (members and the mention index)."""
+    """Pass 1: every author id, its latest name, and the names it posted under (for mentions)."""
     u_ = f"{ctx.source_id}:u:"
     for path, delim in files:
         for _, row in _CsvRows(path, delim):
             if len(row) >= 4 and row[0].isdigit():
                 member_id = u_ + row[0]
                 info = out.member(member_id)
+                names.count(row[1], member_id)
                 if info.display_name != row[1]:  # a new author, or a new name
                     info.display_name = row[1]
                     info.is_bot = info.is_bot or looks_like_bot(row[1])
-                    names.add(row[1], member_id)
+    names.build()
 
 
 def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,

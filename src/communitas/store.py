@@ -147,6 +147,8 @@ class Workspace:
         if fmt not in ("parquet", "csv"):
             raise UsageError(f"unknown export format {fmt!r}; choose parquet or csv.")
         out_dir = Path(directory)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"{out_dir}: is a file, not a folder. Give a folder to export into.")
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for table in TABLES:

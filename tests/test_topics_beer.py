@@ -61,8 +61,8 @@ def _native(thread_id: str) -> str:
 def test_one_document_per_question(model: TopicModel, first_tag: dict[str, str]) -> None:
     assert sorted(_native(t) for t in model.docs["thread_id"]) == sorted(first_tag)
     assert model.languages == ["en"]
-    best = max(model.k_scores.values())  # the smallest k within 0.005 of the best NPMI
-    assert model.k == min(k for k, v in model.k_scores.items() if v >= best - 0.005)
+    best = max(model.k_scores.values())  # the smallest k within 3% of the best NPMI
+    assert model.k == min(k for k, v in model.k_scores.items() if v >= best * 0.97)
 
 
 def test_topics_agree_with_first_tag_better_than_chance(model: TopicModel, first_tag: dict[str, str]) -> None:
@@ -147,9 +147,11 @@ def test_topics_over_time_counts_threads_per_year(model: TopicModel,
     assert np.allclose(per_year["share"].sum(), 1.0, atol=1e-5)
 
 
-def test_places_and_demand(model: TopicModel) -> None:
+def test_places_and_demand(model: TopicModel, raw: dict[str, list[dict[str, str]]]) -> None:
     by_place = outputs.topics_by_place(model)
-    assert by_place["threads"].sum() == (model.docs["topic"] >= 0).sum()
+    # a thread counts once in each of its tags
+    tagged = sum(r["Tags"].count("><") + 1 for r in raw["Posts"] if r["PostTypeId"] == "1")
+    assert by_place["threads"].sum() == tagged
     wine = by_place[by_place["name"] == "wine"].sort_values("threads").iloc[-1]
     wine_topic = int(wine["topic"])
     assert "wine" in model.topics.at[wine_topic, "top_terms"]

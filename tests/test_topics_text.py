@@ -66,7 +66,7 @@ def _corpus(n_per_topic: int = 30, seed: int = 1) -> tuple[Corpus, list[int]]:
                           "created_at": docs["created_at"]})
     places = pd.DataFrame({"place_id": ["p0", "p1", "p2"], "name": ["hops", "wine", "yeast"],
                            "kind": "tag"})
-    return Corpus(docs, posts, places), truth
+    return Corpus(docs, posts, places, docs[["thread_id", "place_id"]].copy()), truth
 
 
 def test_model_recovers_planted_themes_and_picks_k() -> None:
@@ -89,6 +89,7 @@ def test_a_theme_scattered_over_places_is_demand_for_a_place() -> None:
     # wine place (same), 6 stay in the yeast place (about yeast, but only 6 / 30 = 0.2 < 0.3 of it)
     yeast = corpus.docs.index[corpus.docs["place_id"] == "p2"]
     corpus.docs.loc[yeast, "place_id"] = ["p0"] * 12 + ["p1"] * 12 + ["p2"] * 6
+    corpus.thread_places = corpus.docs[["thread_id", "place_id"]].copy()
     model = fit_topics(corpus, k=3, seed=0)
     yeast_topic = int(model.docs.loc[yeast[0], "topic"])
     demand = outputs.place_demand(model).set_index("topic")

@@ -1,7 +1,6 @@
 """Common ties from what members write: topics, interests, emerging themes (all offline).
 
->>> from communitas.topics import analyse  # doctest: +SKIP
->>> model = analyse(ws, k="auto")            # doctest: +SKIP
+Use: ``model = analyse(ws, k="auto")`` then e.g. ``outputs.summary(model)``.
 
 :func:`analyse` reads the threads of a store as documents (:mod:`.documents`), prepares their
 text per platform (:mod:`.text`), fits the default TF-IDF + NMF model (:mod:`.model`); the

@@ -140,11 +140,18 @@ def member_similarity(model: TopicModel, *, top_k: int = 5, min_posts: int = 3,
     return pd.DataFrame(rows, columns=cols)
 
 
+def _placed(model: TopicModel) -> pd.DataFrame:
+    """Thread x topic shares, one row per (thread, place) for every place of the thread."""
+    frame = _doc_frame(model).drop(columns=["place_id"])
+    return frame.merge(model.thread_places, on="thread_id", how="inner")
+
+
 def topics_by_place(model: TopicModel) -> pd.DataFrame:
     """Per place and topic: ``threads`` of the place mainly about the topic (dominant topic),
-    ``weight`` (sum of the topic's shares over the place's threads), ``place_share`` (threads / the
-    place's threads) and ``topic_coverage`` (threads / all threads mainly about the topic)."""
-    frame = _doc_frame(model).dropna(subset=["place_id"])
+    ``place_threads``, ``weight`` (sum of the topic's shares over the place's threads),
+    ``place_share`` (threads / place_threads) and ``topic_coverage`` (threads / all threads mainly
+    about the topic). A thread counts in every place it is in (all its tags, its category)."""
+    frame = _placed(model)
     topics = list(range(model.k))
     weight = frame.groupby("place_id")[topics].sum()
     dominant = pd.crosstab(frame["place_id"], frame["topic"]).reindex(columns=topics, fill_value=0)
@@ -153,10 +160,11 @@ def topics_by_place(model: TopicModel) -> pd.DataFrame:
     counts = dominant.reset_index().melt(id_vars="place_id", var_name="topic", value_name="threads")
     counts["topic"] = counts["topic"].astype(int)
     long = long.merge(counts, on=["place_id", "topic"], how="left")
-    long["place_threads"] = long["place_id"].map(dominant.sum(axis=1)).astype(int)
+    long["place_threads"] = long["place_id"].map(dominant.sum(axis=1).to_dict()).astype(int)
     long["place_share"] = long["threads"] / long["place_threads"]
-    topic_total = dominant.sum(axis=0)
-    long["topic_coverage"] = (long["threads"] / long["topic"].map(topic_total).replace(0, np.nan)).fillna(0.0)
+    topic_total = model.docs["topic"].value_counts().to_dict()
+    long["topic_coverage"] = long["threads"] / long["topic"].map(lambda t: topic_total.get(t, 0) or np.nan)
+    long["topic_coverage"] = long["topic_coverage"].fillna(0.0)
     names = dict(zip(model.places["place_id"], model.places["name"], strict=True))
     long["name"] = long["place_id"].map(names)
     cols = ["place_id", "name", "topic", "threads", "place_threads", "weight", "place_share",
@@ -170,20 +178,24 @@ def place_demand(model: TopicModel, *, about_share: float = 0.3, home_coverage: 
     """Each topic's home places, if any, and whether it shows **demand for a place**.
 
     A place is *about* a topic when at least ``about_share`` of its threads (and at least
-    ``min_place_threads`` threads) are mainly about it. A topic *has a home* when the places about
-    it hold at least ``home_coverage`` of all threads mainly about it. A topic with no home that
-    is not marginal (its share of the corpus is at least ``min_share``, by default half of an
-    even share, ``1 / (2k)``) is flagged ``demand``: members talk about it, but scattered over
-    places that are each mostly about something else.
+    ``min_place_threads`` threads) are mainly about it. A topic *has a home* when at least
+    ``home_coverage`` of the threads mainly about it are in a place about it. A topic with no
+    home that is not marginal (its share of the corpus is at least ``min_share``, by default half
+    of an even share, ``1 / (2k)``) is flagged ``demand``: members talk about it, but scattered
+    over places that are each mostly about something else.
     """
     by_place = topics_by_place(model)
     min_share = 1.0 / (2 * model.k) if min_share is None else min_share
     about = by_place[(by_place["place_share"] >= about_share)
-                     & (by_place["place_threads"] >= min_place_threads)]
+                     & (by_place["place_threads"] >= min_place_threads) & (by_place["threads"] > 0)]
+    placed = _placed(model)[["thread_id", "place_id", "topic"]]
     rows = []
     for topic in range(model.k):
         mine = about[about["topic"] == topic]
-        coverage = float(mine["topic_coverage"].sum())
+        threads = placed[placed["topic"] == topic]
+        total = model.docs["topic"].eq(topic).sum()
+        homed = threads.loc[threads["place_id"].isin(set(mine["place_id"])), "thread_id"].nunique()
+        coverage = float(homed / total) if total else 0.0
         info: dict[Any, Any] = model.topics.iloc[topic].to_dict()
         share = float(info["share"])
         rows.append({

@@ -193,3 +193,11 @@ def test_cli_ingest_detects_discord(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert report["platform"] == "discord" and report["counts"]["posts"] == 10
     main(["profile", "--store", store, "--json"])
     assert json.loads(capsys.readouterr().out)
+
+
+def test_no_text_keeps_no_bodies_or_titles(tmp_path: Path, workspace: Workspace) -> None:
+    workspace.ingest(_write_csv(tmp_path / "tiny"), keep_bodies=False)
+    assert _rows(workspace, "SELECT count(*), count(body), sum(length) FROM posts") == [
+        (10, 0, sum(len(r[3]) for r in ROWS if r[0].isdigit() and r[2] != "not a date"
+                    and r[3] != "Joined the server."))]
+    assert _rows(workspace, "SELECT count(*), count(title) FROM threads") == [(2, 0)]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 SUBJECT_WINDOW_DAYS = 30
 
 
-@dataclass
+@dataclass(slots=True)
 class Mail:
     """What threading needs to know about one message."""
 

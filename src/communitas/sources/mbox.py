@@ -76,27 +76,28 @@ _STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt))?(\.gz)?$", re.I)
 
 
 def iter_chunks(raw: IO[bytes]) -> Iterator[bytes]:
-    """The decoded bytes of a plain or gzip (multi-member) file, in chunks of any size.
+    """The decoded bytes of a plain or gzip (multi-member) file, in chunks of at most ``CHUNK``.
 
-    Decompression uses ISA-L (``isal``) when installed, about twice as fast as zlib.
+    Decompressed output is bounded per step (a gzip bomb streams through, it never inflates in
+    memory). Decompression uses ISA-L (``isal``) when installed, about twice as fast as zlib.
     """
-    first = raw.read(CHUNK)
-    if first[:2] != b"\x1f\x8b":
-        while first:
-            yield first
-            first = raw.read(CHUNK)
+    data = raw.read(CHUNK)
+    if data[:2] != b"\x1f\x8b":
+        while data:
+            yield data
+            data = raw.read(CHUNK)
         return
     d = _zlib.decompressobj(31)
-    data = first
     while data:
-        out = d.decompress(data)
-        while d.unused_data:  # another gzip member follows
-            rest = d.unused_data
-            d = _zlib.decompressobj(31)
-            out += d.decompress(rest)
+        out = d.decompress(data, CHUNK)
         if out:
             yield out
-        data = raw.read(CHUNK)
+        if d.eof:  # end of a gzip member: another may follow
+            data = d.unused_data or raw.read(CHUNK)
+            if data:
+                d = _zlib.decompressobj(31)
+        else:
+            data = d.unconsumed_tail or raw.read(CHUNK)
     if not d.eof:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
@@ -188,7 +189,7 @@ def _count(ctx: ReadContext | None, label: str, reason: str) -> None:
         ctx.skip(label, reason)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sender:
     names: Counter[str] = field(default_factory=Counter)
     first: datetime | None = None
@@ -198,7 +199,7 @@ class _Sender:
     bot_reason: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Post:
     post_id: str
     member_id: str

@@ -67,6 +67,10 @@ class _Layout:
             raise BrokenInput(f"{label}: not valid JSON ({e}). Export the workspace again, "
                               "or fix this file, and ingest again.") from None
 
+    def size(self, name: str, z: SafeZip | None) -> int:
+        """Bytes of one export file (decompressed size for a zip member)."""
+        return z.sizes.get(self.root + name, 0) if z is not None else self._file(name).stat().st_size
+
     def _file(self, name: str) -> Path:
         return (self.path / self.root / name) if self.root else self.path / name
 
@@ -155,6 +159,7 @@ def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext
         if file in names:
             ctx.warn(f"{layout.path}: {file} ({what}) is not read: only public channels are.")
     channels = _channels(layout.load("channels.json", z), out, ctx)
+    mapper = SlackMessages(ctx, out)  # one for the workspace: a file comment may be elsewhere
     days: dict[str, list[str]] = {}
     for n in names:
         folder, _, day = n.partition("/")
@@ -164,7 +169,9 @@ def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext
         if folder not in channels:
             ctx.warn(f"{layout.path}: folder {folder!r} is not in channels.json; read as a channel.")
             channels[folder] = _place(out, folder, {"name": folder})
-        yield from _channel(layout, z, sorted(days[folder]), channels[folder], ctx, out)
+        yield from _channel(layout, z, sorted(days[folder]), channels[folder], mapper)
+    for subtype in sorted(mapper.unknown_subtypes):
+        ctx.warn(f"message subtype {subtype!r} is not known; kept as a system event.")
     if "integration_logs.json" in names:
         _integrations(layout.load("integration_logs.json", z), out, ctx)
     out.member_rows()
@@ -172,19 +179,20 @@ def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext
 
 
 def _channel(layout: _Layout, z: SafeZip | None, files: list[str], chan: ChannelState,
-             ctx: ReadContext, out: ChatRows) -> Iterator[Batch]:
-    mapper = SlackMessages(ctx, out)
-    for n, name in enumerate(files, 1):
+             mapper: SlackMessages) -> Iterator[Batch]:
+    """Every day file of one channel, in date order (progress in bytes of JSON read)."""
+    sizes = [layout.size(name, z) for name in files]
+    label, done, n = files[0].split("/", 1)[0] if files else chan.channel_id, 0, 0
+    for name, size in zip(files, sizes, strict=True):
         day = layout.load(name, z)
         if not isinstance(day, list):
             raise BrokenInput(f"{layout.path}: {name} is not a list of messages. Export the "
                               "workspace again, or remove this file, and ingest again.")
         for msg in sorted(day, key=_ts_key):
             mapper.message(msg, chan, name)
-        ctx.report_progress(chan.place_id.rsplit(":", 1)[-1], n, len(files), out.counts["posts"])
-        yield from out.full()
-    for subtype in sorted(mapper.unknown_subtypes):
-        ctx.warn(f"message subtype {subtype!r} is not known; kept as a system event.")
+        done, n = done + size, n + len(day)
+        mapper.ctx.report_progress(label, done, sum(sizes), n)
+        yield from mapper.out.full()
 
 
 def _ts_key(msg: Any) -> float:

@@ -7,7 +7,7 @@ HTML report renders it. Its keys are documented in ``docs/profile-json.md`` and 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -30,16 +30,56 @@ DEFINITIONS: dict[str, list[str]] = {
               "place_trend"],
 }
 
+# Which metric function (docs/metrics.md section) defines each headline figure.
+_FIGURES = {
+    "people": {
+        "active_members": ["active_members", "newcomers"],
+        "participation_inequality": ["contributions", "gini", "top1_share", "next9_share",
+                                     "rest90_share", "absence_factor"],
+        "newcomer_conversion": ["converted_30", "converted_90"],
+        "cohort_retention": ["retained_1", "retained_3", "retained_6", "retained_12"],
+        "churn": ["regular_members", "churned", "churned_share"],
+        "avid_members": ["avid_members"],
+    },
+    "common_ties": {
+        "place_concentration": ["places_active"],
+        "attention_entropy": ["entropy", "evenness"],
+        "interest_overlap": ["interest_overlap", "sharing_pairs", "member_pairs"],
+    },
+    "social_interaction": {
+        "first_response": ["threads", "responded", "answered_share", "no_response_share",
+                           "median_hours", "p90_hours"],
+        "replies_per_thread": ["replies_per_thread"],
+        "accepted_share": ["accepted_share"],
+        "threads_per_day": ["threads_per_day"],
+        "reciprocity": ["reply_pairs", "mutual_pairs", "reciprocity"],
+        "newcomer_reception": ["newcomer_starters", "newcomers_received", "reception_share",
+                               "newcomer_median_hours", "return_with_response",
+                               "return_without_response", "newcomers_with_response",
+                               "newcomers_without_response"],
+    },
+    "place": {
+        "place_lifecycle": ["places", "dormant_places", "small_places"],
+        "place_concentration": ["places_active", "gini", "hhi"],
+        "movement": ["members", "multi_place_members", "multi_place_share", "mean_places"],
+    },
+}
+FIGURES: dict[str, str] = {f"{component}.{key}": fn for component, fns in _FIGURES.items()
+                           for fn, keys in fns.items() for key in keys}
+
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON values: timestamps as ISO strings, NaN/NaT as None, numpy scalars as Python."""
+    """Plain JSON values: times as ISO strings in UTC (naive ones are UTC), NaN/NaT as None,
+    numpy scalars as Python ones."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if value is None or value is pd.NaT:
         return None
-    if isinstance(value, pd.Timestamp | datetime | date):
+    if isinstance(value, pd.Timestamp | datetime):
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
@@ -155,6 +195,7 @@ def build_profile(ws: Any, *, source: str | None = None, period: str = "month",
         **legacy, **parts,
         "bands": reference.compare({k: v["headline"] for k, v in parts.items()}),
         "definitions": DEFINITIONS,
+        "figures": FIGURES,
     }
     return jsonable(out)  # type: ignore[no-any-return]
 

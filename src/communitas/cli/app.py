@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from communitas.cli import crawl, identities, ingest, members, profile, topics
+from communitas.cli import crawl, identities, ingest, members, network, profile, topics
 from communitas.cli.common import err_console
 from communitas.errors import CommunitasError
 
@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, profile, topics, crawl, identities, members):
+for module in (ingest, profile, topics, crawl, identities, members, network):
     module.register(app)
 
 

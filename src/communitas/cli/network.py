@@ -1,0 +1,145 @@
+"""``communitas network``: the community as a network, window by window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
+from communitas.errors import UsageError
+from communitas.network import GraphOptions, NetworkAnalysis, analyse, timeline, trajectories
+from communitas.store import Workspace
+
+# The terminal table shows these; --json carries every figure.
+FIGURE_COLUMNS = ("members", "ties", "density", "reciprocity", "transitivity", "top1_share",
+                  "animator_dependency", "largest_component_share", "max_core", "communities", "stage",
+                  "reading")
+SHORT = {"animator_dependency": "staff share", "largest_component_share": "largest part",
+         "top1_share": "top-1 share"}
+
+
+def network(
+    source: Annotated[str | None, typer.Option(help="Only this source id (see `communitas sources`).")
+                      ] = None,
+    window_days: Annotated[int, typer.Option(help="Length of each rolling window, in days.")] = 90,
+    stride_days: Annotated[int, typer.Option(help="Days between the starts of two windows.")] = 30,
+    whole: Annotated[bool, typer.Option(help="One window: the whole history.")] = False,
+    co_participation_hours: Annotated[float | None, typer.Option(
+        help="Also tie members who posted in the same thread within this many hours (weaker ties).")] = None,
+    include_bots: Annotated[bool, typer.Option(help="Keep bots and system accounts.")] = False,
+    top: Annotated[int, typer.Option(help="Show the trajectories of the N members with most contacts.")] = 10,
+    member: Annotated[str | None, typer.Option(help="Show this member's role in every window.")] = None,
+    picture: Annotated[Path | None, typer.Option(help="Draw a window's network to this .svg or .png.")
+                       ] = None,
+    window: Annotated[str, typer.Option(help="Window to draw: its number, or 'last'.")] = "last",
+    names: Annotated[bool, typer.Option(help="Label the picture with display names, not 'member N'.")
+                     ] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Network figures per window, the network-stage timeline, member roles and a picture.
+
+    Example: communitas network --window-days 90 --stride-days 30 --top 5 --picture net.svg --json
+    """
+    opts = GraphOptions(source_id=source, include_bots=include_bots, window_days=window_days,
+                        stride_days=stride_days, co_participation_hours=co_participation_hours).check()
+    with Workspace(store, read_only=True) as ws:
+        backend = ws.ibis()
+        result = analyse(backend, opts, whole=whole)
+        drawn = _draw(ws, result, picture, window, names) if picture is not None else None
+    data = build_output(result, top=top, member=member)
+    if drawn is not None:
+        data["picture"] = drawn
+    if as_json:
+        print_json(data)
+        return
+    _print(data)
+
+
+def _draw(ws: Workspace, result: NetworkAnalysis, path: Path, window: str, names: bool) -> dict[str, Any]:
+    from communitas.network.picture import picture_spec, render
+
+    keys = sorted(result.graphs)
+    if window == "last":
+        key = keys[-1]
+    elif window.lstrip("-").isdigit() and int(window) in result.graphs:
+        key = int(window)
+    else:
+        raise UsageError(f"--window {window!r}: no such window; use 'last' or one of {keys[0]}..{keys[-1]}.")
+    labels = None
+    if names:
+        df = ws.con.execute("SELECT member_id, display_name FROM members").df()
+        labels = {m: str(n) for m, n in zip(df["member_id"], df["display_name"], strict=True) if n}
+    row = result.figures.set_index("window").loc[key]
+    title = f"{str(row['start'])[:10]} → {str(row['end'])[:10]} · {row['stage']}"
+    out = render(picture_spec(result.graphs[key], names=labels, title=title), path)
+    return {"path": str(out), "window": key, "bytes": out.stat().st_size}
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = df.astype(object).where(df.notna(), None)
+    return [{str(k): (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in r.items()}
+            for r in clean.to_dict("records")]
+
+
+def build_output(result: NetworkAnalysis, *, top: int, member: str | None) -> dict[str, Any]:
+    """The JSON-ready summary the command prints."""
+    figs = result.figures
+    out: dict[str, Any] = {"windows": _records(figs), "timeline": _records(timeline(figs))}
+    roles = result.roles
+    if roles.empty:
+        out["members"] = []
+        return out
+    totals = roles.groupby("member_id")["contacts"].sum().sort_values(ascending=False, kind="stable")
+    chosen = [member] if member is not None else totals.index[:top].tolist()
+    if member is not None and member not in totals.index:
+        raise UsageError(f"--member {member!r}: not in this store's network; see `communitas members`.")
+    out["members"] = _records(trajectories(roles, chosen).set_index("member_id").loc[chosen].reset_index())
+    if member is not None:
+        cols = ["window", "start", "role", "position", "contacts", "coreness", "betweenness", "constraint",
+                "connector", "broker", "newcomer"]
+        out["roles"] = _records(roles[roles["member_id"] == member][cols])
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if v is None or v != v:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def _print(data: dict[str, Any]) -> None:
+    figs = Table(title="network per window")
+    figs.add_column("window", justify="right")
+    figs.add_column("start")
+    for col in FIGURE_COLUMNS:
+        figs.add_column(SHORT.get(col, col.replace("_", " ")), justify="right")
+    for row in data["windows"]:
+        figs.add_row(str(row["window"]), str(row["start"])[:10], *(_fmt(row[c]) for c in FIGURE_COLUMNS))
+    console.print(figs)
+    stages = Table(title="stage timeline")
+    for col in ("first window starts", "last window starts", "stage", "windows"):
+        stages.add_column(col)
+    for run in data["timeline"]:
+        stages.add_row(str(run["first_start"])[:10], str(run["last_start"])[:10], run["stage"],
+                       str(run["windows"]))
+    console.print(stages)
+    people = Table(title="member trajectories")
+    for col in ("member", "windows", "periphery → core", "path"):
+        people.add_column(col, overflow="fold")
+    for m in data["members"]:
+        people.add_row(m["member_id"], str(m["windows_active"]), "yes" if m["periphery_to_core"] else "",
+                       m["path"])
+    console.print(people)
+    if "picture" in data:
+        console.print(f"picture: {data['picture']['path']} ({data['picture']['bytes']:,} bytes)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(network)

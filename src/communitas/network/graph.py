@@ -1,0 +1,214 @@
+"""The interaction graph: member → member ties aggregated in the store, per time window.
+
+A tie ``a → b`` in a window counts the contributions ``a`` made in that window that reply to a
+post of ``b`` (``posts.reply_to_member_id``, which the store fills for every platform: answer →
+question author, comment → commented post's author, e-mail reply → replied-to sender, chat reply
+→ parent author). Self-replies are dropped, and so are posts by — and replies to — bots and
+system accounts unless ``include_bots``. The aggregation is one SQL group-by per call (through
+Ibis), never a Python loop over posts.
+
+Windows are rolling: ``window_days`` long (90 by default), starting every ``stride_days`` (30)
+from the day of the first contribution, the last one being the first that reaches past the
+last contribution. :func:`whole_history` is the single window covering everything.
+
+Weaker *co-participation* ties (two members posting in the same thread within
+``co_participation_hours`` of each other) are added only when asked, in both directions, each
+shared thread weighing ``co_weight`` (0.5) of a reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import igraph as ig
+import numpy as np
+import pandas as pd
+
+from communitas.errors import EmptyStore, UsageError
+from communitas.metrics.base import contributions
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    """What goes into the graph: which source, bots or not, windowing, weaker ties."""
+
+    source_id: str | None = None
+    include_bots: bool = False
+    window_days: int = 90
+    stride_days: int = 30
+    co_participation_hours: float | None = None
+    co_weight: float = 0.5
+
+    def check(self) -> GraphOptions:
+        if self.window_days < 1 or self.stride_days < 1:
+            raise UsageError("network: --window-days and --stride-days must be at least 1 day.")
+        if self.co_participation_hours is not None and self.co_participation_hours <= 0:
+            raise UsageError("network: --co-participation-hours must be positive.")
+        return self
+
+
+def _posts(backend: Any, opts: GraphOptions) -> ir.Table:
+    return contributions(backend, source_id=opts.source_id, include_bots=opts.include_bots)
+
+
+def _span(backend: Any, opts: GraphOptions) -> tuple[pd.Timestamp, pd.Timestamp]:
+    posts = _posts(backend, opts)
+    span = posts.aggregate(first=posts.created_at.min(), last=posts.created_at.max()).execute()
+    first, last = span["first"][0], span["last"][0]
+    if pd.isna(first):
+        where = f"source {opts.source_id!r}" if opts.source_id else "the store"
+        raise EmptyStore(f"network: {where} holds no contributions; run `communitas ingest PATH` first.")
+    return pd.Timestamp(first).tz_convert("UTC"), pd.Timestamp(last).tz_convert("UTC")
+
+
+def rolling_windows(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
+    """One row per rolling window: ``window`` (0, 1, ...), ``start`` (inclusive), ``end`` (exclusive)."""
+    opts.check()
+    first, last = _span(backend, opts)
+    origin = first.floor("D")
+    length, stride = timedelta(days=opts.window_days), timedelta(days=opts.stride_days)
+    starts = [origin]
+    while starts[-1] + length <= last:
+        starts.append(starts[-1] + stride)
+    return pd.DataFrame({"window": range(len(starts)), "start": starts,
+                         "end": [s + length for s in starts]})
+
+
+def whole_history(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
+    """The single window (``window`` -1) holding every contribution."""
+    first, last = _span(backend, opts)
+    return pd.DataFrame({"window": [-1], "start": [first], "end": [last + timedelta(microseconds=1)]})
+
+
+def _windowed(backend: Any, opts: GraphOptions, windows: pd.DataFrame) -> ir.Table:
+    """Contributions joined to every window they fall in (a range join done by the store)."""
+    posts = _posts(backend, opts)
+    win = ibis.memtable(windows[["window", "start", "end"]].astype(
+        {"window": "int64", "start": "datetime64[us, UTC]", "end": "datetime64[us, UTC]"}))
+    return posts.join(win, [posts.created_at >= win.start, posts.created_at < win.end])
+
+
+def _automated(backend: Any) -> ir.Table:
+    members = backend.table("members")
+    flagged = members.is_bot.fill_null(False) | members.is_system.fill_null(False)
+    return members.filter(flagged).select(bot_id=members.member_id)
+
+
+def reply_ties(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
+    """Directed ties per window: ``window, source, target, weight`` (replies from source to target)."""
+    posts = _windowed(backend, opts, windows)
+    posts = posts.filter(posts.author_id.notnull() & posts.reply_to_member_id.notnull()
+                         & (posts.author_id != posts.reply_to_member_id))
+    if not opts.include_bots:
+        bots = _automated(backend)
+        posts = posts.anti_join(bots, posts.reply_to_member_id == bots.bot_id)
+    agg = posts.group_by(["window", posts.author_id.name("source"),
+                          posts.reply_to_member_id.name("target")]).aggregate(weight=posts.count())
+    out = agg.execute()
+    out["weight"] = out["weight"].astype("float64")
+    if opts.co_participation_hours is not None:
+        out = _add_co_ties(out, _co_ties(backend, windows, opts))
+    return out.sort_values(["window", "source", "target"], ignore_index=True)
+
+
+def _co_ties(backend: Any, windows: pd.DataFrame, opts: GraphOptions) -> pd.DataFrame:
+    posts = _windowed(backend, opts, windows)
+    posts = posts.filter(posts.author_id.notnull() & posts.thread_id.notnull()).select(
+        "window", "thread_id", "author_id", "created_at")
+    other = posts.view()
+    hours = ibis.interval(seconds=int(opts.co_participation_hours * 3600))  # type: ignore[operator]
+    pairs = posts.join(other, [posts.window == other.window, posts.thread_id == other.thread_id,
+                               posts.author_id != other.author_id,
+                               other.created_at.between(posts.created_at - hours, posts.created_at + hours)])
+    pairs = pairs.select(window=posts.window, thread_id=posts.thread_id,
+                         source=posts.author_id, target=other.author_id).distinct()
+    agg = pairs.group_by(["window", "source", "target"]).aggregate(threads=pairs.count())
+    out = agg.execute()
+    out["weight"] = out.pop("threads").astype("float64") * opts.co_weight
+    return out
+
+
+def _add_co_ties(replies: pd.DataFrame, co: pd.DataFrame) -> pd.DataFrame:
+    both = pd.concat([replies, co], ignore_index=True)
+    return both.groupby(["window", "source", "target"], as_index=False).agg(weight=("weight", "sum"))
+
+
+def active_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
+                   ) -> pd.DataFrame:
+    """Members who contributed in each window: ``window, member_id, posts, first_post_at``.
+
+    ``first_post_at`` is the member's first contribution ever (in the selected source), so a
+    window can tell newcomers from regulars.
+    """
+    posts = _windowed(backend, opts, windows).filter(lambda t: t.author_id.notnull())
+    agg = posts.group_by(["window", posts.author_id.name("member_id")]).aggregate(posts=posts.count())
+    every = _posts(backend, opts)
+    firsts = every.group_by(every.author_id.name("member_id")).aggregate(
+        first_post_at=every.created_at.min())
+    return agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
+
+
+def member_flags(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
+    """``member_id, staff`` where staff is True/False, or NA where the source does not say."""
+    members = backend.table("members")
+    if opts.source_id is not None:
+        members = members.filter(members.source_id == opts.source_id)
+    known = members.is_staff.notnull() | members.is_moderator.notnull()
+    staff = known.ifelse(members.is_staff.fill_null(False) | members.is_moderator.fill_null(False),
+                         ibis.null("boolean"))
+    df = members.select("member_id", staff=staff).execute()
+    df["staff"] = df["staff"].astype("boolean")
+    return df
+
+
+def build_graph(members: pd.Series | list[str], ties: pd.DataFrame,
+                staff: pd.DataFrame | None = None) -> ig.Graph:
+    """A directed, weighted igraph graph: one vertex per member (``name``), one edge per tie.
+
+    ``members`` are the vertices (members who contributed; those without a tie are isolates);
+    tie endpoints missing from it are added. ``staff`` (``member_id, staff``) sets the vertex
+    attribute ``staff`` (True/False/None).
+    """
+    names = pd.Index(pd.unique(pd.concat([pd.Series(members, dtype="object"),
+                                          ties["source"].astype("object"),
+                                          ties["target"].astype("object")], ignore_index=True)))
+    src = names.get_indexer(pd.Index(ties["source"]))
+    dst = names.get_indexer(pd.Index(ties["target"]))
+    g = ig.Graph(n=len(names), edges=np.column_stack([src, dst]), directed=True)
+    g.vs["name"] = names.tolist()
+    g.es["weight"] = ties["weight"].to_numpy(dtype="float64")
+    if g.ecount() and not g.is_simple():
+        g.simplify(multiple=True, loops=True, combine_edges={"weight": "sum"})
+    flags: list[bool | None] = [None] * len(names)
+    if staff is not None and len(staff):
+        lookup = staff.set_index("member_id")["staff"]
+        found = lookup.reindex(names)
+        flags = [None if pd.isna(v) else bool(v) for v in found]
+    g.vs["staff"] = flags
+    return g
+
+
+def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
+                  ) -> dict[int, ig.Graph]:
+    """One graph per window (keyed by ``window``), built from one aggregation query each for ties
+    and active members."""
+    ties = reply_ties(backend, windows, opts)
+    active = active_members(backend, windows, opts)
+    staff = member_flags(backend, opts)
+    tie_groups = dict(tuple(ties.groupby("window")))
+    act_groups = dict(tuple(active.groupby("window")))
+    empty_ties = ties.iloc[0:0]
+    out = {}
+    for w in windows["window"]:
+        act = act_groups.get(w)
+        members = act["member_id"] if act is not None else pd.Series([], dtype="object")
+        out[int(w)] = build_graph(members, tie_groups.get(w, empty_ties), staff)
+    return out
+
+
+__all__ = ["GraphOptions", "active_members", "build_graph", "member_flags", "reply_ties",
+           "rolling_windows", "whole_history", "window_graphs"]

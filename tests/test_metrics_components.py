@@ -291,9 +291,14 @@ def test_interest_profiles(tiny: Any) -> None:
 
 def test_interest_overlap(tiny: Any) -> None:
     # a b c d share x (6 pairs); e (only w) shares nothing: 6 of 10 pairs.
-    assert ties.interest_overlap(tiny) == {"members": 5, "pairs": 10, "sharing_pairs": 6, "share": 0.6}
+    assert ties.interest_overlap(tiny) == {"members": 5, "pairs": 10, "sharing_pairs": 6, "share": 0.6,
+                                           "sampled_members": 5}
     # From February: c a b in y, d in x -> 3 of 6 pairs.
     assert ties.interest_overlap(tiny, since="2021-02-01")["share"] == 0.5
+    # Sampled: every 2nd member in id order from the first (a, c, e): a and c share x and y,
+    # e shares nothing -> 1 of 3 pairs; 10 / 3 pairs estimated for the whole.
+    assert ties.interest_overlap(tiny, max_members=3) == {"members": 5, "pairs": 10, "sharing_pairs": 3,
+                                                          "share": 1 / 3, "sampled_members": 3}
 
 
 def test_attention_entropy(tiny: Any) -> None:

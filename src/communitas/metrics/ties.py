@@ -7,6 +7,7 @@ places, so per-place counts overlap and their sum exceeds the number of contribu
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import ibis
@@ -16,6 +17,8 @@ import pandas as pd
 from communitas.metrics import scope
 from communitas.metrics.base import period_start
 from communitas.metrics.scope import TimeArg
+
+OVERLAP_MAX_MEMBERS = 3000
 
 
 def placed_posts(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
@@ -86,21 +89,34 @@ def interest_profiles(backend: Any, *, since: TimeArg = None, until: TimeArg = N
 
 def interest_overlap(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
                      place: str | None = None, source_id: str | None = None,
-                     include_bots: bool = False) -> dict[str, Any]:
+                     include_bots: bool = False, max_members: int = OVERLAP_MAX_MEMBERS
+                     ) -> dict[str, Any]:
     """How many pairs of members active in a place in the window share at least one interest
     (a place both contributed in): ``members``, all unordered ``pairs`` of them, ``sharing_pairs``
-    and their ``share``."""
+    and their ``share``. Above ``max_members`` members the share is measured on a systematic
+    sample (every k-th member in id order from the first, ``sampled_members`` of them) and ``sharing_pairs`` is
+    estimated from it: counting pairs exactly grows with the square of the busiest place."""
     pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
                       include_bots=include_bots)
     mp = pp.filter(pp.author_id.notnull()).select(m=pp.author_id, place_id=pp.place_id).distinct()
-    a = mp.select(a=mp.m, pa=mp.place_id)
-    b = mp.select(b=mp.m, pb=mp.place_id)
+    members = mp.select("m").distinct()
+    n = int(members.count().execute())
+    step = max(1, math.ceil(n / max_members))
+    ranked = members.mutate(i=ibis.row_number().over(order_by=members.m))
+    ranked = ranked.filter(ranked.i % step == 0)
+    ids = mp.join(ranked, "m").select("i", "place_id")
+    a = ids.select(a=ids.i, pa=ids.place_id)
+    b = ids.select(b=ids.i, pb=ids.place_id)
     shared = a.join(b, (a.pa == b.pb) & (a.a < b.b)).select("a", "b").distinct()
-    n = int(mp.m.nunique().execute())
+    row = ranked.aggregate(k=ranked.count()).execute().iloc[0]
+    sample = int(row["k"])
     sharing = int(shared.count().execute())
+    sample_pairs = sample * (sample - 1) // 2
+    share = sharing / sample_pairs if sample_pairs else None
     pairs = n * (n - 1) // 2
-    return {"members": n, "pairs": pairs, "sharing_pairs": sharing,
-            "share": sharing / pairs if pairs else None}
+    estimate = sharing if step == 1 else round((share or 0.0) * pairs)
+    return {"members": n, "pairs": pairs, "sharing_pairs": estimate, "share": share,
+            "sampled_members": sample}
 
 
 def attention_entropy(backend: Any, *, period: str = "month", since: TimeArg = None,

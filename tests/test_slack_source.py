@@ -256,3 +256,30 @@ def test_no_text_keeps_no_bodies_titles_or_topics(workspace: Workspace, tiny: Pa
     assert _rows(workspace, "SELECT count(detail) FROM events") == [(0,)]
     # lengths are kept: "nice file" is the file comment's text
     assert _rows(workspace, f"SELECT length FROM posts WHERE native_id = 'C1:{T0 + 9100}.000100'") == [(9,)]
+
+
+def test_a_thread_reply_whose_parent_is_missing_opens_the_thread(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    root = _write_tiny(tmp_path / "orphan")
+    parent = f"{T0 - 5000}.000100"  # not in the export
+    replies = [{"ts": f"{T0 + 10}.000100", "user": "U2", "text": "late reply", "thread_ts": parent},
+               {"ts": f"{T0 + 20}.000100", "user": "U1", "text": "me too", "thread_ts": parent}]
+    (root / "general" / "2020-09-13.json").write_text(json.dumps(replies))
+    (root / "general" / "2020-09-14.json").unlink()
+    workspace.ingest(root)
+    s = "slack:orphan"
+    assert _rows(workspace, "SELECT thread_id, native_id, created_at::VARCHAR FROM threads") == [
+        (f"{s}:t:C1:{parent}", f"C1:{parent}", "2020-09-13 12:26:50.0001+00")]
+    got = _rows(workspace, "SELECT thread_id, reply_to_post_id, reply_to_member_id FROM posts ORDER BY 1, 2")
+    assert got == [(f"{s}:t:C1:{parent}", f"{s}:p:C1:{parent}", None)] * 2
+
+
+def test_detection_claims_only_slack_exports() -> None:
+    from communitas.sources import SOURCES
+
+    for name in ("slack-houstondatavis", "discord-komodo", "discourse-askci", "mbox-usrp-users-2022",
+                 "stackexchange-beer", "stackexchange-beer-7z"):
+        claimed = [p for p, src in SOURCES.items() if src.detect(data_path(name))]
+        assert ("slack" in claimed) == (name == "slack-houstondatavis"), (name, claimed)
+        assert ("discord" in claimed) == (name == "discord-komodo"), (name, claimed)

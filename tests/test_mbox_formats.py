@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gzip
 import mailbox
+import zipfile
 from pathlib import Path
 
 import pytest
 from tests.conftest import data_path
 
-from communitas.errors import BrokenInput
+from communitas.errors import BrokenInput, UnsafeInput
 from communitas.sources import find_source
 from communitas.store import Workspace
 
@@ -156,3 +157,23 @@ def test_detection_leaves_other_exports_alone(tmp_path: Path) -> None:
     (tmp_path / "channels.json").write_text("[]")
     (tmp_path / "notes.txt").write_text("From the desk of nobody\n")
     assert not find_source.__globals__["SOURCES"]["mbox"].detect(tmp_path)
+
+
+def test_groupsio_zip_of_mbox(tmp_path: Path, workspace: Workspace) -> None:
+    archive = data_path("format-samples-perceval", "groupsio", "messages.zip")
+    with zipfile.ZipFile(archive) as z:
+        (tmp_path / "messages.mbox").write_bytes(z.read("messages.mbox"))
+    expected = len(mailbox.mbox(tmp_path / "messages.mbox"))
+    assert expected == 49  # PROVENANCE.md
+    report = workspace.ingest(archive)
+    assert report.counts["posts"] == expected and report.skipped == {}
+    assert report.name == "messages"
+
+
+def test_zip_member_escaping_the_archive_is_refused(tmp_path: Path, workspace: Workspace) -> None:
+    bad = tmp_path / "list.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("../evil.mbox", _archive())
+    with pytest.raises(UnsafeInput, match="outside the archive"):
+        workspace.ingest(bad)
+    assert workspace.counts()["posts"] == 0

@@ -22,17 +22,19 @@ date, sender and the text kept (quotes, signatures, attachments and HTML removed
 from __future__ import annotations
 
 import re
+import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
 from communitas.identities import bot_name_reason
 from communitas.model import SourceInfo
+from communitas.sources.archives import SafeZip
 from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprint_files
 from communitas.sources.email_text import (
     body_text,
@@ -71,11 +73,16 @@ MESSAGE_HEADERS = frozenset((
     "list-post", "auto-submitted", "x-autoreply", "x-autorespond", "x-github-reason", "x-github-sender",
     "x-jenkins-job", "x-gitlab-project", "x-bugzilla-reason", "precedence", "x-mailman-version",
     "x-beenthere"))
+_MBOX_MEMBERS = (".mbox", ".mbx", ".mbox.gz")
 _LIST_HEADERS = ("list-id", "x-mailman-version", "x-beenthere", "list-post")
-_STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt))?(\.gz)?$", re.I)
+_STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt|zip))?(\.gz)?$", re.I)
 
 
-def iter_chunks(raw: IO[bytes]) -> Iterator[bytes]:
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def iter_chunks(raw: _Readable) -> Iterator[bytes]:
     """The decoded bytes of a plain or gzip (multi-member) file, in chunks of at most ``CHUNK``.
 
     Decompressed output is bounded per step (a gzip bomb streams through, it never inflates in
@@ -102,8 +109,23 @@ def iter_chunks(raw: IO[bytes]) -> Iterator[bytes]:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
+def zip_mbox_members(path: Path) -> list[str]:
+    """The ``.mbox`` / ``.mbx`` / ``.mbox.gz`` members of a ``.zip`` (a Groups.io export), by name."""
+    if not (path.is_file() and path.name.lower().endswith(".zip")):
+        return []
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return []
+    return sorted(n for n in names if n.lower().endswith(_MBOX_MEMBERS))
+
+
 def is_mbox_file(path: Path) -> bool:
-    """True when ``path`` is a file (plain or gzip) whose first line is an mbox ``From `` line."""
+    """True when ``path`` is a file (plain or gzip) whose first line is an mbox ``From `` line,
+    or a ``.zip`` holding mbox files."""
+    if zip_mbox_members(path):
+        return True
     if not path.is_file() or path.name.lower().endswith(_SKIP_SUFFIXES) or path.name.startswith("."):
         return False
     try:
@@ -125,7 +147,8 @@ def mbox_files(path: Path) -> list[Path]:
     if not files or not all(is_mbox_file(p) for p in files):
         raise UnknownFormat(
             f"{path}: not an mbox archive (no file starting with an mbox 'From ' line). "
-            "Give an .mbox / .mbox.gz / pipermail .txt.gz file, or the folder holding them."
+            "Give an .mbox / .mbox.gz / pipermail .txt.gz file, a .zip of .mbox files, "
+            "or the folder holding them."
         )
     return files
 
@@ -257,22 +280,32 @@ class MboxSource:
 
 
 def _read_file(f: Path, ctx: ReadContext, state: _State) -> None:
-    total = f.stat().st_size
-    raw = f.open("rb")
+    members = zip_mbox_members(f)
+    if not members:
+        with f.open("rb") as raw:
+            _read_stream(raw, f.name, str(f), f.stat().st_size, ctx, state)
+        return
+    with SafeZip(f) as z:
+        for name in members:
+            with z.open(name) as stream:
+                _read_stream(stream, f"{f.name}!{name}", f"{f}!{name}", z.sizes[name], ctx, state)
+
+
+def _read_stream(raw: _Readable, label: str, where: str, total: int, ctx: ReadContext, state: _State
+                 ) -> None:
     n = 0
-    ctx.report_progress(f.name, 0, total, 0)
+    ctx.report_progress(label, 0, total, 0)
     try:
-        for from_line, msg in split_mbox(iter_chunks(raw), ctx, f.name):
+        for from_line, msg in split_mbox(iter_chunks(raw), ctx, label):
             n += 1
-            _message(from_line, msg, f.name, ctx, state)
+            _message(from_line, msg, label, ctx, state)
             if n % 200 == 0:
-                ctx.report_progress(f.name, raw.tell(), total, n)
+                done = getattr(raw, "position", None)  # a zip member stream cannot tell()
+                ctx.report_progress(label, raw.tell() if done is None else done, total, n)  # type: ignore[attr-defined]
     except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
-        raise BrokenInput(f"{f}: the file is damaged or truncated ({e}). "
+        raise BrokenInput(f"{where}: the file is damaged or truncated ({e}). "
                           "Re-download it, or leave it out of the folder.") from None
-    finally:
-        raw.close()
-    ctx.report_progress(f.name, total, total, n)
+    ctx.report_progress(label, total, total, n)
 
 
 def _message(from_line: bytes, msg: bytes, label: str, ctx: ReadContext, state: _State) -> None:

@@ -201,3 +201,23 @@ def test_no_text_keeps_no_bodies_or_titles(tmp_path: Path, workspace: Workspace)
         (10, 0, sum(len(r[3]) for r in ROWS if r[0].isdigit() and r[2] != "not a date"
                     and r[3] != "Joined the server."))]
     assert _rows(workspace, "SELECT count(*), count(title) FROM threads") == [(2, 0)]
+
+
+def test_a_channel_split_into_parts_reads_as_one(tmp_path: Path) -> None:
+    whole = _write_csv(tmp_path / "whole" / "tiny")
+    parts = tmp_path / "parts" / "tiny"
+    parts.mkdir(parents=True)
+    text = next(whole.glob("*.csv")).read_text(encoding="utf-8").splitlines(keepends=True)
+    # split between Bob's two lines of 10:02 (the ordinal must go on) and in a numbered order
+    # that sorts wrongly as text ("part 10" < "part 9")
+    (parts / f"Example Guild - Lounge - chat [{CHAN}] [part 9].csv").write_text("".join(text[:3]))
+    (parts / f"Example Guild - Lounge - chat [{CHAN}] [part 10].csv").write_text(text[0] + "".join(text[3:]))
+    got = []
+    for folder in (whole, parts):
+        with Workspace(folder.parent / "s.duckdb") as ws:
+            ws.ingest(folder)
+            sql = "SELECT CAST(COLUMNS(* EXCLUDE (source_id)) AS VARCHAR) FROM {} ORDER BY ALL"
+            tables = ("posts", "threads", "places", "events", "reactions")
+            got.append([_rows(ws, sql.format(t)) for t in tables])
+    assert got[0] == got[1]
+    assert len(got[1][0]) == 10 and len(got[1][2]) == 2

@@ -23,12 +23,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.chat_rows import ChatRows
 from communitas.sources.discord_csv import (
+    CsvChannel,
     DateParser,
     NameIndex,
     index_authors,
@@ -66,6 +68,11 @@ def _stem(path: Path) -> str:
         if name.lower().endswith(ext):
             return name[: -len(ext)]
     return name
+
+
+def _natural(path: Path) -> list[Any]:
+    """Sort key putting ``[part 2]`` before ``[part 10]``."""
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", path.name)]
 
 
 def _slug(text: str) -> str:
@@ -122,7 +129,7 @@ def _channel(path: Path, chan_map: dict[tuple[str, str], tuple[str, str, str]]) 
 def _locate(path: Path) -> _Layout:
     if not path.exists():
         raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    files = sorted((p for p in path.iterdir() if p.is_file()), key=_natural) if path.is_dir() else [path]
     map_file = path / CHANNEL_MAP if path.is_dir() else None
     chan_map = _load_map(map_file) if map_file is not None and map_file.is_file() else {}
     channels = [c for p in files if (c := _channel(p, chan_map)) is not None]
@@ -160,26 +167,29 @@ class DiscordSource:
             ctx.warn(f"{path}: DiscordChatExporter CSV dates carry no time zone; read as UTC.")
             index_authors(csv_files, ctx, out, names)
         parse_date = DateParser()
-        categories: set[str] = set()
-        for chan in layout.channels:
-            place_id = _places(chan, out, categories)
+        places: dict[tuple[str, str], str] = {}  # (letter, native id) -> place id, written once
+        states: dict[str, CsvChannel] = {}
+        for chan in layout.channels:  # a channel split into parts: one place, one state
+            place_id = _places(chan, out, places)
             if chan.fmt == "csv":
-                yield from read_csv_channel(chan.path, chan.delimiter, place_id, chan.native, ctx, out,
-                                            names, parse_date)
+                state = states.setdefault(chan.native, CsvChannel(chan.native, place_id))
+                yield from read_csv_channel(chan.path, chan.delimiter, state, ctx, out, names, parse_date)
             else:
                 yield from read_json_channel(chan.path, place_id, ctx, out, parse_date)
         out.member_rows()
         yield from out.drain()
 
 
-def _places(chan: Channel, out: ChatRows, categories: set[str]) -> str:
-    """Write the channel's place (and its category's, once); the channel's place id."""
+def _places(chan: Channel, out: ChatRows, written: dict[tuple[str, str], str]) -> str:
+    """Write the channel's place and its category's (each once); the channel's place id."""
     parent = None
     if chan.category is not None:
         parent = out.id("g", chan.category[0])
-        if parent not in categories:
-            categories.add(parent)
+        if ("g", chan.category[0]) not in written:
+            written[("g", chan.category[0])] = parent
             out.place(parent, chan.category[0], "category", chan.category[1])
     place_id = out.id("c", chan.native)
-    out.place(place_id, chan.native, "channel", chan.name, parent_id=parent)
+    if ("c", chan.native) not in written:
+        written[("c", chan.native)] = place_id
+        out.place(place_id, chan.native, "channel", chan.name, parent_id=parent)
     return place_id

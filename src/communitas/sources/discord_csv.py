@@ -21,6 +21,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -263,14 +264,23 @@ def index_authors(files: list[tuple[Path, str]], ctx: ReadContext, out: ChatRows
     names.build()
 
 
-def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,
-                     ctx: ReadContext, out: ChatRows, names: NameIndex,
-                     parse_date: DateParser) -> Iterator[Batch]:
+@dataclass
+class CsvChannel:
+    """A channel's state across its files (an export may split a channel into parts)."""
+
+    native: str
+    place_id: str
+    flow: ChannelFlow = field(default_factory=ChannelFlow)
+    minute: str = ""
+    ordinals: dict[str, int] = field(default_factory=dict)  # author -> messages in `minute`
+    latest: float = 0.0
+
+
+def read_csv_channel(path: Path, delim: str, chan: CsvChannel, ctx: ReadContext, out: ChatRows,
+                     names: NameIndex, parse_date: DateParser) -> Iterator[Batch]:
     """Pass 2 for one channel file: posts, conversations, reactions and system events."""
-    label = path.name
-    flow = ChannelFlow()
+    label, place_id, channel_native = path.name, chan.place_id, chan.native
     u_ = f"{ctx.source_id}:u:"
-    minute, ordinals, latest = "", dict[str, int](), 0.0
     total = path.stat().st_size
     ctx.report_progress(label, 0, total, 0)
     n = 0
@@ -288,12 +298,12 @@ def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,
             ctx.skip(label, "unreadable Date")
             continue
         at, seconds = when
-        if seconds < latest:
+        if seconds < chan.latest:
             native = f"{channel_native}:{date}:{author_native}:r{n}"  # out of order: row number
         else:
-            if date != minute:
-                minute, ordinals, latest = date, {}, seconds
-            k = ordinals[author_native] = ordinals.get(author_native, 0) + 1
+            if date != chan.minute:
+                chan.minute, chan.ordinals, chan.latest = date, {}, seconds
+            k = chan.ordinals[author_native] = chan.ordinals.get(author_native, 0) + 1
             native = f"{channel_native}:{at[:16]}:{author_native}:{k}"
         author = u_ + author_native
         system = system_kind(content)
@@ -303,7 +313,7 @@ def read_csv_channel(path: Path, delim: str, place_id: str, channel_native: str,
             out.member(author).seen(seconds)
         else:
             post_id = out.message(native=native, place_id=place_id, at=at, seconds=seconds,
-                                  author=author, text=content, flow=flow,
+                                  author=author, text=content, flow=chan.flow,
                                   mentioned=names.mentions(content) if "@" in content else None)
             if len(row) > 5 and row[5]:
                 _reactions(row[5], native, post_id, at, out)

@@ -14,12 +14,12 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import pytest
+from tests.conftest import data_path
 
 from communitas.network import GraphOptions, analyse_graph, build_graph, reply_ties, whole_history
 from communitas.network.figures import figures, leiden, undirected
 from communitas.network.graph import window_graphs
 from communitas.store import Workspace
-from tests.conftest import data_path
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

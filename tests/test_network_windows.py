@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import data_path
 
 from communitas.network import GraphOptions, NetworkAnalysis, analyse, timeline, trajectories
 from communitas.network.stages import STAGES
 from communitas.store import Workspace
-from tests.conftest import data_path
 
 SITES = ("stackexchange-beer", "stackexchange-alcohol-meta", "stackexchange-french-meta",
          "stackexchange-conlang-meta")

@@ -148,3 +148,27 @@ def test_console_script_exit_status_and_one_line_error(tmp_path: Path) -> None:
         f"error: {missing}: no such file or folder. Check the path and try again."]
     usage = subprocess.run([str(exe), "ingest"], capture_output=True, text=True, timeout=120)
     assert usage.returncode == 2 and "Missing argument" in usage.stderr
+
+
+def test_exit_codes_of_commands_reach_the_shell(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """typer in non-standalone mode returns (not raises) Exit codes and Ctrl-C; main passes them on."""
+    import typer
+
+    import communitas.cli.app as cli_app
+
+    probe = typer.Typer()
+
+    @probe.command()
+    def fail() -> None:
+        raise typer.Exit(3)
+
+    @probe.command()
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_app, "app", probe)
+    assert run(["fail"], capsys)[0] == 3
+    code, _, err = run(["interrupt"], capsys)
+    assert code == 130
+    assert err.strip() == "interrupted; the store is unchanged by the unfinished command."

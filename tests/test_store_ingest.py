@@ -135,7 +135,8 @@ def test_export_parquet_writes_every_table(tmp_path: Path, two_sources: Path) ->
 
 
 _SLOW_CLI = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if started in background
 from pathlib import Path
 import communitas.store
 from communitas.cli import ingest as cli_ingest
@@ -160,28 +161,40 @@ main(sys.argv[3:])
 """
 
 
+def _store_with_alcohol(tmp_path: Path) -> tuple[Path, dict[str, int], list[tuple[Any, ...]]]:
+    store = tmp_path / "kill.duckdb"
+    with Workspace(store) as ws:
+        ws.ingest(data_path("stackexchange-alcohol-meta"), name="alcohol.meta")
+        sources = ws.con.execute("SELECT source_id, fingerprint FROM sources").fetchall()
+        return store, ws.counts(), sources
+
+
+def _slow_ingest(tmp_path: Path, store: Path, pause: str) -> tuple[subprocess.Popen[bytes], Path]:
+    marker = tmp_path / "progress.log"
+    archive = data_path("stackexchange-beer-7z", "beer.stackexchange.com.7z")
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, str(marker), pause, "ingest", str(archive),
+                             "--store", str(store)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, marker
+
+
+def _wait_until(proc: subprocess.Popen[bytes], reached: Any) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not reached() and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    assert reached()
+
+
 @pytest.mark.parametrize("phase", ["reading", "in_transaction"])
 def test_killed_ingest_leaves_the_store_as_before(tmp_path: Path, phase: str) -> None:
     """SIGKILL `communitas ingest` while it reads (three files started) or inside its transaction
     (all rows loaded and derived, not committed); the reopened store is as before, and usable."""
-    store = tmp_path / "kill.duckdb"
-    with Workspace(store) as ws:
-        ws.ingest(data_path("stackexchange-alcohol-meta"), name="alcohol.meta")
-        before = ws.counts()
-        sources_before = ws.con.execute("SELECT source_id, fingerprint FROM sources").fetchall()
-    marker = tmp_path / "progress.log"
-    archive = data_path("stackexchange-beer-7z", "beer.stackexchange.com.7z")
-    pause = "0.2" if phase == "reading" else "0"
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, str(marker), pause, "ingest", str(archive),
-                             "--store", str(store)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    store, before, sources_before = _store_with_alcohol(tmp_path)
+    proc, marker = _slow_ingest(tmp_path, store, "0.2" if phase == "reading" else "0")
     reached = (lambda: _files_started(marker) >= 3) if phase == "reading" else (
         lambda: marker.exists() and "derived" in marker.read_text())
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not reached() and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        assert reached()
+        _wait_until(proc, reached)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
@@ -190,11 +203,33 @@ def test_killed_ingest_leaves_the_store_as_before(tmp_path: Path, phase: str) ->
     with Workspace(store) as ws:
         assert ws.counts() == before
         assert ws.con.execute("SELECT source_id, fingerprint FROM sources").fetchall() == sources_before
+        archive = data_path("stackexchange-beer-7z", "beer.stackexchange.com.7z")
         report = ws.ingest(archive, name="beer.stackexchange.com")  # usable, and not "unchanged"
         assert not report.unchanged and not report.replaced
         assert report.counts["posts"] == 3471 + 3509
         assert ws.counts(ALCOHOL) == {t: (before[t] if t in SOURCE_TABLES else ws.counts()[t])
                                       for t in TABLES}
+    assert not [p.name for p in tmp_path.iterdir() if "staging" in p.name]
+
+
+def test_interrupted_ingest_says_so_and_changes_nothing(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) while reading the .7z: exit 130, one line saying the store is unchanged."""
+    store, before, sources_before = _store_with_alcohol(tmp_path)
+    proc, marker = _slow_ingest(tmp_path, store, "0.2")
+    try:
+        _wait_until(proc, lambda: _files_started(marker) >= 2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130
+    assert err.decode().strip().splitlines()[-1] == (
+        "interrupted; the store is unchanged by the unfinished command.")
+    with Workspace(store, read_only=True) as ws:
+        assert ws.counts() == before
+        assert ws.con.execute("SELECT source_id, fingerprint FROM sources").fetchall() == sources_before
+    assert not [p.name for p in tmp_path.iterdir() if "staging" in p.name]
 
 
 def _files_started(marker: Path) -> int:

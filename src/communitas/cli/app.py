@@ -25,13 +25,14 @@ for module in (ingest, profile, topics, crawl, identities, members, network):
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        app(args=argv, standalone_mode=False)
+        # In non-standalone mode typer *returns* the code of a `typer.Exit` (and turns Ctrl-C
+        # into Exit(130)) instead of exiting: pass it on, or the process would exit 0.
+        code = app(args=argv, standalone_mode=False)
     except CommunitasError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        err_console.print("interrupted; the store is unchanged by the unfinished command.")
-        sys.exit(130)
+        code = 130
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -43,3 +44,7 @@ def main(argv: list[str] | None = None) -> None:
             show()
             sys.exit(code)
         raise
+    if code == 130:
+        err_console.print("interrupted; the store is unchanged by the unfinished command.")
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)

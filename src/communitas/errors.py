@@ -19,7 +19,7 @@ status 2; it never shows a traceback for these.
     └── UsageError                  options that do not fit together, an unknown name
 
 Rows that are only partly bad are not errors: sources skip them and count them with a reason
-(see ``communitas.sources.base.IngestReport``).
+(``ReadContext.skip``; reported in ``communitas.store.IngestReport.skipped``).
 """
 
 from __future__ import annotations

@@ -221,3 +221,30 @@ def test_a_channel_split_into_parts_reads_as_one(tmp_path: Path) -> None:
             got.append([_rows(ws, sql.format(t)) for t in tables])
     assert got[0] == got[1]
     assert len(got[1][0]) == 10 and len(got[1][2]) == 2
+
+
+def test_a_zipped_export_reads_like_the_folder_and_a_bomb_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    from communitas.errors import UnsafeInput
+
+    folder = _write_csv(tmp_path / "tiny", gz=True)
+    archive = tmp_path / "zipped" / "tiny.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in folder.iterdir():
+            z.write(p, f"export/{p.name}")
+    got = []
+    for i, src in enumerate((folder, archive)):
+        with Workspace(tmp_path / f"{i}.duckdb") as ws:
+            report = ws.ingest(src)
+            assert report.platform == "discord"
+            got.append(_rows(ws, "SELECT post_id, thread_id, reply_to_post_id FROM posts ORDER BY ALL"))
+    assert got[0] == got[1] and len(got[0]) == 10
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("export/zeros.csv", b"\0" * (64 << 20))
+    with Workspace(tmp_path / "1.duckdb") as ws:
+        before = ws.counts()
+        with pytest.raises(UnsafeInput, match="decompression bomb"):
+            ws.ingest(archive, platform="discord", name="tiny")
+        assert ws.counts() == before

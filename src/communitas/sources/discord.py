@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
+from communitas.errors import BrokenInput, InputError, InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
+from communitas.sources.archives import SafeZip
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.chat_rows import ChatRows
 from communitas.sources.discord_csv import (
@@ -38,6 +39,7 @@ from communitas.sources.discord_csv import (
     read_header,
 )
 from communitas.sources.discord_json import read_head, read_json_channel
+from communitas.sources.export_file import ExportFile
 
 CHANNEL_MAP = "channels.json"
 _BRACKET_ID = re.compile(r"\[(\d+)\]")
@@ -47,7 +49,7 @@ _BRACKET_ID = re.compile(r"\[(\d+)\]")
 class Channel:
     """One channel file and where it sits."""
 
-    path: Path
+    entry: ExportFile
     fmt: str  # "csv" or "json"
     native: str
     name: str
@@ -60,32 +62,39 @@ class _Layout:
     name: str
     channels: list[Channel] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
+    archive: SafeZip | None = None
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
 
 
-def _stem(path: Path) -> str:
-    name = path.name
-    for ext in (".csv.gz", ".json.gz", ".csv", ".json"):
+def _stem(name: str) -> str:
+    name = name.rsplit("/", 1)[-1]
+    for ext in (".csv.gz", ".json.gz", ".csv", ".json", ".zip"):
         if name.lower().endswith(ext):
             return name[: -len(ext)]
     return name
 
 
-def _natural(path: Path) -> list[Any]:
+def _natural(name: str) -> list[Any]:
     """Sort key putting ``[part 2]`` before ``[part 10]``."""
-    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", path.name)]
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", name)]
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^\w]+", "-", text.strip().lower()).strip("-")
 
 
-def _load_map(path: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
+def _load_map(entry: ExportFile) -> dict[tuple[str, str], tuple[str, str, str]]:
     """channels.json -> {(category slug, channel name): (channel id, category id, category name)}."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+        data, _ = entry.open()
+        with data:
+            raw = json.load(data)
+    except (OSError, ValueError, InputError) as e:
         raise BrokenInput(
-            f"{path}: not readable JSON ({e}). Fix or remove the file and ingest again."
+            f"{entry.where}: not readable JSON ({e}). Fix or remove the file and ingest again."
         ) from None
     out = {}
     for cat_id, cat in raw.items() if isinstance(raw, dict) else []:
@@ -97,49 +106,70 @@ def _load_map(path: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
     return out
 
 
-def _csv_channel(path: Path, delim: str, chan_map: dict[tuple[str, str], tuple[str, str, str]]) -> Channel:
-    stem = _stem(path)
+def _csv_channel(entry: ExportFile, delim: str, chan_map: dict[tuple[str, str], tuple[str, str, str]]
+                 ) -> Channel:
+    stem = _stem(entry.name)
     found = _BRACKET_ID.search(stem)
     if found:  # the exporter's default name: "Guild - Category - channel [id]"
         parts = stem[: found.start()].strip().split(" - ")
         category = (_slug(parts[-2]), parts[-2]) if len(parts) >= 3 else None
-        return Channel(path, "csv", found.group(1), parts[-1], category, delim)
+        return Channel(entry, "csv", found.group(1), parts[-1], category, delim)
     for (cat_slug, chan_name), (chan_id, cat_id, cat_name) in chan_map.items():
         if stem == f"{cat_slug}_{chan_name}":
-            return Channel(path, "csv", chan_id, chan_name, (cat_id, cat_name), delim)
-    return Channel(path, "csv", stem, stem, None, delim)
+            return Channel(entry, "csv", chan_id, chan_name, (cat_id, cat_name), delim)
+    return Channel(entry, "csv", stem, stem, None, delim)
 
 
-def _channel(path: Path, chan_map: dict[tuple[str, str], tuple[str, str, str]]) -> Channel | None:
-    low = path.name.lower()
+def _channel(entry: ExportFile, chan_map: dict[tuple[str, str], tuple[str, str, str]]) -> Channel | None:
+    low = entry.name.lower()
     if low.endswith((".csv", ".csv.gz")):
-        header = read_header(path)
-        return None if header is None else _csv_channel(path, header[0], chan_map)
+        header = read_header(entry)
+        return None if header is None else _csv_channel(entry, header[0], chan_map)
     if low.endswith((".json", ".json.gz")) and low != CHANNEL_MAP:
-        head = read_head(path)
+        head = read_head(entry)
         if head is None:
             return None
         _, chan = head
         cat = (str(chan.get("categoryId") or _slug(str(chan["category"]))), str(chan["category"])) if (
             chan.get("category")) else None
-        return Channel(path, "json", str(chan["id"]), str(chan.get("name") or chan["id"]), cat)
+        return Channel(entry, "json", str(chan["id"]), str(chan.get("name") or chan["id"]), cat)
     return None
+
+
+def _entries(path: Path) -> tuple[list[ExportFile], SafeZip | None]:
+    """The candidate files: a folder's files, one file, or a zip's members (natural order)."""
+    if path.is_dir():
+        files = sorted((p for p in path.iterdir() if p.is_file()), key=lambda p: _natural(p.name))
+        return [ExportFile(p) for p in files], None
+    if path.name.lower().endswith(".zip"):
+        archive = SafeZip(path)
+        names = sorted((n for n in archive.names() if n.lower().endswith((".csv", ".csv.gz", ".json",
+                                                                             ".json.gz"))), key=_natural)
+        return [ExportFile(path, n, archive) for n in names], archive
+    return [ExportFile(path)], None
 
 
 def _locate(path: Path) -> _Layout:
     if not path.exists():
         raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
-    files = sorted((p for p in path.iterdir() if p.is_file()), key=_natural) if path.is_dir() else [path]
-    map_file = path / CHANNEL_MAP if path.is_dir() else None
-    chan_map = _load_map(map_file) if map_file is not None and map_file.is_file() else {}
-    channels = [c for p in files if (c := _channel(p, chan_map)) is not None]
-    if not channels:
-        raise UnknownFormat(
-            f"{path}: not a DiscordChatExporter export (no channel .csv/.json file with the "
-            "exporter's header found). Give the folder of exported channel files, or one file."
-        )
-    inputs = [c.path for c in channels] + ([map_file] if chan_map and map_file else [])
-    return _Layout(_stem(path) if path.is_file() else path.name, channels, inputs)
+    entries, archive = _entries(path)
+    try:
+        maps = [e for e in entries if e.name.lower() == CHANNEL_MAP]
+        chan_map = _load_map(maps[0]) if maps and (archive is not None or path.is_dir()) else {}
+        channels = [c for e in entries if (c := _channel(e, chan_map)) is not None]
+        if not channels:
+            raise UnknownFormat(
+                f"{path}: not a DiscordChatExporter export (no channel .csv/.json file with the "
+                "exporter's header found). Give the folder of exported channel files (or its .zip), "
+                "or one file."
+            )
+    except BaseException:
+        if archive is not None:
+            archive.close()
+        raise
+    inputs = [path] if archive is not None else [c.entry.path for c in channels] + (
+        [maps[0].path] if chan_map else [])
+    return _Layout(_stem(path.name) if path.is_file() else path.name, channels, inputs, archive)
 
 
 class DiscordSource:
@@ -149,35 +179,44 @@ class DiscordSource:
 
     def detect(self, path: Path) -> bool:
         try:
-            return bool(_locate(path).channels)
-        except (UnknownFormat, InputNotFound, BrokenInput, OSError):
+            _locate(path).close()
+        except (InputError, OSError):
             return False
+        return True
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         layout = _locate(path)
+        layout.close()
         return SourceInfo(self.platform, name or layout.name, str(path.resolve()),
                           fingerprint_files(layout.inputs))
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
         layout = _locate(path)
-        out = ChatRows(ctx)
-        names = NameIndex()
-        csv_files = [(c.path, c.delimiter) for c in layout.channels if c.fmt == "csv"]
-        if csv_files:
-            ctx.warn(f"{path}: DiscordChatExporter CSV dates carry no time zone; read as UTC.")
-            index_authors(csv_files, ctx, out, names)
-        parse_date = DateParser()
-        places: dict[tuple[str, str], str] = {}  # (letter, native id) -> place id, written once
-        states: dict[str, CsvChannel] = {}
-        for chan in layout.channels:  # a channel split into parts: one place, one state
-            place_id = _places(chan, out, places)
-            if chan.fmt == "csv":
-                state = states.setdefault(chan.native, CsvChannel(chan.native, place_id))
-                yield from read_csv_channel(chan.path, chan.delimiter, state, ctx, out, names, parse_date)
-            else:
-                yield from read_json_channel(chan.path, place_id, ctx, out, parse_date)
-        out.member_rows()
-        yield from out.drain()
+        try:
+            yield from _read(path, layout, ctx)
+        finally:
+            layout.close()
+
+
+def _read(path: Path, layout: _Layout, ctx: ReadContext) -> Iterator[Batch]:
+    out = ChatRows(ctx)
+    names = NameIndex()
+    csv_files = [(c.entry, c.delimiter) for c in layout.channels if c.fmt == "csv"]
+    if csv_files:
+        ctx.warn(f"{path}: DiscordChatExporter CSV dates carry no time zone; read as UTC.")
+        index_authors(csv_files, ctx, out, names)
+    parse_date = DateParser()
+    places: dict[tuple[str, str], str] = {}  # (letter, native id) -> place id, written once
+    states: dict[str, CsvChannel] = {}
+    for chan in layout.channels:  # a channel split into parts: one place, one state
+        place_id = _places(chan, out, places)
+        state = states.setdefault(chan.native, CsvChannel(chan.native, place_id))
+        if chan.fmt == "csv":
+            yield from read_csv_channel(chan.entry, chan.delimiter, state, ctx, out, names, parse_date)
+        else:
+            yield from read_json_channel(chan.entry, place_id, state.flow, ctx, out, parse_date)
+    out.member_rows()
+    yield from out.drain()
 
 
 def _places(chan: Channel, out: ChatRows, written: dict[tuple[str, str], str]) -> str:

@@ -15,21 +15,19 @@ holds the authors and the current conversation of each channel, never the messag
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO
 
 from communitas.errors import BrokenInput
 from communitas.sources.base import Batch, ReadContext
 from communitas.sources.chat_adjacency import ChannelFlow
 from communitas.sources.chat_rows import ChatRows
+from communitas.sources.export_file import ExportFile
 
 PROGRESS_ROWS = 10_000
 MAX_NAME = 32  # Discord names are at most 32 characters
@@ -69,19 +67,13 @@ def system_kind(content: str) -> tuple[str, str] | None:
     return None
 
 
-def read_header(path: Path) -> tuple[str, list[str]] | None:
-    """(delimiter, column names) when ``path`` starts with a DiscordChatExporter CSV header.
+def read_header(entry: ExportFile) -> tuple[str, list[str]] | None:
+    """(delimiter, column names) when ``entry`` starts with a DiscordChatExporter CSV header.
 
     Reads only the first few KiB (a gzip's damaged end does not stop detection; reading will
     then report it).
     """
-    try:
-        with path.open("rb") as f:
-            head = f.read(16384)
-        if path.name.lower().endswith(".gz"):
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
-    except (OSError, zlib.error):
-        return None
+    head = entry.head()
     first = head.decode("utf-8-sig", "replace").splitlines()[:1]
     if not first:
         return None
@@ -214,46 +206,39 @@ class NameIndex:
 
 
 class _CsvRows:
-    """Iterates (row number, fields) over one CSV file; ``position()`` is bytes read on disk."""
+    """Iterates (row number, fields) over one CSV file; ``position()`` is bytes of input read."""
 
-    def __init__(self, path: Path, delim: str) -> None:
-        self.path = path
+    def __init__(self, entry: ExportFile, delim: str) -> None:
+        self.entry = entry
         self.delim = delim
-        self._disk: IO[bytes] | None = None
-
-    def position(self) -> int:
-        return self._disk.tell() if self._disk is not None and not self._disk.closed else 0
+        self.position: Callable[[], int] = lambda: 0
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        path = self.path
-        disk = self._disk = path.open("rb")
-        raw: IO[bytes] = disk
-        if path.name.lower().endswith(".gz"):
-            raw = gzip.GzipFile(fileobj=disk, mode="rb")  # type: ignore[assignment]
+        raw, self.position = self.entry.open()
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+        where = self.entry.where
         try:
             reader = csv.reader(text, delimiter=self.delim)
             try:
                 next(reader, None)
                 yield from enumerate(reader, 1)
             except csv.Error as e:
-                raise BrokenInput(f"{path}: not a readable CSV ({e}). Export the channel again.") from None
+                raise BrokenInput(f"{where}: not a readable CSV ({e}). Export the channel again.") from None
             except (OSError, EOFError, zlib.error) as e:
                 raise BrokenInput(
-                    f"{path}: cannot be decompressed ({e or type(e).__name__}); the file is truncated "
+                    f"{where}: cannot be decompressed ({e or type(e).__name__}); the file is truncated "
                     "or damaged. Copy or export it again and ingest again."
                 ) from None
         finally:
             text.close()
-            disk.close()
 
 
-def index_authors(files: list[tuple[Path, str]], ctx: ReadContext, out: ChatRows,
+def index_authors(files: list[tuple[ExportFile, str]], ctx: ReadContext, out: ChatRows,
                   names: NameIndex) -> None:
     """Pass 1: every author id, its latest name, and the names it posted under (for mentions)."""
     u_ = f"{ctx.source_id}:u:"
-    for path, delim in files:
-        for _, row in _CsvRows(path, delim):
+    for entry, delim in files:
+        for _, row in _CsvRows(entry, delim):
             if len(row) >= 4 and row[0].isdigit():
                 member_id = u_ + row[0]
                 info = out.member(member_id)
@@ -276,15 +261,15 @@ class CsvChannel:
     latest: float = 0.0
 
 
-def read_csv_channel(path: Path, delim: str, chan: CsvChannel, ctx: ReadContext, out: ChatRows,
+def read_csv_channel(entry: ExportFile, delim: str, chan: CsvChannel, ctx: ReadContext, out: ChatRows,
                      names: NameIndex, parse_date: DateParser) -> Iterator[Batch]:
     """Pass 2 for one channel file: posts, conversations, reactions and system events."""
-    label, place_id, channel_native = path.name, chan.place_id, chan.native
+    label, place_id, channel_native = entry.label, chan.place_id, chan.native
     u_ = f"{ctx.source_id}:u:"
-    total = path.stat().st_size
+    total = entry.size()
     ctx.report_progress(label, 0, total, 0)
     n = 0
-    rows = _CsvRows(path, delim)
+    rows = _CsvRows(entry, delim)
     for n, row in rows:
         if len(row) < 4:
             ctx.skip(label, "row has fewer than 4 fields")

@@ -15,18 +15,18 @@ Fields read (the exporter's documented JSON; everything else is ignored):
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import ijson
 
-from communitas.errors import BrokenInput
-from communitas.sources.archives import open_plain_or_gz
+from communitas.errors import BrokenInput, InputError
 from communitas.sources.base import Batch, ReadContext
 from communitas.sources.chat_adjacency import ChannelFlow
 from communitas.sources.chat_rows import ChatRows
 from communitas.sources.discord_csv import DateParser, looks_like_bot
+from communitas.sources.export_file import ExportFile
 
 PROGRESS_ROWS = 10_000
 CONTRIBUTION_TYPES = {"Default", "Reply", "ChatInputCommand", "ContextMenuCommand",
@@ -34,34 +34,29 @@ CONTRIBUTION_TYPES = {"Default", "Reply", "ChatInputCommand", "ContextMenuComman
 MEMBERSHIP_TYPES = {"GuildMemberJoin": "join", "RecipientAdd": "add", "RecipientRemove": "remove"}
 
 
-def _broken(path: Path, e: Exception) -> BrokenInput:
-    return BrokenInput(f"{path}: not a readable DiscordChatExporter JSON file ({e}). "
-                       "Export the channel again (JSON format) and ingest again.")
+def _broken(entry: ExportFile, e: Exception) -> BrokenInput:
+    return BrokenInput(f"{entry.where}: not a readable DiscordChatExporter JSON file "
+                       f"({e or type(e).__name__}). Export the channel again (JSON format) and "
+                       "ingest again.")
 
 
-def read_head(path: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(guild, channel) objects when ``path`` is an exporter JSON file; None otherwise."""
-    try:
-        data, disk = open_plain_or_gz(path)
-        try:
-            peek = data.read(4096)
-        finally:
-            data.close()
-            disk.close()
-    except (OSError, BrokenInput):
-        return None
+def read_head(entry: ExportFile) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(guild, channel) objects when ``entry`` is an exporter JSON file; None otherwise."""
+    peek = entry.head()
     if not peek.lstrip().startswith(b"{") or b'"guild"' not in peek:
         return None
     out = []
     for key in ("guild", "channel"):
-        data, disk = open_plain_or_gz(path)
+        try:
+            data, _ = entry.open()
+        except (OSError, InputError):
+            return None
         try:
             found = next(ijson.items(data, key, use_float=True), None)
-        except (ijson.JSONError, ValueError, BrokenInput):
+        except (ijson.JSONError, ValueError, OSError, EOFError, zlib.error, InputError):
             found = None
         finally:
             data.close()
-            disk.close()
         if not isinstance(found, dict) or "id" not in found:
             return None
         out.append(found)
@@ -82,25 +77,23 @@ def user_id(out: ChatRows, user: Any) -> str | None:
     return member_id
 
 
-def read_json_channel(path: Path, place_id: str, ctx: ReadContext, out: ChatRows,
-                      parse_date: DateParser) -> Iterator[Batch]:
-    """Every message of one exporter JSON file."""
-    label = path.name
-    flow = ChannelFlow()
-    data, disk = open_plain_or_gz(path)
-    total = path.stat().st_size
+def read_json_channel(entry: ExportFile, place_id: str, flow: ChannelFlow, ctx: ReadContext,
+                      out: ChatRows, parse_date: DateParser) -> Iterator[Batch]:
+    """Every message of one exporter JSON file (``flow``: the channel's, shared by its parts)."""
+    label = entry.label
+    data, position = entry.open()
+    total = entry.size()
     n = 0
     try:
         for n, msg in enumerate(ijson.items(data, "messages.item", use_float=True), 1):
             _message(msg, label, place_id, ctx, out, flow, parse_date)
             if n % PROGRESS_ROWS == 0:
-                ctx.report_progress(label, disk.position, total, n)
+                ctx.report_progress(label, position(), total, n)
                 yield from out.full()
-    except (ijson.JSONError, ValueError) as e:
-        raise _broken(path, e) from None
+    except (ijson.JSONError, ValueError, OSError, EOFError, zlib.error) as e:
+        raise _broken(entry, e) from None
     finally:
         data.close()
-        disk.close()
     ctx.report_progress(label, total, total, n)
     yield from out.full()
 

@@ -1,9 +1,9 @@
 """Discord server exports made with DiscordChatExporter: CSV or JSON, one file per channel.
 
-An input is a folder of channel files (``.csv``, ``.csv.gz``, ``.json``, ``.json.gz``), or one such
-file. A folder may hold ``channels.json``, a map ``{category id: {name, position, channels:
-{channel id: channel name}}}`` that places each channel under its category. Which part becomes
-what (see ``docs/sources/discord.md``):
+An input is a folder of channel files (``.csv``, ``.csv.gz``, ``.json``, ``.json.gz``), a ``.zip``
+of one (read in place, safely), or one such file. A folder may hold ``channels.json``, a map
+``{category id: {name, position, channels: {channel id: channel name}}}`` that places each
+channel under its category. Which part becomes what (see ``docs/sources/discord.md``):
 
 =================== ==========================================================================
 channel file        ``places`` kind channel (parent: its category, kind category)

@@ -59,7 +59,7 @@ def split_message(msg: bytes) -> tuple[bytes, bytes]:
     if msg.startswith((b"\n", b"\r\n")):
         return b"", msg.lstrip(b"\r\n")
     i = msg.find(b"\n\n")
-    j = msg.find(b"\r\n\r\n")
+    j = msg.find(b"\r\n\r\n", 0, len(msg) if i == -1 else i)
     if j != -1 and (i == -1 or j < i):
         return msg[:j], msg[j + 4:]
     if i == -1:
@@ -72,6 +72,8 @@ def parse_headers(block: bytes, wanted: frozenset[str] | None = None) -> dict[st
 
     >>> parse_headers(b"Subject: a\\n  b\\nFrom: x@example.com\\nSubject: again")
     {'subject': 'a b', 'from': 'x@example.com'}
+    >>> parse_headers(b"Received: x\\nFROM : y@example.com\\nX-From: z", frozenset({"from"}))
+    {'from': 'y@example.com'}
     """
     out: dict[str, str] = {}
     for raw_name, raw_value in _HEADER.findall(block):
@@ -269,7 +271,7 @@ def _part_text(body: bytes, start: int, end: int, depth: int) -> tuple[str | Non
         head_end, body_start = start, start + (1 if body[start:start + 1] == b"\n" else 2)
     else:
         i = body.find(b"\n\n", start, end)
-        j = body.find(b"\r\n\r\n", start, end)
+        j = body.find(b"\r\n\r\n", start, end if i == -1 else i)
         if i == -1 and j == -1:
             return None, None
         head_end, body_start = (j, j + 4) if j != -1 and (i == -1 or j < i) else (i, i + 2)

@@ -181,6 +181,8 @@ def split_mbox(chunks: Iterable[bytes], ctx: ReadContext | None = None, label: s
         if end == -1:
             if eof:
                 break
+            if i == -1:  # nothing up to here: the next search starts near the end
+                scan = max(scan, len(buf) - len(needle))
             chunk = next(it, b"")
             eof = not chunk
             if len(buf) == 2 and chunk[:400].split(b"\n", 1)[0].endswith(b"\r"):

@@ -129,6 +129,30 @@ def test_folder_that_is_not_a_dump(tmp_path: Path, store: Path, capsys: pytest.C
     _fails_cleanly(folder, store, capsys, names=str(folder), advice="Point at the export's folder")
 
 
+def test_not_a_dump_with_platform_named(tmp_path: Path, store: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    shutil.copy(data_path("stackexchange-beer", "PROVENANCE.md"), folder / "PROVENANCE.md")
+    before = _state(store)
+    code, _, err = cli(["ingest", str(folder), "--platform", "stackexchange", "--store", str(store)], capsys)
+    assert code == 2
+    assert err.strip() == (
+        f"error: {folder}: not a Stack Exchange dump (no Posts.xml, Posts.xml.gz or site .7z found). "
+        "Give the folder holding the dump's XML files, or the site's .7z archive.")
+    assert _state(store) == before
+
+
+def test_dump_without_posts_xml(tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dump = tmp_path / "users-only"
+    dump.mkdir()
+    shutil.copy(data_path("stackexchange-conlang-meta", "Users.xml.gz"), dump / "Users.xml.gz")
+    _fails_cleanly(dump, store, capsys, names=str(dump), advice="Point at the export's folder")
+    code, _, err = cli(["ingest", str(dump), "--platform", "stackexchange", "--store", str(store)], capsys)
+    assert code == 2 and err.strip() == (f"error: {dump}: the dump has no Posts.xml (or .xml.gz); nothing "
+                                         "to ingest. Give the folder or .7z that holds the whole dump.")
+
+
 def _one_post_dump(tmp_path: Path, prolog: str, attrs: str) -> Path:
     dump = tmp_path / "crafted"
     dump.mkdir()

@@ -115,7 +115,8 @@ class StackExchangeSource:
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
         layout = _locate(path)
         if "posts" not in layout.keys:
-            raise UnknownFormat(f"{path}: the dump has no Posts.xml; nothing to ingest.")
+            raise UnknownFormat(f"{path}: the dump has no Posts.xml (or .xml.gz); nothing to ingest. "
+                                "Give the folder or .7z that holds the whole dump.")
         for key, lost in FILES.items():
             if key not in layout.keys:
                 ctx.warn(f"{path}: no {FILE_NAMES[key]} in this dump; unavailable: {lost}.")

@@ -22,7 +22,7 @@ import html
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 
 MAX_DEPTH = 8
@@ -33,6 +33,10 @@ _UNESCAPE = re.compile(rb"(?m)^>(>*From )")  # mboxrd quoting of body lines star
 _FOLD = re.compile(rb"\r?\n[ \t]+")
 _SIMPLE_ADDR = re.compile(
     r'^\s*(?:"?([^"<>]*?)"?\s*)?<([^<>\s@]+@[^<>\s@]+)>\s*$|^\s*([^\s<>@"(]+@[^\s<>@"(]+)\s*$')
+_RFC_DATE = re.compile(r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+"
+                       r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-])(\d{2})(\d{2})\b")
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _PARAM = re.compile(r';\s*([\w*-]+)\s*=\s*("([^"]*)"|[^;\s]+)', re.ASCII)
 _ANGLE = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
@@ -174,9 +178,24 @@ def reference_ids(references: str | None, in_reply_to: str | None) -> list[str]:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """A Date header as an aware UTC datetime, or None when it is missing or unreadable."""
+    """A Date header as an aware UTC datetime, or None when it is missing or unreadable.
+
+    >>> parse_date("Mon, 3 Jan 2022 05:30:36 -0500 (EST)")
+    datetime.datetime(2022, 1, 3, 10, 30, 36, tzinfo=datetime.timezone.utc)
+    >>> parse_date("3 Jan 2022 10:30 GMT") == parse_date("3 Jan 2022 10:30:00 +0000")
+    True
+    """
     if not value:
         return None
+    m = _RFC_DATE.match(value)
+    if m and m.group(2) in _MONTHS:  # the common RFC 5322 form, without the slow general parser
+        day, month, year, hh, mm, ss, sign, oh, om = m.groups()
+        try:
+            local = datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss or 0), tzinfo=UTC)
+        except ValueError:
+            return None
+        offset = (int(oh) * 60 + int(om)) * (-1 if sign == "-" else 1)
+        return local - timedelta(minutes=offset) if year >= "1970" else None
     parsed = email.utils.parsedate_tz(value)
     if parsed is None or parsed[0] < 1970:
         return None

@@ -27,7 +27,7 @@ HEADLINES = {
                "retained_3", "retained_6", "retained_12", "regular_members", "churned",
                "churned_share", "avid_members"},
     "common_ties": {"places_active", "entropy", "evenness", "interest_overlap", "sharing_pairs",
-                    "member_pairs"},
+                    "member_pairs", "overlap_sampled_members"},
     "social_interaction": {"threads", "responded", "answered_share", "no_response_share",
                            "median_hours", "p90_hours", "replies_per_thread", "accepted_share",
                            "threads_per_day", "reply_pairs", "mutual_pairs", "reciprocity",

@@ -42,6 +42,7 @@ def profile(
     Example: communitas profile --period quarter --since 2016-01-01 --json
     """
     with Workspace(store, read_only=True) as ws:
+        ws.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would mix into --json
         data = build_profile(ws, source=source, period=period, since=since, until=until, place=place,
                              include_bots=include_bots, top=top)
     if as_json:

@@ -31,6 +31,13 @@ def thread_stats(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
 
     ``responses`` counts contributions by others; ``replies`` counts contributions besides the
     opening post that are not comments (answers, replies, messages)."""
+    key = ("thread_stats", scope.as_time(since), scope.as_time(until), place, source_id, include_bots)
+    return scope.memoized(backend, key, lambda: _thread_stats(
+        backend, since=since, until=until, place=place, source_id=source_id, include_bots=include_bots))
+
+
+def _thread_stats(backend: Any, *, since: TimeArg, until: TimeArg, place: str | None,
+                  source_id: str | None, include_bots: bool) -> ir.Table:
     kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
     th = scope.threads(backend, since=since, until=until, **kw)
     hist = scope.history(backend, **kw)
@@ -164,12 +171,7 @@ def newcomer_threads(backend: Any, *, since: TimeArg = None, until: TimeArg = No
     falling in the window: ``member, thread_id, started_at, first_response_at, response_hours,
     contributions`` (their contributions in the whole history)."""
     kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    hist = scope.history(backend, **kw)
-    hist = hist.filter(hist.author_id.notnull())
-    rank = ibis.row_number().over(group_by=hist.author_id, order_by=[hist.created_at, hist.post_id])
-    ranked = hist.mutate(rn=rank)
-    per = ranked.group_by(member=ranked.author_id).aggregate(
-        first_post=ranked.post_id.min(where=ranked.rn == 0), contributions=ranked.count())
+    per = scope.member_firsts(backend, **kw).select("member", "first_post", "contributions")
     t = thread_stats(backend, since=since, until=until, **kw)
     j = t.join(per, t.opener_post_id == per.first_post)
     return j.select("member", "thread_id", "started_at", "first_response_at", "response_hours",

@@ -28,11 +28,6 @@ def _members(table: ir.Table) -> ir.Table:
     return table.filter(table.author_id.notnull())
 
 
-def _first_seen(hist: ir.Table) -> ir.Table:
-    m = _members(hist)
-    return m.group_by(member=m.author_id).aggregate(first_at=m.created_at.min())
-
-
 def active_members(backend: Any, *, period: str = "month", since: TimeArg = None,
                    until: TimeArg = None, place: str | None = None, source_id: str | None = None,
                    include_bots: bool = False) -> pd.DataFrame:
@@ -42,9 +37,8 @@ def active_members(backend: Any, *, period: str = "month", since: TimeArg = None
     deleted accounts included."""
     scope.check_period(period)
     kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    hist = scope.history(backend, **kw)
-    win = scope.in_window(hist, "created_at", since, until)
-    first = _first_seen(hist)
+    win = scope.posts(backend, since=since, until=until, **kw)
+    first = scope.member_firsts(backend, **kw).select("member", "first_at")
     win = win.mutate(period=period_start(win.created_at, period))
     win = win.left_join(first, win.author_id == first.member)
     is_new = period_start(win.first_at, period) == win.period
@@ -107,14 +101,9 @@ def newcomer_conversion(backend: Any, *, since: TimeArg = None, until: TimeArg =
     within 30 and within 90 days of their first contribution. A newcomer is only counted for a
     horizon once it has passed: those who arrived less than 30 (90) days before the last
     contribution in the data are left out of that share's denominator."""
-    hist = _members(scope.history(backend, place=place, source_id=source_id,
-                                  include_bots=include_bots))
-    rank = ibis.row_number().over(group_by=hist.author_id, order_by=[hist.created_at, hist.post_id])
-    r = hist.mutate(rn=rank).filter(lambda t: t.rn <= 1)
-    per = r.group_by(member=r.author_id).aggregate(
-        first_at=r.created_at.min(where=r.rn == 0), second_at=r.created_at.min(where=r.rn == 1))
-    per = scope.in_window(per, "first_at", since, until)
-    end = scope.data_end(hist)
+    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
+    per = scope.in_window(scope.member_firsts(backend, **kw), "first_at", since, until)
+    end = scope.data_end(_members(scope.history(backend, **kw)))
     out: dict[str, Any] = {"newcomers": int(per.count().execute())}
     for days in (30, 90):
         if end is None:

@@ -44,7 +44,8 @@ _FIGURES = {
     "common_ties": {
         "place_concentration": ["places_active"],
         "attention_entropy": ["entropy", "evenness"],
-        "interest_overlap": ["interest_overlap", "sharing_pairs", "member_pairs"],
+        "interest_overlap": ["interest_overlap", "sharing_pairs", "member_pairs",
+                             "overlap_sampled_members"],
     },
     "social_interaction": {
         "first_response": ["threads", "responded", "answered_share", "no_response_share",
@@ -117,7 +118,8 @@ def _ties(b: Any, kw: dict[str, Any], period: str, top: int, conc: dict[str, Any
     trends = ties.place_trends(b, period=period, **kw)
     headline = {"places_active": conc["places"], "entropy": conc["entropy"],
                 "evenness": conc["evenness"], "interest_overlap": overlap["share"],
-                "sharing_pairs": overlap["sharing_pairs"], "member_pairs": overlap["pairs"]}
+                "sharing_pairs": overlap["sharing_pairs"], "member_pairs": overlap["pairs"],
+                "overlap_sampled_members": overlap["sampled_members"]}
     cols = ["place_id", "name", "previous", "current", "change", "growth"]
     names = b.table("places").select("place_id", "name").execute()
     co = ties.tag_cooccurrence(b, limit=top, **kw)

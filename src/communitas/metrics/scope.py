@@ -20,6 +20,7 @@ or system account are left out unless ``include_bots``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -102,7 +103,7 @@ class Prepared:
     def __init__(self, backend: Any, *, source_id: str | None = None) -> None:
         self.backend = backend
         self.source_id = source_id
-        self._made: dict[bool, str] = {}
+        self._made: dict[Any, str] = {}
 
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
@@ -110,12 +111,16 @@ class Prepared:
     def contributions(self, source_id: str | None, include_bots: bool) -> ir.Table:
         if source_id != self.source_id:
             return contributions(self.backend, source_id=source_id, include_bots=include_bots)
-        if include_bots not in self._made:
-            name = f"_communitas_contrib_{uuid.uuid4().hex}"
-            self.backend.create_table(name, contributions(self.backend, source_id=source_id,
-                                                          include_bots=include_bots), temp=True)
-            self._made[include_bots] = name
-        return self.backend.table(self._made[include_bots])
+        return self.memo(("contributions", include_bots), lambda: contributions(
+            self.backend, source_id=source_id, include_bots=include_bots))
+
+    def memo(self, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
+        """The table ``build()`` makes, materialised once per ``key`` as a temporary table."""
+        if key not in self._made:
+            name = f"_communitas_memo_{uuid.uuid4().hex}"
+            self.backend.create_table(name, build(), temp=True)
+            self._made[key] = name
+        return self.backend.table(self._made[key])
 
     def __enter__(self) -> Prepared:
         return self
@@ -127,6 +132,11 @@ class Prepared:
             except Exception:  # ibis 12's DROP breaks with sqlglot 30; the name is ours (hex)
                 self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
         self._made.clear()
+
+
+def memoized(backend: Any, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
+    """``build()``, made once per ``key`` when ``backend`` is :class:`Prepared` (else every time)."""
+    return backend.memo(key, build) if isinstance(backend, Prepared) else build()
 
 
 def scoped_contributions(backend: Any, *, source_id: str | None, include_bots: bool) -> ir.Table:
@@ -141,11 +151,16 @@ def history(backend: Any, *, place: str | None = None, source_id: str | None = N
     """Every contribution in scope (source, place, bots), at any time."""
     posts = scoped_contributions(backend, source_id=source_id, include_bots=include_bots)
     if place is not None:
-        ids = place_ids(backend, place, source_id)
-        tp = thread_place(backend, source_id)
-        wanted = tp.filter(tp.place_id.isin(ids)).select("thread_id").distinct()
-        posts = posts.semi_join(wanted, "thread_id")
+        key = ("history", place, source_id, include_bots)
+        return memoized(backend, key, lambda: _in_place(backend, posts, place, source_id))
     return posts
+
+
+def _in_place(backend: Any, posts: ir.Table, place: str, source_id: str | None) -> ir.Table:
+    ids = place_ids(backend, place, source_id)
+    tp = thread_place(backend, source_id)
+    wanted = tp.filter(tp.place_id.isin(ids)).select("thread_id").distinct()
+    return posts.semi_join(wanted, "thread_id")
 
 
 def posts(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
@@ -159,6 +174,12 @@ def threads(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place
             source_id: str | None = None, include_bots: bool = False) -> ir.Table:
     """One row per thread started in the window: ``thread_id, source_id, started_at, starter,
     opener_post_id``."""
+    key = ("openers", place, source_id, include_bots)
+    first = memoized(backend, key, lambda: _openers(backend, place, source_id, include_bots))
+    return in_window(first, "started_at", since, until)
+
+
+def _openers(backend: Any, place: str | None, source_id: str | None, include_bots: bool) -> ir.Table:
     everyone = history(backend, place=place, source_id=source_id, include_bots=True)
     everyone = everyone.filter(everyone.thread_id.notnull())
     rank = ibis.row_number().over(group_by=everyone.thread_id,
@@ -170,7 +191,29 @@ def threads(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place
     if not include_bots:
         human = scoped_contributions(backend, source_id=source_id, include_bots=False).select("post_id")
         first = first.semi_join(human, first.opener_post_id == human.post_id)
-    return in_window(first, "started_at", since, until)
+    return first
+
+
+def member_firsts(backend: Any, *, place: str | None = None, source_id: str | None = None,
+                  include_bots: bool = False) -> ir.Table:
+    """One row per member with a contribution in scope, over the whole history: ``member,
+    first_at`` (first contribution), ``first_post`` (its id; the smallest id among ties),
+    ``second_at`` (the next contribution; equal to ``first_at`` for a tie, NULL if none) and
+    ``contributions``."""
+
+    def build() -> ir.Table:
+        hist = history(backend, place=place, source_id=source_id, include_bots=include_bots)
+        m = hist.filter(hist.author_id.notnull())
+        first = m.group_by(member=m.author_id).aggregate(first_at=m.created_at.min())
+        j = m.join(first, m.author_id == first.member)
+        at_first = j.created_at == j.first_at
+        per = j.group_by(["member", "first_at"]).aggregate(
+            first_post=j.post_id.min(where=at_first), ties=at_first.sum(),
+            later=j.created_at.min(where=j.created_at > j.first_at), contributions=j.count())
+        second = ibis.ifelse(per.ties >= 2, per.first_at, per.later)
+        return per.select("member", "first_at", "first_post", "contributions", second_at=second)
+
+    return memoized(backend, ("member_firsts", place, source_id, include_bots), build)
 
 
 def data_end(table: ir.Table, column: str = "created_at") -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from communitas.metrics import scope
@@ -25,10 +26,14 @@ def placed_posts(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
                  place: str | None = None, source_id: str | None = None,
                  include_bots: bool = False) -> ir.Table:
     """Contributions in the window, one row per (contribution, place of its thread)."""
-    win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
-    tp = scope.thread_place(backend, source_id)
-    return win.join(tp, "thread_id")
+
+    def build() -> ir.Table:
+        win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
+                          include_bots=include_bots)
+        return win.join(scope.thread_place(backend, source_id), "thread_id")
+
+    key = ("placed_posts", scope.as_time(since), scope.as_time(until), place, source_id, include_bots)
+    return scope.memoized(backend, key, build)
 
 
 def _named(backend: Any, table: ir.Table) -> ir.Table:
@@ -94,8 +99,8 @@ def interest_overlap(backend: Any, *, since: TimeArg = None, until: TimeArg = No
     """How many pairs of members active in a place in the window share at least one interest
     (a place both contributed in): ``members``, all unordered ``pairs`` of them, ``sharing_pairs``
     and their ``share``. Above ``max_members`` members the share is measured on a systematic
-    sample (every k-th member in id order from the first, ``sampled_members`` of them) and ``sharing_pairs`` is
-    estimated from it: counting pairs exactly grows with the square of the busiest place."""
+    sample (every k-th member in id order from the first; ``sampled_members`` of them) and
+    ``sharing_pairs`` is estimated from it: exact counting grows with the square of the members."""
     pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
                       include_bots=include_bots)
     mp = pp.filter(pp.author_id.notnull()).select(m=pp.author_id, place_id=pp.place_id).distinct()
@@ -104,13 +109,14 @@ def interest_overlap(backend: Any, *, since: TimeArg = None, until: TimeArg = No
     step = max(1, math.ceil(n / max_members))
     ranked = members.mutate(i=ibis.row_number().over(order_by=members.m))
     ranked = ranked.filter(ranked.i % step == 0)
-    ids = mp.join(ranked, "m").select("i", "place_id")
-    a = ids.select(a=ids.i, pa=ids.place_id)
-    b = ids.select(b=ids.i, pb=ids.place_id)
-    shared = a.join(b, (a.pa == b.pb) & (a.a < b.b)).select("a", "b").distinct()
-    row = ranked.aggregate(k=ranked.count()).execute().iloc[0]
-    sample = int(row["k"])
-    sharing = int(shared.count().execute())
+    pairs_df = mp.join(ranked, "m").select("i", "place_id").execute()
+    rows, _ = pd.factorize(pairs_df["i"])
+    cols, _ = pd.factorize(pairs_df["place_id"])
+    sample = int(rows.max()) + 1 if len(rows) else 0
+    # member x place incidence; (A @ A.T)[a, b] > 0 when a and b share a place.
+    incidence = np.zeros((sample, int(cols.max()) + 1 if len(cols) else 0), dtype=np.float32)
+    incidence[rows, cols] = 1.0
+    sharing = int(np.count_nonzero(np.triu(incidence @ incidence.T, k=1)))
     sample_pairs = sample * (sample - 1) // 2
     share = sharing / sample_pairs if sample_pairs else None
     pairs = n * (n - 1) // 2

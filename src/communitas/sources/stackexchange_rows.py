@@ -175,7 +175,7 @@ def _posts(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Row
         owner = get("OwnerUserId")
         author = u_ + owner if owner else None
         body = get("Body") or ""
-        kind = POST_KINDS.get(ptype or "", f"post_type_{ptype}")
+        kind = POST_KINDS.get(ptype or "") or f"post_type_{ptype}"
         if ptype == "1":
             tid = t_ + pid
             names = parse_tags(get("Tags"))
@@ -257,7 +257,7 @@ def _votes(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Row
         user = get("UserId")
         post = get("PostId")
         reactions.add((v_ + vid, p_ + post if post else None, u_ + user if user else None,
-                       VOTE_KINDS.get(vtype, f"vote_type_{vtype}"), get("CreationDate"),
+                       VOTE_KINDS.get(vtype) or f"vote_type_{vtype}", get("CreationDate"),
                        get("BountyAmount")))
         return True
 
@@ -312,7 +312,7 @@ def _posthistory(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[li
         if not (hid and hid.isdigit()):  # inline: runs once per row
             return _bad_id(ctx, label)
         htype = get("PostHistoryTypeId") or ""
-        category, kind = HISTORY_KINDS.get(htype, ("edit", f"history_type_{htype}"))
+        category, kind = HISTORY_KINDS.get(htype) or ("edit", f"history_type_{htype}")
         user = get("UserId")
         post = get("PostId")
         events.add((h_ + hid, category, kind, get("CreationDate"), u_ + user if user else None,
@@ -334,7 +334,7 @@ def _postlinks(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list
             return _bad_id(ctx, label)
         post, related = get("PostId"), get("RelatedPostId")
         ltype = get("LinkTypeId") or ""
-        events.add((l_ + lid, "link", LINK_KINDS.get(ltype, f"link_type_{ltype}"),
+        events.add((l_ + lid, "link", LINK_KINDS.get(ltype) or f"link_type_{ltype}",
                     get("CreationDate"), None, p_ + post if post else None,
                     t_ + post if post else None, t_ + related if related else None, None))
         return True

@@ -12,7 +12,9 @@ import pytest
 from tests.conftest import data_path
 
 from communitas.errors import BrokenInput, UnsafeInput
-from communitas.sources import find_source
+from communitas.model import SourceInfo
+from communitas.sources import find_source, mbox
+from communitas.sources.base import ReadContext
 from communitas.store import Workspace
 
 SAMPLES = ("pipermail", "hyperkitty", "mbox")
@@ -177,3 +179,15 @@ def test_zip_member_escaping_the_archive_is_refused(tmp_path: Path, workspace: W
     with pytest.raises(UnsafeInput, match="outside the archive"):
         workspace.ingest(bad)
     assert workspace.counts()["posts"] == 0
+
+
+def test_oversized_messages_are_skipped_without_losing_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mbox, "MAX_MESSAGE_BYTES", 1000)
+    head = "From {0}@example.com Mon Jan  3 10:30:36 2022\nSubject: {0}\n\n"
+    raw = "".join(head.format(who) + body + "\n\n" for who, body in
+                  (("a", "small"), ("b", "x" * 5000), ("c", "small too"), ("d", "y" * 3000))).encode()
+    ctx = ReadContext(SourceInfo("mbox", "t", "o", "f"), b"salt")
+    chunks = [raw[i:i + 256] for i in range(0, len(raw), 256)]
+    kept = [line[5:6] for line, _ in mbox.split_mbox(chunks, ctx, "f")]
+    assert kept == [b"a", b"c"]
+    assert ctx.skipped == {("f", "message larger than 1,000 bytes"): 2}

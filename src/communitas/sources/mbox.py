@@ -187,24 +187,23 @@ def split_mbox(chunks: Iterable[bytes], ctx: ReadContext | None = None, label: s
             eof = not chunk
             if len(buf) == 2 and chunk[:400].split(b"\n", 1)[0].endswith(b"\r"):
                 needle, skip, buf = b"\n\r\nFrom ", 3, b"\n\r\n"
-            buf += chunk if chunk else b"\n"
-            drop = max(0, min(start if cur is not None else scan, scan) - 3)
-            if cur is not None and len(buf) - start > MAX_MESSAGE_BYTES:
-                oversize, drop = True, max(0, len(buf) - 3)
-                start = len(buf)
-            buf, start, scan = buf[drop:], start - drop, scan - drop
+            if cur is not None and len(buf) + len(chunk) - start > MAX_MESSAGE_BYTES:
+                oversize = True  # from now on only the part still to scan is kept
+            drop = max(0, (scan if cur is None or oversize else min(start, scan)) - 3)
+            buf = buf[drop:] + (chunk or b"\n")
+            start, scan = start - drop, scan - drop
             continue
         if _FROM_LINE.match(buf, i + skip, end):
             if cur is not None:
                 if oversize:
-                    _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES >> 20} MiB")
+                    _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES:,} bytes")
                 else:
                     yield cur, buf[start:i + 1]
             cur, start, oversize = buf[i + skip:end].rstrip(b"\r"), end + 1, False
         scan = i + 1
     if cur is not None:
         if oversize:
-            _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES >> 20} MiB")
+            _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES:,} bytes")
         else:
             yield cur, buf[start:].rstrip(b"\n") + b"\n"
 
@@ -244,6 +243,7 @@ class _State:
     mails: list[Mail] = field(default_factory=list)
     seen_ids: set[str] = field(default_factory=set)
     list_ids: Counter[str] = field(default_factory=Counter)
+    hashes: dict[str, str] = field(default_factory=dict)  # address -> salted hash, per read
     no_id: int = 0
     munged: int = 0
 
@@ -362,7 +362,9 @@ def _unmunge(h: dict[str, str], name: str, address: str) -> tuple[str, str, bool
 def _add_post(h: dict[str, str], body: bytes, msgid: str, name: str, address: str, at: datetime,
               ctx: ReadContext, state: _State) -> None:
     sid = ctx.source_id
-    digest = ctx.hash_identifier(address)
+    digest = state.hashes.get(address)
+    if digest is None:
+        digest = state.hashes[address] = ctx.hash_identifier(address)
     person = state.senders.setdefault(digest, _Sender())
     if name:
         person.names[name] += 1

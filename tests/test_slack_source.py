@@ -50,7 +50,7 @@ def test_every_record_is_accounted_for(slack_store: Path) -> None:
         posts = q("SELECT count(*) FROM posts WHERE source_id = ? AND is_contribution", [SID]).fetchone()
         cats = dict(q("SELECT category, count(*) FROM events WHERE source_id = ? "
                       "AND kind NOT LIKE 'integration%' GROUP BY 1", [SID]).fetchall())
-        skipped = json.loads(q("SELECT skipped FROM sources WHERE source_id = ?", [SID]).fetchone()[0])
+        skipped = json.loads(q("SELECT skipped FROM sources WHERE source_id = ?", [SID]).fetchall()[0][0])
     assert posts == (sum(n for s, n in subtypes.items() if s in CONTRIBUTING),)
     assert cats["membership"] == sum(subtypes[s] for s in MEMBERSHIP) == 323
     assert cats["system"] == sum(n for s, n in subtypes.items() if s not in CONTRIBUTING | MEMBERSHIP)
@@ -75,7 +75,7 @@ def test_per_channel_totals_match_stats(slack_store: Path) -> None:
 def test_members_and_hashed_emails(slack_store: Path) -> None:
     users = json.loads(data_path("slack-houstondatavis", "export", "users.json").read_text())
     with Workspace(slack_store, read_only=True) as ws:
-        salt = bytes.fromhex(ws.con.execute("SELECT value FROM meta WHERE key = ?", ["salt"]).fetchone()[0])
+        salt = bytes.fromhex(ws.con.execute("SELECT value FROM meta WHERE key = ?", ["salt"]).fetchall()[0][0])
         members = {r[0]: r[1:] for r in ws.con.execute(
             "SELECT native_id, email_hash, display_name, is_bot FROM members WHERE source_id = ?",
             [SID]).fetchall()}
@@ -102,7 +102,7 @@ def test_reactions_and_mentions(slack_store: Path) -> None:
         n = ws.con.execute("SELECT count(*), count(member_id) FROM reactions WHERE source_id = ?",
                            [SID]).fetchone()
         cid = ws.con.execute("SELECT native_id FROM places WHERE source_id = ? AND name = ?",
-                             [SID, chan]).fetchone()[0]
+                             [SID, chan]).fetchall()[0][0]
         got = ws.con.execute("SELECT reply_to_member_id FROM posts WHERE post_id = ?",
                              [f"{SID}:p:{cid}:{first['ts']}"]).fetchone()
     assert n == (on_posts, on_posts)

@@ -75,7 +75,8 @@ def test_per_channel_totals_match_stats(slack_store: Path) -> None:
 def test_members_and_hashed_emails(slack_store: Path) -> None:
     users = json.loads(data_path("slack-houstondatavis", "export", "users.json").read_text())
     with Workspace(slack_store, read_only=True) as ws:
-        salt = bytes.fromhex(ws.con.execute("SELECT value FROM meta WHERE key = ?", ["salt"]).fetchall()[0][0])
+        salt_hex = ws.con.execute("SELECT value FROM meta WHERE key = ?", ["salt"]).fetchall()[0][0]
+        salt = bytes.fromhex(salt_hex)
         members = {r[0]: r[1:] for r in ws.con.execute(
             "SELECT native_id, email_hash, display_name, is_bot FROM members WHERE source_id = ?",
             [SID]).fetchall()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from tests.conftest import data_path
 
 from communitas import identities
+from communitas.cli.app import main
 from communitas.metrics.base import contributions
 from communitas.metrics.summary import overview
 from communitas.model import SourceInfo
@@ -145,3 +147,21 @@ def test_unknown_member_is_a_usage_error(both: tuple[Workspace, Path]) -> None:
     ws, _ = both
     with pytest.raises(identities.UsageError, match="no member"):
         identities.merge(ws.con, "nobody", "nobody-else")
+
+
+def test_cli_suggest_merge_and_pending(both: tuple[Workspace, Path],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    ws, _ = both
+    store = str(ws.path)
+    ws.close()  # the CLI opens the store itself
+    main(["identities", "suggest", "--json", "--store", store])
+    found = json.loads(capsys.readouterr().out)
+    assert [(f["evidence"], f["decision"]) for f in found] == [("same e-mail hash", None)]
+    main(["identities", "merge", found[0]["member_a"], found[0]["member_b"], "--store", store])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"are now person person:{min(found[0]['member_a'], found[0]['member_b'])}." in out
+    main(["identities", "suggest", "--pending", "--json", "--store", store])
+    assert json.loads(capsys.readouterr().out) == []
+    main(["members", "--json", "--store", store])
+    persons = {m["person_id"] for m in json.loads(capsys.readouterr().out) if m["person_id"]}
+    assert len(persons) == 1

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from communitas import identities as ids
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
@@ -39,8 +40,8 @@ def suggest(
     for col in ("member A", "name A", "member B", "name B", "evidence", "decision"):
         table.add_column(col, overflow="fold")
     for s in found:
-        table.add_row(s.member_a, s.name_a or "", s.member_b, s.name_b or "", s.evidence,
-                      s.decision or "pending")
+        table.add_row(*(Text(v) for v in (s.member_a, s.name_a or "", s.member_b, s.name_b or "",
+                                          s.evidence, s.decision or "pending")))
     console.print(table)
     if found:
         console.print("Accept with `communitas identities merge A B`, reject with "
@@ -66,7 +67,8 @@ def merge(
     if as_json:
         print_json({"person_id": person, "members": [member_a, member_b]})
         return
-    console.print(f"{member_a} and {member_b} are now person {person}.")
+    console.print(f"{member_a} and {member_b} are now person {person}.", markup=False, emoji=False,
+                  highlight=False)
 
 
 @app.command()
@@ -82,7 +84,8 @@ def split(
     """
     with Workspace(store) as ws:
         ids.split(ws.con, member_a, member_b, evidence=evidence)
-    console.print(f"{member_b} is recorded as a different person from {member_a}.")
+    console.print(f"{member_b} is recorded as a different person from {member_a}.", markup=False,
+                  emoji=False, highlight=False)
 
 
 def register(root: typer.Typer) -> None:

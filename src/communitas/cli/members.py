@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from communitas import identities as ids
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
@@ -41,8 +42,8 @@ def members(
         table.add_column(col, overflow="fold")
     for r in rows[:limit]:
         bot = ("yes" if r["is_bot"] else "no") + (" (set by hand)" if r["overridden"] else "")
-        table.add_row(r["member_id"], r["display_name"] or "", f"{r['contributions']:,}", bot,
-                      r["person_id"] or "")
+        table.add_row(*(Text(v) for v in (r["member_id"], r["display_name"] or "",
+                                          f"{r['contributions']:,}", bot, r["person_id"] or "")))
     console.print(table)
 
 
@@ -58,7 +59,8 @@ def bot(
     """
     with Workspace(store) as ws:
         ids.set_bot(ws.con, member_id, is_bot)
-    console.print(f"{member_id} is now {'a bot' if is_bot else 'not a bot'} (manual override).")
+    console.print(f"{member_id} is now {'a bot' if is_bot else 'not a bot'} (manual override).",
+                  markup=False, emoji=False, highlight=False)
 
 
 def register(root: typer.Typer) -> None:

@@ -21,6 +21,7 @@ import duckdb
 import pytest
 from tests.conftest import data_path
 
+from communitas.cli.app import main
 from communitas.store import IngestReport, Workspace
 
 LIST = "mbox-usrp-users-2022"
@@ -231,3 +232,17 @@ def test_threads_each_have_one_place(usrp: Usrp) -> None:
     # every thread's id is the thread of its root post, and every post is in a known thread
     assert con.execute("SELECT count(*) FROM posts WHERE thread_id NOT IN (SELECT thread_id FROM threads)"
                        ).fetchone() == (0,)
+
+
+def test_profile_and_network_run_on_the_list(usrp: Usrp, capsys: pytest.CaptureFixture[str]) -> None:
+    con, _ = usrp
+    store = con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchone()[0]  # type: ignore[index]
+    main(["profile", "--json", "--store", store])
+    profile = json.loads(capsys.readouterr().out)
+    people, talk = profile["people"]["headline"], profile["social_interaction"]["headline"]
+    assert people["contributions"] == 1597 and people["active_members"] == 206
+    assert talk["threads"] == con.execute("SELECT count(*) FROM threads").fetchone()[0]  # type: ignore[index]
+    assert profile["place"]["headline"]["places"] == 1
+    main(["network", "--json", "--store", store])
+    windows = json.loads(capsys.readouterr().out)["windows"]
+    assert windows and all(w["members"] > 0 for w in windows)

@@ -31,6 +31,9 @@ from communitas.errors import UsageError
 from communitas.metrics.base import contributions
 
 PERIODS = ("week", "month", "quarter", "year")
+# The post columns the component metrics read (what Prepared keeps; bodies stay out of memory).
+POST_COLUMNS = ("post_id", "source_id", "thread_id", "author_id", "created_at", "reply_to_post_id",
+                "reply_to_member_id", "kind", "is_contribution")
 TimeArg = datetime | date | str | None
 
 
@@ -112,7 +115,7 @@ class Prepared:
         if source_id != self.source_id:
             return contributions(self.backend, source_id=source_id, include_bots=include_bots)
         return self.memo(("contributions", include_bots), lambda: contributions(
-            self.backend, source_id=source_id, include_bots=include_bots))
+            self.backend, source_id=source_id, include_bots=include_bots).select(*POST_COLUMNS))
 
     def memo(self, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
         """The table ``build()`` makes, materialised once per ``key`` as a temporary table."""

@@ -190,6 +190,7 @@ class Workspace:
         with Staging(self.path) as staging:
             for batch in source.read(src_path, ctx):  # a broken input stops here: store untouched
                 staging.write(batch)
+            self._bound_memory(True)
             self.con.execute("BEGIN TRANSACTION")
             try:
                 self._delete_source(info.source_id)
@@ -204,9 +205,25 @@ class Workspace:
             except BaseException:
                 self.con.execute("ROLLBACK")
                 raise
+            finally:
+                self._bound_memory(False)
         self.con.execute("CHECKPOINT")
         report.elapsed_s = time.perf_counter() - started
         return report
+
+    def _bound_memory(self, on: bool) -> None:
+        """While loading, cap DuckDB's memory (it spills to disk beyond) and drop insertion order.
+
+        The cap is ``$COMMUNITAS_INGEST_MEMORY`` (default 256MB); queries afterwards get DuckDB's
+        defaults back.
+        """
+        if on:
+            limit = os.environ.get("COMMUNITAS_INGEST_MEMORY", "256MB")
+            self.con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+            self.con.execute("SET preserve_insertion_order = false")
+        else:
+            self.con.execute("RESET memory_limit")
+            self.con.execute("RESET preserve_insertion_order")
 
     def _previous(self, source_id: str) -> tuple[str, dict[str, Any]] | None:
         row = self.con.execute(

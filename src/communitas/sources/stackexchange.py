@@ -31,7 +31,7 @@ from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.stackexchange_rows import HANDLERS, Rows
 from communitas.sources.xml_rows import iter_rows
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 10_000
 PROGRESS_ROWS = 10_000
 
 # canonical file key -> what is lost without it

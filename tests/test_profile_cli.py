@@ -151,12 +151,19 @@ def test_cli_text_shows_the_four_components(tiny_store: Path, capsys: pytest.Cap
     (["--period", "fortnight"], "unknown period 'fortnight'"),
     (["--place", "nowhere"], "no place named 'nowhere'"),
     (["--since", "last tuesday"], "is not a date"),
+    (["--source", "slack:nope"], "no source 'slack:nope' in the store"),
 ])
 def test_cli_user_errors_are_one_line(tiny_store: Path, capsys: pytest.CaptureFixture[str],
                                       args: list[str], message: str) -> None:
     code, _, err = run(["profile", "--store", str(tiny_store), *args], capsys)
     assert code == 2
     assert message in err and err.count("\n") == 1
+
+
+def test_cli_on_an_empty_store_says_to_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Workspace(tmp_path / "e.duckdb").close()
+    code, _, err = run(["profile", "--store", str(tmp_path / "e.duckdb")], capsys)
+    assert code == 2 and "communitas ingest" in err and err.count("\n") == 1
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
+from communitas.errors import EmptyStore
 from communitas.metrics.profile import build_profile
 from communitas.store import Workspace
 
@@ -43,6 +44,9 @@ def profile(
     """
     with Workspace(store, read_only=True) as ws:
         ws.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would mix into --json
+        if ws.sources().empty:
+            raise EmptyStore(f"{ws.path}: the store holds no community yet. "
+                             "Run `communitas ingest PATH` first.")
         data = build_profile(ws, source=source, period=period, since=since, until=until, place=place,
                              include_bots=include_bots, top=top)
     if as_json:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from communitas.errors import UsageError
 from communitas.metrics import interaction, people, reference, scope, summary, ties
 from communitas.metrics import place as place_metrics
 from communitas.metrics.scope import TimeArg
@@ -178,6 +179,10 @@ def build_profile(ws: Any, *, source: str | None = None, period: str = "month",
     """The whole profile of the community in ``ws`` (a Workspace or an Ibis backend)."""
     b = ws.ibis() if hasattr(ws, "ibis") else ws
     scope.check_period(period)
+    if source is not None:
+        sources = b.table("sources")
+        if int(sources.filter(sources.source_id == source).count().execute()) == 0:
+            raise UsageError(f"no source {source!r} in the store; `communitas sources` lists them.")
     start, end = scope.as_time(since), scope.as_time(until)
     kw: dict[str, Any] = {"since": start, "until": end, "place": place, "source_id": source,
                           "include_bots": include_bots}

@@ -12,7 +12,8 @@ from communitas import identities as ids
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.store import Workspace
 
-app = typer.Typer(help="One person across platforms: suggest, merge and split identities.",
+app = typer.Typer(help="One person across platforms: suggest, merge and split identities.\n\n"
+                       "Example: communitas identities suggest --pending",
                   no_args_is_help=True)
 
 

@@ -12,7 +12,7 @@ from communitas import identities as ids
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.store import Workspace
 
-app = typer.Typer(help="List members; mark or unmark bots.", invoke_without_command=True)
+app = typer.Typer(invoke_without_command=True)
 
 
 @app.callback()

@@ -61,8 +61,8 @@ def _native(thread_id: str) -> str:
 def test_one_document_per_question(model: TopicModel, first_tag: dict[str, str]) -> None:
     assert sorted(_native(t) for t in model.docs["thread_id"]) == sorted(first_tag)
     assert model.languages == ["en"]
-    best = max(model.k_scores.values())  # the smallest k within 3% of the best NPMI
-    assert model.k == min(k for k, v in model.k_scores.items() if v >= best * 0.97)
+    best = max(model.k_scores.values())  # the smallest k within 0.01 of the best NPMI
+    assert model.k == min(k for k, v in model.k_scores.items() if v >= best - 0.01)
 
 
 def test_topics_agree_with_first_tag_better_than_chance(model: TopicModel, first_tag: dict[str, str]) -> None:
@@ -76,10 +76,14 @@ def test_topics_agree_with_first_tag_better_than_chance(model: TopicModel, first
 
 
 def test_deterministic_with_a_fixed_seed(ws: Workspace, model: TopicModel) -> None:
-    again = analyse(ws, k=model.k, seed=0)
-    assert np.array_equal(again.doc_topics, model.doc_topics)
-    assert again.topics["top_terms"].tolist() == model.topics["top_terms"].tolist()
-    assert again.topics["representative"].tolist() == model.topics["representative"].tolist()
+    once, twice = analyse(ws, k=model.k, seed=0), analyse(ws, k=model.k, seed=0)
+    assert np.array_equal(once.doc_topics, twice.doc_topics)
+    # "auto" refits its chosen k exactly as an explicit k does (same topics; floats may differ
+    # in the last bits because BLAS sums in a different order after the grid)
+    assert np.allclose(once.doc_topics, model.doc_topics, atol=1e-5)
+    assert once.docs["topic"].tolist() == model.docs["topic"].tolist()
+    assert once.topics["top_terms"].tolist() == model.topics["top_terms"].tolist()
+    assert once.topics["representative"].tolist() == model.topics["representative"].tolist()
 
 
 def test_topic_rows_name_topics_by_terms_and_threads(model: TopicModel, raw: dict[str, list[dict[str, str]]]

@@ -9,7 +9,11 @@ frequent is removed statistically by the model's document-frequency ceiling (``m
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+_DETECT_TOKENS = 200  # the language of a document is read from its first 200 words
 
 _EN_EXTRA = """
 don doesn didn isn aren wasn weren haven hasn hadn won wouldn shouldn couldn can't ll ve re
@@ -86,7 +90,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
 
 
 def detect_language(tokens: list[str], *, min_hits: int = 3) -> str | None:
-    """The language whose function words ``tokens`` use most, or None when too few are seen.
+    """The language whose function words the first 200 ``tokens`` use most (None when fewer than
+    ``min_hits`` function words are seen; ties go to the language listed first).
 
     >>> detect_language("le chat est sur la table et il dort".split())
     'fr'
@@ -95,9 +100,10 @@ def detect_language(tokens: list[str], *, min_hits: int = 3) -> str | None:
     >>> detect_language(["ipa", "stout"]) is None
     True
     """
+    counts = Counter(tokens[:_DETECT_TOKENS])
     best, best_hits = None, 0
     for lang, words in STOP_WORDS.items():
-        hits = sum(1 for t in tokens if t in words)
+        hits = sum(counts[w] for w in words.intersection(counts))
         if hits > best_hits:
             best, best_hits = lang, hits
     return best if best_hits >= min_hits else None

@@ -18,10 +18,11 @@ Markdown rules apply).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlsplit
 
-import lxml.html
 from lxml import etree
 
 PLATFORM_FORMATS = {
@@ -44,6 +45,7 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 _ATTRIBUTION = re.compile(r"^\s*(on .{0,200} wrote|le .{0,200} a écrit|am .{0,200} schrieb)\s*:?\s*$",
                           re.IGNORECASE)
 _CODE_BLOCK_TAGS = ("pre", "code", "kbd", "samp")
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 _WORD = re.compile(r"[^\W\d_]{2,30}")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,40}")
 
@@ -158,9 +160,13 @@ def _prepare_markdown(body: str) -> Prepared:
 
 
 def _prepare_html(body: str) -> Prepared:
+    if "<" not in body:
+        return _prepare_markdown(body)
     try:
-        root = lxml.html.fragment_fromstring(body, create_parent="div")
+        root = etree.HTML(body, _HTML_PARSER)
     except (etree.ParserError, ValueError):
+        root = None
+    if root is None:
         return _prepare_markdown(body)
     hosts: list[str] = []
     code: list[str] = []
@@ -171,16 +177,18 @@ def _prepare_html(body: str) -> Prepared:
     for el in list(root.iter(*_CODE_BLOCK_TAGS)):
         if el.getparent() is None or any(a.tag in _CODE_BLOCK_TAGS for a in el.iterancestors()):
             continue
-        code.append(el.text_content())
+        code.append("".join(cast("Iterator[str]", el.itertext())))
         _drop_keep_tail(el)
-    for el in list(root.iter("aside")):
-        if "quote" in (el.get("class") or ""):
+    for el in list(root.iter("aside", "script", "style")):
+        if el.tag != "aside" or "quote" in (el.get("class") or ""):
             _drop_keep_tail(el)  # a Discourse reply quote: someone else's words, already counted
-    text = " ".join(root.itertext())
-    return Prepared(_take_urls(text, hosts), "\n".join(code), hosts)
+    text = " ".join(cast("Iterator[str]", root.itertext()))
+    if "://" in text or "www." in text:
+        text = _take_urls(text, hosts)
+    return Prepared(text, "\n".join(code), hosts)
 
 
-def _drop_keep_tail(el: lxml.html.HtmlElement) -> None:
+def _drop_keep_tail(el: etree._Element) -> None:
     parent = el.getparent()
     if parent is None:
         return

@@ -1,0 +1,142 @@
+"""Benchmark: topics over 200 k posts of synthetic-but-realistic text, default method.
+
+The text is generated here (never committed): 20 themes, each a Zipfian distribution over its
+own 400 pseudo-words, mixed with a Zipfian background vocabulary of 3,000 words and English
+function words; posts are grouped into threads of 1-30 posts (geometric lengths), written as
+Stack Exchange HTML (paragraphs, links, some code blocks). The rows are written straight into a
+fresh store, then ``communitas.topics.analyse`` (read through Ibis, text preparation, TF-IDF,
+NMF with k chosen automatically) and the outputs are timed. Prints throughput and peak RSS.
+
+Run: .venv/bin/python benchmarks/topics.py [--posts 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import normalized_mutual_info_score
+
+from communitas.store import Workspace
+from communitas.topics import fit_topics, outputs, read_corpus
+
+SID = "stackexchange:synthetic"
+FUNCTION = ["the", "a", "of", "and", "to", "in", "is", "it", "that", "for", "on", "with", "as", "this",
+            "be", "are", "was", "but", "not", "you", "have", "or", "if", "can", "at", "by", "from", "they",
+            "we", "an", "my", "your", "there", "what", "so", "do", "all", "would", "about", "more"]
+
+
+def _words(rng: np.random.Generator, n: int) -> list[str]:
+    syll = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "sa", "do", "gu", "ha", "be", "fi"]
+    out: set[str] = set()
+    while len(out) < n:
+        out.add("".join(rng.choice(syll, rng.integers(2, 5))))
+    return sorted(out)
+
+
+def _zipf(n: int, s: float = 1.1) -> np.ndarray:
+    p = 1.0 / np.arange(1, n + 1) ** s
+    return p / p.sum()
+
+
+def generate(n_posts: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Posts and threads tables, and each thread's true theme."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array(_words(rng, 20 * 400 + 3000))
+    themes = [vocab[i * 400:(i + 1) * 400] for i in range(20)]
+    p_theme, p_back = _zipf(400), _zipf(3000)
+    sizes = []
+    while sum(sizes) < n_posts:
+        sizes.append(int(min(30, rng.geometric(0.12))))
+    sizes[-1] -= sum(sizes) - n_posts
+    truth = rng.choice(20, len(sizes), p=_zipf(20, 0.8))
+    thread_of = np.repeat(np.arange(len(sizes)), sizes)
+    lengths = rng.lognormal(3.6, 0.6, n_posts).astype(int) + 1  # ~40 words, long tail
+    n_theme = rng.binomial(lengths, 0.35)
+    n_func = rng.binomial(lengths - n_theme, 0.5)
+    n_back = lengths - n_theme - n_func
+    theme_words = (np.repeat(truth[thread_of] * 400, n_theme)
+                   + rng.choice(400, int(n_theme.sum()), p=p_theme))
+    back_words = 8000 + rng.choice(3000, int(n_back.sum()), p=p_back)
+    func_words = rng.integers(0, len(FUNCTION), int(n_func.sum()))
+    funcs = np.array(FUNCTION)
+    ct, cb, cf = (np.concatenate([[0], np.cumsum(a)]) for a in (n_theme, n_back, n_func))
+    extra_code, extra_link = rng.random(n_posts) < 0.1, rng.random(n_posts) < 0.1
+    bodies = []
+    for i in range(n_posts):
+        text = " ".join([*vocab[theme_words[ct[i]:ct[i + 1]]], *funcs[func_words[cf[i]:cf[i + 1]]],
+                         *vocab[back_words[cb[i]:cb[i + 1]]]])
+        body = f"<p>{text}</p>"
+        if extra_code[i]:
+            body += f"<pre><code>def {themes[truth[thread_of[i]]][0]}(x):\n    return x</code></pre>"
+        if extra_link[i]:
+            body += f'<p>see <a href="https://docs.example.org/{thread_of[i]}">the docs</a></p>'
+        bodies.append(body)
+    start = pd.Timestamp("2020-01-01", tz="UTC")
+    posts = pd.DataFrame({
+        "post_id": [f"{SID}:p:{i}" for i in range(n_posts)],
+        "source_id": SID,
+        "thread_id": [f"{SID}:t:{t}" for t in thread_of],
+        "author_id": [f"{SID}:u:{int(u)}" for u in rng.zipf(1.6, n_posts) % 20000],
+        "created_at": start + pd.to_timedelta(np.sort(rng.uniform(0, 4 * 365, n_posts)), unit="D"),
+        "kind": "answer", "is_contribution": True, "body": bodies})
+    first = posts.groupby("thread_id", sort=False)["created_at"].min()
+    threads = pd.DataFrame({"thread_id": first.index, "source_id": SID, "created_at": first.to_numpy(),
+                            "title": [f"thread {i}" for i in range(len(first))],
+                            "place_id": [f"{SID}:tag:{int(x) % 40}" for x in range(len(first))]})
+    return posts, threads, truth
+
+
+def write_store(path: Path, posts: pd.DataFrame, threads: pd.DataFrame) -> None:
+    with Workspace(path) as ws:
+        con = ws.con
+        con.register("p", posts)
+        con.register("t", threads)
+        con.execute("INSERT INTO posts BY NAME SELECT * FROM p")
+        con.execute("INSERT INTO threads BY NAME SELECT * FROM t")
+        con.execute("INSERT INTO thread_places BY NAME SELECT thread_id, place_id, source_id FROM t")
+        con.execute("INSERT INTO sources (source_id, platform, name, options) "
+                    "VALUES (?, 'stackexchange', 'synthetic', '{}')", [SID])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--posts", type=int, default=200_000)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    posts, threads, truth = generate(args.posts)
+    words = int(posts["body"].str.count(" ").sum())
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "bench.duckdb"
+        write_store(store, posts, threads)
+        del posts
+        t1, c1 = time.perf_counter(), time.process_time()
+        print(f"generated {args.posts:,} posts in {len(threads):,} threads (~{words:,} words) "
+              f"in {t1 - t0:.1f} s")
+        with Workspace(store, read_only=True) as ws:
+            corpus = read_corpus(ws)
+        t_read = time.perf_counter()
+        model = fit_topics(corpus, k="auto")
+        t2 = time.perf_counter()
+        summary = outputs.summary(model, period="month")
+        sim = outputs.member_similarity(model)
+        t3, c3 = time.perf_counter(), time.process_time()
+    nmi = normalized_mutual_info_score(truth, model.docs.sort_values("thread_id", key=lambda s: s.str.rsplit(
+        ":", n=1).str[1].astype(int))["topic"])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"analyse (read + prepare + TF-IDF + NMF, k auto = {model.k}, scores {model.k_scores}): "
+          f"{t2 - t1:.1f} s = {args.posts / (t2 - t1):,.0f} posts/s (read + prepare {t_read - t1:.1f} s, "
+          f"model {t2 - t_read:.1f} s)")
+    print(f"outputs (summary, trends, places, similarity: {len(sim):,} pairs): {t3 - t2:.1f} s")
+    print(f"total topics time {t3 - t1:.1f} s wall, {c3 - c1:.1f} s CPU; "
+          f"NMI with the planted themes {nmi:.3f}; "
+          f"{len(summary['topics'])} topics; peak RSS {rss:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,7 +19,7 @@ PostLinks.xml   ``events`` of category link (kind duplicate or related)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -32,7 +32,6 @@ from communitas.sources.stackexchange_rows import HANDLERS, Rows
 from communitas.sources.xml_rows import iter_rows
 
 BATCH_ROWS = 10_000
-PROGRESS_ROWS = 10_000
 
 # canonical file key -> what is lost without it
 FILES: dict[str, str] = {
@@ -178,29 +177,21 @@ def _read_file(
     short = Path(label).name
     outs, row = HANDLERS[key](ctx.source_id, ctx, short, tags)
     rows = iter_rows(stream, label, lambda n: ctx.skip(short, "line is not valid UTF-8", n))
-    for n, attrib in enumerate(_counted(rows, short, total, position, ctx), 1):
+    ctx.report_progress(short, 0, total, 0)
+    n = 0
+    for n, attrib in enumerate(rows, 1):  # the hot loop: one iteration per XML row
         row(attrib)
         if n % BATCH_ROWS == 0:
+            ctx.report_progress(short, position(), total, n)
             yield from _full(outs)
     for out in outs:
         if out.rows:
             yield out.batch()
+    ctx.report_progress(short, total or position(), total, n)
 
 
 def _full(outs: list[Rows]) -> Iterator[Batch]:
     for out in outs:
         if len(out.rows) >= BATCH_ROWS:
             yield out.batch()
-
-
-def _counted(
-    rows: Iterable[Any], label: str, total: int, position: Callable[[], int], ctx: ReadContext
-) -> Iterator[Any]:
-    n = 0
-    ctx.report_progress(label, 0, total, 0)
-    for n, attrib in enumerate(rows, 1):
-        yield attrib
-        if n % PROGRESS_ROWS == 0:
-            ctx.report_progress(label, position(), total, n)
-    ctx.report_progress(label, total or position(), total, n)
 

@@ -19,6 +19,10 @@ __all__ = ["build_profile", "profile", "register"]
 COMPONENTS = (("people", "PEOPLE"), ("common_ties", "COMMON TIES"),
               ("social_interaction", "SOCIAL INTERACTION"), ("place", "PLACE"))
 TREND_ROWS = 12
+PERIOD_WIDTH = {"week": 10, "month": 7, "quarter": 7, "year": 4}
+SHORT = {"active_members": "active", "newcomers": "new", "returning": "back",
+         "contributions": "posts", "no_response_share": "no reply", "median_hours": "median",
+         "p90_hours": "p90", "replies_per_thread": "replies/thread", "busiest_share": "busiest"}
 
 
 def profile(
@@ -78,6 +82,17 @@ def write_csv(data: dict[str, Any]) -> None:
     out.writerows(("" if v is None else v for v in r) for r in csv_rows(data))
 
 
+def period_label(iso: str, period: str) -> str:
+    """A period start as people write it.
+
+    >>> period_label("2019-04-01T00:00:00+00:00", "quarter"), period_label("2019-04-01", "month")
+    ('2019-Q2', '2019-04')
+    """
+    if period == "quarter":
+        return f"{iso[:4]}-Q{(int(iso[5:7]) - 1) // 3 + 1}"
+    return iso[:PERIOD_WIDTH[period]]
+
+
 def fmt(metric: str, value: Any) -> str:
     """A figure for the terminal: shares as %, hours with 'h', counts with thousands separators."""
     if value is None:
@@ -127,9 +142,13 @@ def _trend_table(key: str, data: dict[str, Any]) -> Table | None:
     table = Table(title=f"per {period} (last {len(shown)} of {len(trend)})", title_justify="left")
     cols = list(shown[0])
     for col in cols:
-        table.add_column(col.replace("_", " "), justify="right")
+        if col == "period":
+            table.add_column(col, justify="left", no_wrap=True, min_width=PERIOD_WIDTH[period])
+        else:
+            table.add_column(SHORT.get(col, col.replace("_", " ")), justify="right")
     for row in shown:
-        table.add_row(*(str(row[c])[:10] if c == "period" else fmt(c, row[c]) for c in cols))
+        table.add_row(*(period_label(str(row[c]), period) if c == "period" else fmt(c, row[c])
+                        for c in cols))
     return table
 
 

@@ -57,3 +57,13 @@ def test_profile_definitions_name_documented_functions() -> None:
 def test_section_parser_sees_a_missing_function() -> None:
     assert "no_such_metric" not in _sections()
     assert "first_response" in _sections() and "Time to first response" in _sections()["first_response"]
+
+
+def test_every_reference_band_is_listed_with_its_citation() -> None:
+    from communitas.metrics.reference import bands
+
+    text = DOC.read_text(encoding="utf-8")
+    for band in bands():
+        row = next((line for line in text.splitlines() if f"`{band['id']}`" in line), None)
+        assert row is not None, band["id"]
+        assert band["citation"].split(" — ")[0] in row

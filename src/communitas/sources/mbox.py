@@ -22,6 +22,7 @@ date, sender and the text kept (quotes, signatures, attachments and HTML removed
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 import zlib
 from collections import Counter
@@ -383,8 +384,9 @@ def _add_post(h: dict[str, str], body: bytes, msgid: str, name: str, address: st
     state.posts.append(_Post(post_id, f"{sid}:m:{digest}", at, subject, automated, len(text),
                              text if ctx.keep_bodies else None))
     key, is_reply = subject_key(subject)
-    refs = [r for r in reference_ids(h.get("references"), h.get("in-reply-to")) if r != msgid]
-    state.mails.append(Mail(len(state.mails), msgid, refs, key, is_reply, at.timestamp()))
+    # ids repeat along a thread's References: one string each, however long the thread
+    refs = [sys.intern(r) for r in reference_ids(h.get("references"), h.get("in-reply-to")) if r != msgid]
+    state.mails.append(Mail(len(state.mails), sys.intern(msgid), refs, key, is_reply, at.timestamp()))
 
 
 def automation_reason(h: dict[str, str]) -> str | None:

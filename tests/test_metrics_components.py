@@ -366,3 +366,27 @@ def test_place_trend(tiny: Any) -> None:
     assert list(df["places"]) == [1, 1, 1, 2, 2, 1]
     assert list(df["busiest_share"]) == pytest.approx([1, 1, 1, 2 / 3, 2 / 3, 1])
     assert list(df["hhi"]) == pytest.approx([1, 1, 1, 45 / 81, 5 / 9, 1])
+
+
+def test_silence_is_judged_against_each_source_own_end(tmp_path: Path) -> None:
+    """A second source whose archive ended in 2015: its regular member o (Jan, Feb, Mar 2015) and
+    its place q are not churned or dormant just because the first source goes on until 2021."""
+    old = "test:old"
+    with Workspace(tmp_path / "two.duckdb") as ws:
+        build_tiny(ws)
+        con = ws.con
+        con.execute("INSERT INTO sources (source_id, platform, name) VALUES (?, 'test', 'old')", [old])
+        con.execute("INSERT INTO members (member_id, source_id) VALUES (?, ?)", [f"{old}:u:o", old])
+        con.execute("INSERT INTO places (place_id, source_id, kind, name) VALUES (?, ?, 'list', 'q')",
+                    [f"{old}:q", old])
+        con.execute("INSERT INTO threads (thread_id, source_id, place_id, author_id, created_at) "
+                    "VALUES (?, ?, ?, ?, '2015-01-10 00:00+00')", [f"{old}:t", old, f"{old}:q", f"{old}:u:o"])
+        for i, day in enumerate(("2015-01-10", "2015-02-10", "2015-03-10")):
+            con.execute("INSERT INTO posts (post_id, source_id, thread_id, author_id, created_at, kind, "
+                        "is_contribution) VALUES (?, ?, ?, ?, ?, 'email', true)",
+                        [f"{old}:p{i}", old, f"{old}:t", f"{old}:u:o", day + " 00:00+00"])
+        b = ws.ibis()
+        # Regular: e, c and o; only e fell silent (o's source ended with o's last post).
+        assert people.churn(b) == {"regular_members": 3, "churned": 1, "churned_share": 1 / 3}
+        life = place.place_lifecycle(b).set_index("name")
+        assert not life.loc["q", "dormant"] and life.loc["w", "dormant"]

@@ -205,20 +205,22 @@ def churn(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: 
     """Regular members who fell silent: a member is *regular* once they have contributed in at
     least 3 distinct calendar months; a regular member has *churned* when their last contribution
     (in the window) is 90 days or more before the end of the data (the last contribution in
-    scope before ``until``). Reports both counts and the churned share of regular members."""
-    hist = _members(scope.history(backend, place=place, source_id=source_id,
-                                  include_bots=include_bots))
+    scope before ``until``, of the member's source — the latest, for a person active in several).
+    Reports both counts and the churned share of regular members."""
+    hist = scope.history(backend, place=place, source_id=source_id, include_bots=include_bots)
     hist = scope.in_window(hist, "created_at", None, until)
-    end = scope.data_end(hist)
-    win = scope.in_window(hist, "created_at", since, None)
+    ends = scope.source_ends(hist)
+    win = _members(scope.in_window(hist, "created_at", since, None))
+    win = win.join(ends, "source_id")
     per = win.group_by(member=win.author_id).aggregate(
-        months=period_start(win.created_at, "month").nunique(), last_at=win.created_at.max())
+        months=period_start(win.created_at, "month").nunique(), last_at=win.created_at.max(),
+        end=win.source_end.max())
     regular = per.filter(per.months >= REGULAR_MONTHS)
-    n_regular = int(regular.count().execute())
-    if end is None or n_regular == 0:
-        return {"regular_members": n_regular, "churned": 0, "churned_share": None}
-    cutoff = ibis.literal(end - timedelta(days=CHURN_SILENCE_DAYS))
-    churned = int(regular.filter(regular.last_at <= cutoff).count().execute())
+    silent = regular.last_at <= regular.end - ibis.interval(days=CHURN_SILENCE_DAYS)
+    row = regular.aggregate(n=regular.count(), churned=silent.sum()).execute().iloc[0]
+    n_regular, churned = int(row["n"]), int(_num(row["churned"]))
+    if n_regular == 0:
+        return {"regular_members": 0, "churned": 0, "churned_share": None}
     return {"regular_members": n_regular, "churned": churned, "churned_share": churned / n_regular}
 
 

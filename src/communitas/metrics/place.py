@@ -9,7 +9,6 @@ every place its thread is in, so per-place shares can sum to more than 100%.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 import ibis
@@ -71,7 +70,7 @@ def place_lifecycle(backend: Any, *, until: TimeArg = None, source_id: str | Non
     """Life cycle of every place of the source(s): ``created_at`` where the platform records it,
     first and last contribution, ``threads`` ever, and two flags: ``dormant`` (no contribution in
     the 90 days before the end of the data, or none at all) and ``small`` (5 threads or fewer
-    ever). The end of the data is the last contribution before ``until``."""
+    ever). The end of the data is the last contribution of the place's source before ``until``."""
     hist = scope.in_window(scope.history(backend, source_id=source_id, include_bots=include_bots),
                            "created_at", None, until)
     pp = hist.join(scope.thread_place(backend, source_id), "thread_id")
@@ -80,12 +79,13 @@ def place_lifecycle(backend: Any, *, until: TimeArg = None, source_id: str | Non
     places = backend.table("places")
     if source_id is not None:
         places = places.filter(places.source_id == source_id)
-    out = places.select("place_id", "name", "kind", "created_at").left_join(per, "place_id")
+    out = places.select("place_id", "source_id", "name", "kind", "created_at").left_join(per, "place_id")
     out = out.drop("place_id_right").mutate(threads=ibis.coalesce(per.threads, 0))
-    end = scope.data_end(hist)
-    cutoff = ibis.literal(end - timedelta(days=DORMANT_DAYS)) if end is not None else None
-    dormant = out.last_at.isnull() | (out.last_at < cutoff) if cutoff is not None else ibis.literal(True)
-    out = out.mutate(dormant=dormant, small=out.threads <= SMALL_THREADS)
+    ends = scope.source_ends(hist)
+    out = out.left_join(ends, "source_id").drop("source_id_right")
+    quiet = out.last_at < out.source_end - ibis.interval(days=DORMANT_DAYS)
+    out = out.mutate(dormant=out.last_at.isnull() | quiet.fill_null(True),
+                     small=out.threads <= SMALL_THREADS).drop("source_end")
     return out.order_by([out.threads.desc(), out.place_id]).execute()
 
 

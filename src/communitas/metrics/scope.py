@@ -219,6 +219,13 @@ def member_firsts(backend: Any, *, place: str | None = None, source_id: str | No
     return memoized(backend, ("member_firsts", place, source_id, include_bots), build)
 
 
+def source_ends(posts: ir.Table) -> ir.Table:
+    """``source_id, source_end``: the last contribution of each source in ``posts``. Silence is
+    judged against a member's or place's own source, so an archive that ended years ago does not
+    make everything in it look abandoned next to a live source."""
+    return posts.group_by("source_id").aggregate(source_end=posts.created_at.max())
+
+
 def data_end(table: ir.Table, column: str = "created_at") -> Any:
     """The latest time in ``table`` (a Python value), or None when it is empty."""
     value = table[column].max().execute()

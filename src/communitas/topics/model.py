@@ -211,7 +211,7 @@ def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: 
     share = np.divide(w, totals, out=np.zeros_like(w), where=totals > 0)
     docs = corpus.docs.drop(columns=["text", "code", "hosts"]).copy()
     docs["topic"] = np.where(totals[:, 0] > 0, share.argmax(axis=1), -1)
-    topics = _describe(w, h, terms, docs)
+    topics = describe_topics(w, h, terms, docs)
     return TopicModel(k=k_best, k_scores=scores, languages=languages, topics=topics, doc_topics=share,
                       docs=docs, posts=corpus.posts, places=corpus.places,
                       thread_places=corpus.thread_places, seed=seed,
@@ -219,9 +219,12 @@ def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: 
                               "terms": len(terms), "threads": len(docs)})
 
 
-def _describe(w: np.ndarray, h: np.ndarray, terms: np.ndarray, docs: pd.DataFrame,
-              n_terms: int = TOP_TERMS, n_threads: int = 3) -> pd.DataFrame:
-    """One row per topic: its top terms, label, size and most representative threads."""
+def describe_topics(w: np.ndarray, h: np.ndarray, terms: np.ndarray, docs: pd.DataFrame,
+                    n_terms: int = TOP_TERMS, n_threads: int = 3, rank: np.ndarray | None = None
+                    ) -> pd.DataFrame:
+    """One row per topic: its top terms, label, size and most representative threads (the largest
+    ``rank`` values on the topic; ``rank`` defaults to the weights ``w``)."""
+    rank = w if rank is None else rank
     rows = []
     weight = w.sum(axis=0)
     total = float(weight.sum()) or 1.0
@@ -229,14 +232,14 @@ def _describe(w: np.ndarray, h: np.ndarray, terms: np.ndarray, docs: pd.DataFram
     for t in range(h.shape[0]):
         order = np.argsort(-h[t], kind="stable")[:n_terms]
         top = [str(terms[i]) for i in order if h[t, i] > 0]
-        reps = np.argsort(-w[:, t], kind="stable")[:n_threads]
+        reps = np.argsort(-rank[:, t], kind="stable")[:n_threads]
         rows.append({
             "topic": t,
             "label": " · ".join(top[:3]),
             "top_terms": top,
             "threads": int((docs["topic"] == t).sum()),
             "share": float(weight[t] / total),
-            "representative": [titles[i] or docs["thread_id"].iat[i] for i in reps if w[i, t] > 0],
-            "representative_ids": [docs["thread_id"].iat[i] for i in reps if w[i, t] > 0],
+            "representative": [titles[i] or docs["thread_id"].iat[i] for i in reps if rank[i, t] > 0],
+            "representative_ids": [docs["thread_id"].iat[i] for i in reps if rank[i, t] > 0],
         })
     return pd.DataFrame(rows)

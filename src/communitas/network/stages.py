@@ -60,27 +60,27 @@ def network_or_team(fig: Mapping[str, Any]) -> str:
     """``network`` (decentralised, reciprocal, clustered), ``team`` (directed, centralised) or
     ``in between``.
 
-    Network: at least two of decentralised (both centralizations under 0.25), reciprocal
-    (reciprocity ≥ 0.25) and clustered (transitivity ≥ 0.1). Team: centralised (a
-    centralization ≥ 0.25 or one member on ≥ 35% of ties) with at most one network trait.
+    Three traits: decentralised (both centralizations under 0.25 and no member on 35% of ties),
+    reciprocal (reciprocity ≥ 0.25), clustered (transitivity ≥ 0.1). Network: decentralised plus
+    at least one other trait. Team: centralised with at most one other trait. Otherwise in between
+    (e.g. a hub whose spokes answer back and know each other).
 
-    >>> network_or_team({"tied_members": 30, "ties": 40, "in_centralization": 0.6, "out_centralization": 0.1,
-    ...                  "reciprocity": 0.05, "transitivity": 0.02, "top1_share": 0.5})
+    >>> network_or_team({"tied_members": 30, "ties": 40, "in_centralization": 0.6,
+    ...                  "out_centralization": 0.1, "reciprocity": 0.05, "transitivity": 0.02,
+    ...                  "top1_share": 0.5})
     'team'
     """
     if _num(fig, "tied_members") < MIN_TIED_MEMBERS or _num(fig, "ties") < MIN_TIES:
         return "too small"
     centralization = max(_num(fig, "in_centralization"), _num(fig, "out_centralization"))
     decentralised = centralization < DECENTRALISED_BELOW and _num(fig, "top1_share") < HUB_TOP1_SHARE
-    traits = (decentralised + (_num(fig, "reciprocity") >= NETWORK_RECIPROCITY)
-              + (_num(fig, "transitivity") >= NETWORK_TRANSITIVITY))
-    if traits >= 2:
+    others = (int(_num(fig, "reciprocity") >= NETWORK_RECIPROCITY)
+              + int(_num(fig, "transitivity") >= NETWORK_TRANSITIVITY))
+    if decentralised and others >= 1:
         return "network"
-    if not decentralised:
+    if not decentralised and others <= 1:
         return "team"
     return "in between"
-
-
 
 
 def timeline(figures: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,50 @@
+"""The stage rule on networks whose shape is known by construction."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from communitas.network import analyse_graph, build_graph, timeline
+
+
+def _graph(pairs: list[tuple[str, str]]) -> tuple[dict, pd.DataFrame]:
+    ties = pd.DataFrame(pairs, columns=["source", "target"])
+    ties["weight"] = 1.0
+    members = sorted({m for p in pairs for m in p})
+    return analyse_graph(build_graph(members, ties))
+
+
+def test_star_is_hub_and_spoke_and_reads_as_a_team() -> None:
+    fig, roles = _graph([(f"s{i}", "hub") for i in range(12)])
+    assert fig["stage"] == "hub-and-spoke" and fig["reading"] == "team"
+    assert fig["top1_share"] == 1.0 and fig["in_centralization"] == 1.0
+    assert roles.set_index("member_id").loc["hub", "connector"]
+
+
+def test_disjoint_triangles_are_scattered_fragments() -> None:
+    pairs = [(f"t{k}a", f"t{k}b") for k in range(6)] + [(f"t{k}b", f"t{k}c") for k in range(6)]
+    pairs += [(f"t{k}c", f"t{k}a") for k in range(6)]
+    fig, _ = _graph(pairs)
+    assert fig["components"] == 6 and fig["largest_component_share"] == 3 / 18
+    assert fig["stage"] == "scattered fragments"
+
+
+def test_ring_of_hubs_is_multi_hub_and_a_clique_of_hubs_is_core_periphery() -> None:
+    spokes = [(f"h{h}s{i}", f"h{h}") for h in range(4) for i in range(8)]
+    ring = [("h0", "h1"), ("h1", "h2"), ("h2", "h3"), ("h3", "h0")]
+    fig, roles = _graph(spokes + ring)
+    assert fig["max_core"] == 2 and fig["top1_share"] == 10 / 36
+    assert fig["stage"] == "multi-hub"
+    hubs = roles[roles["member_id"].str.fullmatch(r"h\d")]
+    assert hubs["position"].eq("core").all() and hubs["connector"].all()
+    fig, _ = _graph(spokes + ring + [("h0", "h2"), ("h1", "h3")])
+    assert fig["max_core"] == 3 and fig["stage"] == "core/periphery"
+
+
+def test_timeline_collapses_runs() -> None:
+    figs = pd.DataFrame({"window": [0, 1, 2, 3], "start": [0, 30, 60, 90], "end": [90, 120, 150, 180],
+                         "stage": ["multi-hub", "multi-hub", "core/periphery", "multi-hub"]})
+    out = timeline(figs)
+    assert out["stage"].tolist() == ["multi-hub", "core/periphery", "multi-hub"]
+    assert out["windows"].tolist() == [2, 1, 1]
+    assert out.loc[0, "last_end"] == 120

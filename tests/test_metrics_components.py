@@ -370,7 +370,8 @@ def test_place_trend(tiny: Any) -> None:
 
 def test_silence_is_judged_against_each_source_own_end(tmp_path: Path) -> None:
     """A second source whose archive ended in 2015: its regular member o (Jan, Feb, Mar 2015) and
-    its place q are not churned or dormant just because the first source goes on until 2021."""
+    its place q are not churned or dormant, nor o's follow-ups judged, against the first source's
+    end (2021)."""
     old = "test:old"
     with Workspace(tmp_path / "two.duckdb") as ws:
         build_tiny(ws)
@@ -390,3 +391,10 @@ def test_silence_is_judged_against_each_source_own_end(tmp_path: Path) -> None:
         assert people.churn(b) == {"regular_members": 3, "churned": 1, "churned_share": 1 / 3}
         life = place.place_lifecycle(b).set_index("name")
         assert not life.loc["q", "dormant"] and life.loc["w", "dormant"]
+        # o came back after 31 days; 90 days after o's arrival lie beyond the old source's end.
+        conv = people.newcomer_conversion(b)
+        assert (conv["observable_30"], conv["converted_30"]) == (6, 0.5)
+        assert (conv["observable_90"], conv["converted_90"]) == (1, 1.0)
+        cohorts = people.cohort_retention(b)
+        jan15 = cohorts[cohorts["cohort"].dt.strftime("%Y-%m") == "2015-01"].iloc[0]
+        assert jan15["retained_1"] == 1.0 and math.isnan(jan15["retained_3"])

@@ -8,7 +8,6 @@ A *member* is a non-NULL ``author_id`` of a contribution; contributions by delet
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import ibis
@@ -57,30 +56,37 @@ def cohort_retention(backend: Any, *, since: TimeArg = None, until: TimeArg = No
                      include_bots: bool = False) -> pd.DataFrame:
     """Monthly cohorts: the members whose first contribution fell in a calendar month (in the
     window), and the share of them who contributed again in the month 1, 3, 6 and 12 months
-    later (``retained_1`` ... ``retained_12``). A share is NULL when that month lies after the
-    last month of data (not yet observable)."""
-    hist = _members(scope.history(backend, place=place, source_id=source_id,
-                                  include_bots=include_bots))
-    month = hist.created_at.year() * 12 + hist.created_at.month() - 1
-    mm = hist.select(member=hist.author_id, month=month, created_at=hist.created_at)
-    first = mm.group_by("member").aggregate(first_month=mm.month.min(), first_at=mm.created_at.min())
-    first = scope.in_window(first, "first_at", since, until)
-    last_month = mm.month.max().as_scalar()
-    act = mm.select("member", "month").distinct()
+    later (``retained_1`` ... ``retained_12``). A member counts for an offset only when that month
+    is not after the last month of their (first contribution's) source; a share is NULL when no
+    member of the cohort can be observed that far yet."""
+    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
+    hist = scope.history(backend, **kw)
+    ends = scope.source_ends(hist)
+    ends = ends.select("source_id", last_month=_month(ends.source_end))
+    first = scope.in_window(scope.member_firsts(backend, **kw), "first_at", since, until)
+    first = first.join(ends, first.first_source == ends.source_id).select(
+        "member", "last_month", first_month=_month(first.first_at))
+    m = _members(hist)
+    act = m.select(member=m.author_id, month=_month(m.created_at)).distinct()
     j = first.join(act, "member")
     off = j.month - j.first_month
     aggs: dict[str, Any] = {"members": j.member.nunique(where=off == 0)}
     for k in RETENTION_OFFSETS:
-        aggs[f"active_{k}"] = j.member.nunique(where=off == k)
-    out = j.group_by("first_month").aggregate(**aggs).mutate(last_month=last_month)
-    shares = {f"retained_{k}": ibis.ifelse(out.first_month + k <= out.last_month,
-                                           out[f"active_{k}"] / out.members, ibis.null())
-              for k in RETENTION_OFFSETS}
+        seen = j.first_month + k <= j.last_month
+        aggs[f"seen_{k}"] = j.member.nunique(where=(off == 0) & seen)
+        aggs[f"active_{k}"] = j.member.nunique(where=(off == k) & seen)
+    out = j.group_by("first_month").aggregate(**aggs)
+    shares = {f"retained_{k}": ibis.ifelse(out[f"seen_{k}"] > 0, out[f"active_{k}"] / out[f"seen_{k}"],
+                                           ibis.null()) for k in RETENTION_OFFSETS}
     out = out.mutate(**shares).order_by("first_month").execute()
     out.insert(0, "cohort", pd.to_datetime(
         {"year": out.first_month // 12, "month": out.first_month % 12 + 1, "day": 1}, utc=True))
     keep = ["cohort", "members", *shares]
     return out[keep].astype({c: "float64" for c in shares})
+
+
+def _month(ts: ir.TimestampValue) -> ir.IntegerValue:
+    return ts.year() * 12 + ts.month() - 1
 
 
 def retention_summary(cohorts: pd.DataFrame) -> dict[str, float | None]:
@@ -100,22 +106,23 @@ def newcomer_conversion(backend: Any, *, since: TimeArg = None, until: TimeArg =
     """Newcomers (members whose first contribution falls in the window) who contributed again
     within 30 and within 90 days of their first contribution. A newcomer is only counted for a
     horizon once it has passed: those who arrived less than 30 (90) days before the last
-    contribution in the data are left out of that share's denominator."""
+    contribution of their source are left out of that share's denominator."""
     kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    per = scope.in_window(scope.member_firsts(backend, **kw), "first_at", since, until)
-    end = scope.data_end(_members(scope.history(backend, **kw)))
-    out: dict[str, Any] = {"newcomers": int(per.count().execute())}
+    firsts = scope.in_window(scope.member_firsts(backend, **kw), "first_at", since, until)
+    ends = scope.source_ends(scope.history(backend, **kw))
+    per = firsts.join(ends, firsts.first_source == ends.source_id)
+    aggs: dict[str, Any] = {"newcomers": per.count()}
     for days in (30, 90):
-        if end is None:
-            out[f"observable_{days}"], out[f"converted_{days}"] = 0, None
-            continue
         horizon = ibis.interval(days=days)
-        seen = per.filter(per.first_at <= ibis.literal(end - timedelta(days=days)))
-        agg = seen.aggregate(n=seen.count(),
-                             back=(seen.second_at <= seen.first_at + horizon).sum()).execute()
-        n, back = int(agg["n"][0]), agg["back"][0]
+        seen = per.first_at <= per.source_end - horizon
+        aggs[f"observable_{days}"] = seen.sum()
+        aggs[f"back_{days}"] = (seen & (per.second_at <= per.first_at + horizon)).sum()
+    row = per.aggregate(**aggs).execute().iloc[0]
+    out: dict[str, Any] = {"newcomers": int(row["newcomers"])}
+    for days in (30, 90):
+        n = int(_num(row[f"observable_{days}"]))
         out[f"observable_{days}"] = n
-        out[f"converted_{days}"] = float(back) / n if n else None
+        out[f"converted_{days}"] = _num(row[f"back_{days}"]) / n if n else None
     return out
 
 

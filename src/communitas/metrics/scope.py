@@ -201,6 +201,7 @@ def member_firsts(backend: Any, *, place: str | None = None, source_id: str | No
                   include_bots: bool = False) -> ir.Table:
     """One row per member with a contribution in scope, over the whole history: ``member,
     first_at`` (first contribution), ``first_post`` (its id; the smallest id among ties),
+    ``first_source`` (its source),
     ``second_at`` (the next contribution; equal to ``first_at`` for a tie, NULL if none) and
     ``contributions``."""
 
@@ -211,10 +212,12 @@ def member_firsts(backend: Any, *, place: str | None = None, source_id: str | No
         j = m.join(first, m.author_id == first.member)
         at_first = j.created_at == j.first_at
         per = j.group_by(["member", "first_at"]).aggregate(
-            first_post=j.post_id.min(where=at_first), ties=at_first.sum(),
+            first_post=j.post_id.min(where=at_first), first_source=j.source_id.min(where=at_first),
+            ties=at_first.sum(),
             later=j.created_at.min(where=j.created_at > j.first_at), contributions=j.count())
         second = ibis.ifelse(per.ties >= 2, per.first_at, per.later)
-        return per.select("member", "first_at", "first_post", "contributions", second_at=second)
+        return per.select("member", "first_at", "first_post", "first_source", "contributions",
+                          second_at=second)
 
     return memoized(backend, ("member_firsts", place, source_id, include_bots), build)
 

@@ -4,8 +4,9 @@ A tie ``a → b`` in a window counts the contributions ``a`` made in that window
 post of ``b`` (``posts.reply_to_member_id``, which the store fills for every platform: answer →
 question author, comment → commented post's author, e-mail reply → replied-to sender, chat reply
 → parent author). Self-replies are dropped, and so are posts by — and replies to — bots and
-system accounts unless ``include_bots``. The aggregation is one SQL group-by per call (through
-Ibis), never a Python loop over posts.
+system accounts unless ``include_bots`` (a manual bot mark in ``member_flags`` counts). Merged
+accounts are one person (:func:`communitas.metrics.base.contributions` maps both ends). The
+aggregation is one SQL group-by per call (through Ibis), never a Python loop over posts.
 
 Windows are rolling: ``window_days`` long (90 by default), starting every ``stride_days`` (30)
 from the day of the first contribution, the last one being the first that reaches past the
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from communitas.errors import EmptyStore, UsageError
-from communitas.metrics.base import contributions
+from communitas.metrics.base import automated_members, contributions
 
 
 @dataclass(frozen=True)
@@ -92,19 +93,13 @@ def _windowed(backend: Any, opts: GraphOptions, windows: pd.DataFrame) -> ir.Tab
     return posts.join(win, [posts.created_at >= win.start, posts.created_at < win.end])
 
 
-def _automated(backend: Any) -> ir.Table:
-    members = backend.table("members")
-    flagged = members.is_bot.fill_null(False) | members.is_system.fill_null(False)
-    return members.filter(flagged).select(bot_id=members.member_id)
-
-
 def reply_ties(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
     """Directed ties per window: ``window, source, target, weight`` (replies from source to target)."""
     posts = _windowed(backend, opts, windows)
     posts = posts.filter(posts.author_id.notnull() & posts.reply_to_member_id.notnull()
                          & (posts.author_id != posts.reply_to_member_id))
     if not opts.include_bots:
-        bots = _automated(backend)
+        bots = automated_members(backend).select(bot_id="member_id")
         posts = posts.anti_join(bots, posts.reply_to_member_id == bots.bot_id)
     agg = posts.group_by(["window", posts.author_id.name("source"),
                           posts.reply_to_member_id.name("target")]).aggregate(weight=posts.count())

@@ -80,6 +80,16 @@ class Raw:
             out[qid] = (first[qid] - created).total_seconds() / 3600 if qid in first else None
         return out
 
+    def replied(self) -> set[str]:
+        """Threads with an answer (not a comment) by someone other than the asker."""
+        out = set()
+        for author, _, thread, key in self.contribs:
+            if key.startswith("p") and thread is not None and key != "p" + thread:
+                asker = self.questions[thread][0]
+                if asker != SYSTEM and author != asker:
+                    out.add(thread)
+        return out
+
     def per_member(self) -> Counter[str]:
         return Counter(a for a, *_ in self.contribs if a is not None)
 
@@ -103,6 +113,7 @@ def test_answered_share_and_time_to_first_response(raw: Raw, beer: Any) -> None:
     assert got["responded"] == len(answered)
     assert got["answered_share"] == pytest.approx(len(answered) / len(hours))
     assert got["no_response_share"] == pytest.approx(1 - len(answered) / len(hours))
+    assert got["replied_share"] == pytest.approx(len(raw.replied()) / len(hours))
     assert got["median_hours"] == pytest.approx(statistics.median(answered), rel=1e-9)
     # p90 with linear interpolation between closest ranks (as numpy's default).
     s = sorted(answered)

@@ -206,9 +206,11 @@ def test_first_response(tiny: Any) -> None:
     # T2 c after 24 h (b's own comment is not one), T4 the deleted account after 6 h, T6 c after
     # 6 h. T0 and T3 (the system comment dropped) get none. Hours 2 6 6 24: median 6,
     # p90 (linear) = 6 + 0.7 * 18 = 18.6. Replies (non-comment, besides the opener): 0 1 1 0 1 2.
+    # Replies (not comments) by another member: T1 p2, T2 p7, T4 p10, T6 p14 p15 -> 4 of 6.
     assert out == {"threads": 6, "responded": 4, "answered_share": pytest.approx(4 / 6),
                    "no_response_share": pytest.approx(2 / 6), "median_hours": pytest.approx(6.0),
-                   "p90_hours": pytest.approx(18.6), "replies_per_thread": pytest.approx(5 / 6)}
+                   "p90_hours": pytest.approx(18.6), "replies_per_thread": pytest.approx(5 / 6),
+                   "replied_share": pytest.approx(4 / 6)}
     assert interaction.replies_per_thread(tiny) == pytest.approx(5 / 6)
 
 
@@ -217,6 +219,8 @@ def test_first_response_with_bots(tiny: Any) -> None:
     # T5 counts (a answers after 1 h), the bot answers T1 after 0.5 h, the system account T3
     # after 24 h: hours 0.5 1 6 6 24 24 -> median 6; only T0 stays unanswered.
     assert (out["threads"], out["responded"]) == (7, 6)
+    # The system account's comment on T3 is no reply; T5 gets a's answer: 5 of 7.
+    assert out["replied_share"] == pytest.approx(5 / 7)
     assert out["median_hours"] == pytest.approx(6.0)
     assert out["no_response_share"] == pytest.approx(1 / 7)
 

@@ -29,7 +29,8 @@ HEADLINES = {
     "common_ties": {"places_active", "entropy", "evenness", "interest_overlap", "sharing_pairs",
                     "member_pairs", "overlap_sampled_members"},
     "social_interaction": {"threads", "responded", "answered_share", "no_response_share",
-                           "median_hours", "p90_hours", "replies_per_thread", "accepted_share",
+                           "median_hours", "p90_hours", "replied_share", "replies_per_thread",
+                           "accepted_share",
                            "threads_per_day", "reply_pairs", "mutual_pairs", "reciprocity",
                            "newcomer_starters", "newcomers_received", "reception_share",
                            "newcomer_median_hours", "return_with_response", "return_without_response",
@@ -103,7 +104,9 @@ def test_bands_carry_citations_and_observed_figures(tiny_profile: dict[str, Any]
     assert len(bands) == len(reference.bands()) >= 8
     assert all(b["citation"] for b in bands.values())
     answered = bands["area51_answered"]
+    # Replies by another member (not comments): T1 (b), T2 (c), T4 (deleted), T6 (b, c) -> 4 of 6.
     assert answered["observed"] == pytest.approx(4 / 6) and answered["met"] is False  # below 90%
+    assert answered["metric"] == "social_interaction.replied_share"
     assert bands["joyce_kraut_2006_return_with_reply"]["value"] == 0.56
     assert bands["joyce_kraut_2006_return_without_reply"]["observed"] == 1.0
     assert bands["van_mierlo_2014_top1"]["observed"] == pytest.approx(4 / 15)

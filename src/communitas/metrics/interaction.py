@@ -27,10 +27,12 @@ def thread_stats(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
                  place: str | None = None, source_id: str | None = None,
                  include_bots: bool = False) -> ir.Table:
     """One row per thread started in the window: ``thread_id, source_id, started_at, starter,
-    first_response_at, response_hours, responses, replies`` (an Ibis table, not executed).
+    first_response_at, response_hours, responses, replies, replies_by_others`` (an Ibis table, not
+    executed).
 
     ``responses`` counts contributions by others; ``replies`` counts contributions besides the
-    opening post that are not comments (answers, replies, messages)."""
+    opening post that are not comments (answers, replies, messages); ``replies_by_others`` those
+    of them by someone other than the starter."""
     key = ("thread_stats", scope.as_time(since), scope.as_time(until), place, source_id, include_bots)
     return scope.memoized(backend, key, lambda: _thread_stats(
         backend, since=since, until=until, place=place, source_id=source_id, include_bots=include_bots))
@@ -49,11 +51,13 @@ def _thread_stats(backend: Any, *, since: TimeArg, until: TimeArg, place: str | 
         first_response_at=j.at.min(where=other),
         responses=other.sum(),
         replies=(j.kind != COMMENT_KIND).sum(),
+        replies_by_others=(other & (j.kind != COMMENT_KIND)).sum(),
     )
     out = th.left_join(per, th.thread_id == per.thread_id).drop("thread_id_right")
     hours = (out.first_response_at.epoch_seconds() - out.started_at.epoch_seconds()) / 3600.0
     return out.mutate(response_hours=hours, responses=out.responses.fill_null(0),
-                      replies=out.replies.fill_null(0))
+                      replies=out.replies.fill_null(0),
+                      replies_by_others=out.replies_by_others.fill_null(0))
 
 
 def _summary_aggs(t: ir.Table) -> dict[str, Any]:
@@ -64,6 +68,7 @@ def _summary_aggs(t: ir.Table) -> dict[str, Any]:
         "median_hours": t.response_hours.median(),
         "p90_hours": t.response_hours.quantile(0.9),
         "replies": t.replies.sum(),
+        "replied": (t.replies_by_others > 0).sum(),
     }
 
 
@@ -75,7 +80,8 @@ def first_response(backend: Any, *, since: TimeArg = None, until: TimeArg = None
     90th percentile in hours over the threads that got a response, **and** the share of threads
     that got none (``no_response_share``) — unanswered threads are never dropped from the picture.
     ``answered_share`` is its complement: threads with at least one contribution by another member.
-    ``replies_per_thread`` is as in :func:`replies_per_thread`."""
+    ``replies_per_thread`` is as in :func:`replies_per_thread`; ``replied_share`` counts only
+    replies (not comments) by another member — on a Q&A site, questions with an answer."""
     t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
                      include_bots=include_bots)
     row = t.aggregate(**_summary_aggs(t)).execute().iloc[0]
@@ -87,6 +93,7 @@ def first_response(backend: Any, *, since: TimeArg = None, until: TimeArg = None
         "no_response_share": (n - responded) / n if n else None,
         "median_hours": _float(row["median_hours"]), "p90_hours": _float(row["p90_hours"]),
         "replies_per_thread": float(row["replies"]) / n if n else None,
+        "replied_share": int(row["replied"] or 0) / n if n else None,
     }
 
 

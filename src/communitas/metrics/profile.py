@@ -50,7 +50,7 @@ _FIGURES = {
     },
     "social_interaction": {
         "first_response": ["threads", "responded", "answered_share", "no_response_share",
-                           "median_hours", "p90_hours"],
+                           "median_hours", "p90_hours", "replied_share"],
         "replies_per_thread": ["replies_per_thread"],
         "accepted_share": ["accepted_share"],
         "threads_per_day": ["threads_per_day"],

@@ -220,6 +220,9 @@ def test_kept_text_has_no_quotes_signatures_or_footers(usrp: Usrp
     assert not [line for line in lines if line.lstrip().startswith(">")]
     assert not [line for line in lines if "To unsubscribe send an email to" in line]
     assert not [line for line in lines if line in ("-- ", "--")]
+    # no attribution left behind, even when "On <date>, <name> <" is wrapped before "wrote:"
+    assert not [line for line in lines if re.search(r"\bwrote:\s*$", line)]
+    assert not [b for b in bodies if b and re.match(r"On \w{3}, \w{3} \d+, \d{4}", b.splitlines()[-1])]
     assert con.execute("SELECT count(*) FROM posts WHERE length <> length(body)").fetchone() == (0,)
 
 

@@ -346,13 +346,21 @@ def strip_quotes(text: str) -> str:
 
     >>> strip_quotes("Yes.\\n\\nOn Mon, A <a@example.com> wrote:\\n> old\\n> text\\nThanks\\n-- \\nA")
     'Yes.\\n\\nThanks'
+    >>> strip_quotes("Yes.\\nOn Mon, Jan 3, 2022 at 5:21 AM A <\\na@example.com> wrote:\\n\\n> old")
+    'Yes.'
+    >>> strip_quotes("Top post.\\n\\n  On Monday, A wrote:\\n  the old message, indented\\n  more")
+    'Top post.'
     """
     kept: list[str] = []
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     quoting = False
-    for line in lines:
+    for i, line in enumerate(lines):
         head = line[:1]
         if head in ("-", "_", "F", "f", " ") and (line in ("-- ", "--") or _FORWARD_TAIL.match(line)):
+            break
+        if line.rstrip().endswith(":") and _ATTRIBUTION.search(line) and not _quote_follows(lines, i):
+            kept.append(line.rstrip())  # an attribution over an unmarked (indented, HTML) quote: cut there
+            _drop_attribution(kept)
             break
         if head == ">" or line.lstrip()[:1] == ">":
             if not quoting:
@@ -368,6 +376,14 @@ def strip_quotes(text: str) -> str:
     return "\n".join(out).strip()
 
 
+def _quote_follows(lines: list[str], i: int) -> bool:
+    """True when the first non-blank line after line ``i`` is quoted with ``>``."""
+    for line in lines[i + 1:i + 20]:
+        if line.strip():
+            return line.lstrip().startswith(">")
+    return False
+
+
 def _drop_attribution(kept: list[str]) -> None:
     """Remove the "On <date>, <name> wrote:" line(s) just before a quote block."""
     end = len(kept)
@@ -376,6 +392,7 @@ def _drop_attribution(kept: list[str]) -> None:
     if not end or not kept[end - 1].endswith(":"):
         return
     if _ATTRIBUTION.search(kept[end - 1]):
-        del kept[end - 1:]
+        # "On <date>, <name> <address>" is often wrapped onto the line before "... wrote:"
+        del kept[end - 2 if end >= 2 and kept[end - 2].startswith("On ") else end - 1:]
     elif end >= 2 and _ATTRIBUTION.search(kept[end - 2] + " " + kept[end - 1]):
         del kept[end - 2:]

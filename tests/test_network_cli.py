@@ -58,6 +58,9 @@ def test_member_roles_and_names_on_whole_history_png(beer_store: Path, tmp_path:
     code, out, _ = run(["network", "--store", str(beer_store), "--whole", "--picture", str(png)], capsys)
     assert code == 0 and "network per window" in out
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size < 300_000
+    svg = tmp_path / "whole.svg"
+    code, _, _ = run(["network", "--store", str(beer_store), "--whole", "--picture", str(svg)], capsys)
+    assert code == 0 and svg.stat().st_size < 300_000
 
 
 def test_names_label_the_picture_with_display_names(beer_store: Path, tmp_path: Path,

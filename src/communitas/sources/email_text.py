@@ -10,8 +10,9 @@ part that is kept are ever decoded.
 * Body text: the first ``text/plain`` part in depth-first order (``text/html`` with the tags
   removed when there is none), decoded from base64 / quoted-printable and its charset.
 * :func:`strip_quotes` removes quoted lines (``>``), their attribution line ("On ... wrote:"),
-  signatures (after ``-- ``), forwarded / Outlook "Original Message" tails and anything after a
-  line of 20+ underscores (both Outlook's separator and Mailman's footer rule).
+  signatures (after ``-- ``), forwarded / Outlook "Original Message" tails, Outlook quoted
+  header blocks ("From: ..." then "Sent: ...") and anything after a line of 20+ underscores
+  (both Outlook's separator and Mailman's footer rule).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|vs|ref|fwd?|tr)(\[\d+\])?\s*:|\
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
 _ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|napisał)\s*:\s*$", re.I)
+_OUTLOOK_FROM = re.compile(r"\s*\*?(From|Von|De)\s?:\*?\s", re.I)
+_OUTLOOK_NEXT = re.compile(r"\s*\*?(Sent|Date|Gesendet|Envoy[ée]|To|An|À)\s?:", re.I)
 _FORWARD_TAIL = re.compile(
     r"^\s*(-{3,}\s*(original message|forwarded message)\s*-{3,}|_{20,}|from:\s.+\bsent:\s)", re.I
 )
@@ -350,6 +353,8 @@ def strip_quotes(text: str) -> str:
     'Yes.'
     >>> strip_quotes("Top post.\\n\\n  On Monday, A wrote:\\n  the old message, indented\\n  more")
     'Top post.'
+    >>> strip_quotes("Outlook.\\n*From:* A <a@example.com>\\n*Sent:* Monday\\nold text")
+    'Outlook.'
     """
     kept: list[str] = []
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -358,6 +363,9 @@ def strip_quotes(text: str) -> str:
         head = line[:1]
         if head in ("-", "_", "F", "f", " ") and (line in ("-- ", "--") or _FORWARD_TAIL.match(line)):
             break
+        if head in ("F", "*", "V", "D", " ") and _OUTLOOK_FROM.match(line) and i + 1 < len(lines) \
+                and _OUTLOOK_NEXT.match(lines[i + 1]):
+            break  # an Outlook-style quoted header block ("From: ...", "Sent: ...") starts the tail
         if line.rstrip().endswith(":") and _ATTRIBUTION.search(line) and not _quote_follows(lines, i):
             kept.append(line.rstrip())  # an attribution over an unmarked (indented, HTML) quote: cut there
             _drop_attribution(kept)

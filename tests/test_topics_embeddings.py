@@ -6,7 +6,9 @@ torch. The clustering, naming, k choice and outputs are the code under test.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.metrics import normalized_mutual_info_score
 from tests.test_topics_text import _corpus
 
+from communitas.cli.app import main
 from communitas.errors import UsageError
 from communitas.topics import embeddings, outputs
 
@@ -50,3 +53,15 @@ def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(embeddings, "MODEL_PACKAGE", "communitas_no_such_model_package")
     with pytest.raises(UsageError, match=r"communitas\[embeddings\]"):
         embeddings.load_encoder()
+
+
+def test_cli_embeddings_method(beer_store: Path, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "load_encoder", lambda: _hashed)
+    main(["topics", "--store", str(beer_store), "--method", "embeddings", "-k", "5", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["method"] == "minilm-kmeans" and data["k"] == 5
+    assert sum(t["threads"] for t in data["topics"]) == 1029
+    with pytest.raises(SystemExit) as exc:
+        main(["topics", "--store", str(beer_store), "--method", "lda"])
+    assert exc.value.code == 2

@@ -28,6 +28,9 @@ def topics(
         help="Only this source id (see `communitas sources`).")] = None,
     last: Annotated[int, typer.Option(help="Periods the rising/falling test looks at.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed of the model (same seed, same topics).")] = 0,
+    method: Annotated[str, typer.Option(
+        help="tfidf-nmf (default, no extra needed) or embeddings (needs communitas[embeddings]).")
+    ] = "tfidf-nmf",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -35,13 +38,21 @@ def topics(
 
     Example: communitas topics -k auto --period quarter --json
     """
-    from communitas.topics import analyse, outputs
+    from communitas.topics import fit_topics, outputs, read_corpus
 
     n_topics = _parse_k(k)
     if period not in ("week", "month", "quarter", "year"):
         raise UsageError(f"--period {period}: choose week, month, quarter or year.")
+    if method not in ("tfidf-nmf", "embeddings"):
+        raise UsageError(f"--method {method}: choose tfidf-nmf or embeddings.")
     with Workspace(store, read_only=True) as ws:
-        model = analyse(ws, source_id=source, k=n_topics, seed=seed)
+        corpus = read_corpus(ws, source_id=source)
+    if method == "embeddings":
+        from communitas.topics.embeddings import fit_embedding_topics
+
+        model = fit_embedding_topics(corpus, k=n_topics, seed=seed)
+    else:
+        model = fit_topics(corpus, k=n_topics, seed=seed)
     data = outputs.summary(model, period=period, last=last)
     data["similar_member_pairs"] = len(outputs.member_similarity(model))
     if as_json:

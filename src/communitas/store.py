@@ -89,6 +89,7 @@ class Workspace:
                 ) from None
             raise StoreError(f"{self.path}: cannot open the store ({e}).") from None
         self.con.execute("SET TimeZone='UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal
         self.read_only = read_only
         if not read_only:
             for stmt in create_statements():

@@ -61,17 +61,28 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+def header_bounds(msg: bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """``(end of the header block, start of the body)`` in ``msg[start:end]`` (LF or CRLF).
+
+    >>> header_bounds(b"A: 1\\nB: 2\\n\\nbody"), header_bounds(b"A: 1\\r\\n\\r\\nbody")
+    ((9, 11), (4, 8))
+    """
+    end = len(msg) if end is None else end
+    if msg.startswith(b"\n", start):
+        return start, start + 1
+    if msg.startswith(b"\r\n", start):
+        return start, start + 2
+    i = msg.find(b"\n\n", start, end)
+    j = msg.find(b"\r\n\r\n", start, end if i == -1 else i)
+    if j != -1 and (i == -1 or j < i):
+        return j, j + 4
+    return (end, end) if i == -1 else (i, i + 2)
+
+
 def split_message(msg: bytes) -> tuple[bytes, bytes]:
     """``(header block, body)`` of one raw message (LF or CRLF line ends)."""
-    if msg.startswith((b"\n", b"\r\n")):
-        return b"", msg.lstrip(b"\r\n")
-    i = msg.find(b"\n\n")
-    j = msg.find(b"\r\n\r\n", 0, len(msg) if i == -1 else i)
-    if j != -1 and (i == -1 or j < i):
-        return msg[:j], msg[j + 4:]
-    if i == -1:
-        return msg, b""
-    return msg[:i], msg[i + 2:]
+    head_end, body_start = header_bounds(msg)
+    return msg[:head_end], msg[body_start:]
 
 
 def parse_headers(block: bytes, wanted: frozenset[str] | None = None) -> dict[str, str]:
@@ -260,66 +271,67 @@ def content_type(value: str | None) -> tuple[str, dict[str, str]]:
     return main, params
 
 
-def body_text(headers: dict[str, str], body: bytes, depth: int = 0) -> str:
-    """The message's text: its first text/plain part, else its first text/html part untagged."""
-    plain, htm = _find_text(headers, body, depth)
+def body_text(headers: dict[str, str], body: bytes, start: int = 0) -> str:
+    """The text of ``body[start:]``: its first text/plain part, else its first text/html part
+    untagged. Parts are walked by offsets: attachments are never copied or decoded."""
+    plain, htm = _find_text(headers, body, start, len(body), 0)
     if plain is not None:
         return plain
     return html_to_text(htm) if htm is not None else ""
 
 
-def _find_text(headers: dict[str, str], body: bytes, depth: int) -> tuple[str | None, str | None]:
+def _find_text(headers: dict[str, str], buf: bytes, start: int, end: int, depth: int
+               ) -> tuple[str | None, str | None]:
     ctype, params = content_type(headers.get("content-type"))
     if headers.get("content-disposition", "").lower().startswith("attachment"):
         return None, None
     if ctype.startswith("multipart/") and params.get("boundary") and depth < MAX_DEPTH:
         htm: str | None = None
-        for start, end in _part_spans(body, params["boundary"].encode("latin-1", "replace")):
-            p, h = _part_text(body, start, end, depth + 1)
+        boundary = params["boundary"].encode("latin-1", "replace")
+        for part_start, part_end in _part_spans(buf, start, end, boundary):
+            p, h = _part_text(buf, part_start, part_end, depth + 1)
             if p is not None:
                 return p, None
             htm = htm if htm is not None else h
         return None, htm
     if ctype == "text/plain":
-        return _decode_part(headers, body, params), None
+        return _decode_part(headers, buf[start:end], params), None
     if ctype == "text/html":
-        return None, _decode_part(headers, body, params)
+        return None, _decode_part(headers, buf[start:end], params)
     return None, None
 
 
-def _part_text(body: bytes, start: int, end: int, depth: int) -> tuple[str | None, str | None]:
+def _part_text(buf: bytes, start: int, end: int, depth: int) -> tuple[str | None, str | None]:
     """Text of one MIME part, slicing its body only when it can hold text (never attachments)."""
-    if body[start:start + 1] == b"\n" or body[start:start + 2] == b"\r\n":
-        head_end, body_start = start, start + (1 if body[start:start + 1] == b"\n" else 2)
-    else:
-        i = body.find(b"\n\n", start, end)
-        j = body.find(b"\r\n\r\n", start, end if i == -1 else i)
-        if i == -1 and j == -1:
-            return None, None
-        head_end, body_start = (j, j + 4) if j != -1 and (i == -1 or j < i) else (i, i + 2)
-    headers = parse_headers(body[start:head_end], PART_HEADERS)
+    head_end, body_start = header_bounds(buf, start, end)
+    if head_end == end and body_start == end and start != end:
+        return None, None  # no blank line: not a well-formed part
+    headers = parse_headers(buf[start:head_end], PART_HEADERS)
     ctype = headers.get("content-type", "text/plain").lower()
     if not ctype.startswith(("text/plain", "text/html", "multipart/")):
         return None, None
-    return _find_text(headers, body[body_start:end], depth)
+    return _find_text(headers, buf, body_start, end, depth)
 
 
-def _part_spans(body: bytes, boundary: bytes) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each part between ``--boundary`` delimiter lines."""
+def _part_spans(buf: bytes, start: int, end: int, boundary: bytes) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each part of ``buf[start:end]`` between ``--boundary`` lines."""
     delimiter = b"--" + boundary
-    pos = 0 if body.startswith(delimiter) else body.find(b"\n" + delimiter) + 1
-    if pos == 0 and not body.startswith(delimiter):
-        return
+    if buf.startswith(delimiter, start):
+        pos = start
+    else:
+        found = buf.find(b"\n" + delimiter, start, end)
+        if found == -1:
+            return
+        pos = found + 1
     while True:
         after = pos + len(delimiter)
-        if body[after:after + 2] == b"--":
+        if buf.startswith(b"--", after):
             return
-        nl = body.find(b"\n", after)
+        nl = buf.find(b"\n", after, end)
         if nl == -1:
             return
-        nxt = body.find(b"\n" + delimiter, nl)
-        end = nxt if nxt != -1 else len(body)
-        yield nl + 1, end
+        nxt = buf.find(b"\n" + delimiter, nl, end)
+        yield nl + 1, nxt if nxt != -1 else end
         if nxt == -1:
             return
         pos = nxt + 1
@@ -327,14 +339,15 @@ def _part_spans(body: bytes, boundary: bytes) -> Iterator[tuple[int, int]]:
 
 def _decode_part(headers: dict[str, str], body: bytes, params: dict[str, str]) -> str:
     cte = headers.get("content-transfer-encoding", "").strip().lower()
-    data = _UNESCAPE.sub(rb"\1", body) if b">From " in body else body
+    raw = _UNESCAPE.sub(rb"\1", body) if b">From " in body else body
+    data = raw
     try:
         if cte == "base64":
-            data = binascii.a2b_base64(b"".join(body.split()))
+            data = binascii.a2b_base64(b"".join(raw.split()))
         elif cte == "quoted-printable":
-            data = binascii.a2b_qp(body)
+            data = binascii.a2b_qp(raw)
     except (binascii.Error, ValueError):
-        data = body
+        data = raw
     return _decode_bytes(data, params.get("charset"))
 
 

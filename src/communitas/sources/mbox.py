@@ -41,13 +41,13 @@ from communitas.sources.email_text import (
     body_text,
     clean_title,
     decode_words,
+    header_bounds,
     message_id,
     parse_date,
     parse_from_line_date,
     parse_headers,
     reference_ids,
     sender,
-    split_message,
     strip_quotes,
     subject_key,
 )
@@ -312,8 +312,8 @@ def _read_stream(raw: _Readable, label: str, where: str, total: int, ctx: ReadCo
 
 
 def _message(from_line: bytes, msg: bytes, label: str, ctx: ReadContext, state: _State) -> None:
-    block, body = split_message(msg)
-    h = parse_headers(block, MESSAGE_HEADERS)
+    head_end, body_start = header_bounds(msg)
+    h = parse_headers(msg[:head_end], MESSAGE_HEADERS)
     name, address = sender(h.get("from") or h.get("sender"))
     name, address, munged = _unmunge(h, name, address)
     state.munged += munged
@@ -330,12 +330,12 @@ def _message(from_line: bytes, msg: bytes, label: str, ctx: ReadContext, state: 
     msgid = message_id(h.get("message-id"))
     if msgid is None:
         state.no_id += 1
-        msgid = "no-id:" + ctx.hash_identifier(block.decode("latin-1"))
+        msgid = "no-id:" + ctx.hash_identifier(msg[:head_end].decode("latin-1"))
     if msgid in state.seen_ids:
         ctx.skip(label, "duplicate Message-ID (the same message archived twice)")
         return
     state.seen_ids.add(msgid)
-    _add_post(h, body, msgid, name, address, at, ctx, state)
+    _add_post(h, msg, body_start, msgid, name, address, at, ctx, state)
 
 
 def _unmunge(h: dict[str, str], name: str, address: str) -> tuple[str, str, bool]:
@@ -360,8 +360,8 @@ def _unmunge(h: dict[str, str], name: str, address: str) -> tuple[str, str, bool
     return (name[:via.start()] if via else name) or rname, raddr, True
 
 
-def _add_post(h: dict[str, str], body: bytes, msgid: str, name: str, address: str, at: datetime,
-              ctx: ReadContext, state: _State) -> None:
+def _add_post(h: dict[str, str], msg: bytes, body_start: int, msgid: str, name: str, address: str,
+              at: datetime, ctx: ReadContext, state: _State) -> None:
     sid = ctx.source_id
     digest = state.hashes.get(address)
     if digest is None:
@@ -379,7 +379,7 @@ def _add_post(h: dict[str, str], body: bytes, msgid: str, name: str, address: st
     if h.get("list-id"):
         state.list_ids[h["list-id"]] += 1
     subject = decode_words(h.get("subject", ""))
-    text = strip_quotes(body_text(h, body))
+    text = strip_quotes(body_text(h, msg, body_start))
     post_id = f"{sid}:p:{ctx.hash_identifier(msgid)}"
     state.posts.append(_Post(post_id, f"{sid}:m:{digest}", at, subject, automated, len(text),
                              text if ctx.keep_bodies else None))

@@ -48,3 +48,20 @@ def test_timeline_collapses_runs() -> None:
     assert out["stage"].tolist() == ["multi-hub", "core/periphery", "multi-hub"]
     assert out["windows"].tolist() == [2, 1, 1]
     assert out.loc[0, "last_end"] == 120
+
+
+def test_stage_chart_renders_a_bar_per_counted_window() -> None:
+    import vl_convert
+
+    from communitas.network.summary import stage_chart_spec
+
+    start = pd.Timestamp("2020-01-01", tz="UTC")
+    figs = pd.DataFrame({"window": [0, 1, 2], "start": [start + pd.Timedelta(days=30 * i) for i in range(3)],
+                         "end": [start + pd.Timedelta(days=90 + 30 * i) for i in range(3)],
+                         "members": [12, 20, 15], "ties": [14, 30, float("nan")],
+                         "stage": ["multi-hub", "core/periphery", "too small"]})
+    spec = stage_chart_spec(figs)
+    assert [row["ties"] for row in spec["data"]["values"]] == [14, 30, None]
+    assert spec["data"]["values"][0]["start"] == "2020-01-01T00:00:00+00:00"
+    svg = vl_convert.vegalite_to_svg(spec)
+    assert svg.count('aria-roledescription="bar"') == 2  # a window without a tie count draws no bar

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.errors import UsageError
-from communitas.network import GraphOptions, NetworkAnalysis, analyse, timeline, trajectories
+from communitas.network import GraphOptions, NetworkAnalysis, analyse
+from communitas.network.graph import display_names
+from communitas.network.summary import summary
 from communitas.store import Workspace
 
 # The terminal table shows these; --json carries every figure.
@@ -51,7 +52,7 @@ def network(
         backend = ws.ibis()
         result = analyse(backend, opts, whole=whole)
         drawn = _draw(ws, result, picture, window, names) if picture is not None else None
-    data = build_output(result, top=top, member=member)
+    data = summary(result, top=top, member=member)
     if drawn is not None:
         data["picture"] = drawn
     if as_json:
@@ -72,38 +73,11 @@ def _draw(ws: Workspace, result: NetworkAnalysis, path: Path, window: str, names
         raise UsageError(f"--window {window!r}: no such window; use 'last' or one of {keys[0]}..{keys[-1]}.")
     labels = None
     if names:
-        df = ws.con.execute("SELECT member_id, display_name FROM members").df()
-        labels = {m: str(n) for m, n in zip(df["member_id"], df["display_name"], strict=True) if n}
+        labels = display_names(ws.ibis())
     row = result.figures.set_index("window").loc[key]
     title = f"{str(row['start'])[:10]} → {str(row['end'])[:10]} · {row['stage']}"
     out = render(picture_spec(result.graphs[key], names=labels, title=title), path)
     return {"path": str(out), "window": key, "bytes": out.stat().st_size}
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = df.astype(object).where(df.notna(), None)
-    return [{str(k): (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in r.items()}
-            for r in clean.to_dict("records")]
-
-
-def build_output(result: NetworkAnalysis, *, top: int, member: str | None) -> dict[str, Any]:
-    """The JSON-ready summary the command prints."""
-    figs = result.figures
-    out: dict[str, Any] = {"windows": _records(figs), "timeline": _records(timeline(figs))}
-    roles = result.roles
-    if roles.empty:
-        out["members"] = []
-        return out
-    totals = roles.groupby("member_id")["contacts"].sum().sort_values(ascending=False, kind="stable")
-    chosen = [member] if member is not None else totals.index[:top].tolist()
-    if member is not None and member not in totals.index:
-        raise UsageError(f"--member {member!r}: not in this store's network; see `communitas members`.")
-    out["members"] = _records(trajectories(roles, chosen).set_index("member_id").loc[chosen].reset_index())
-    if member is not None:
-        cols = ["window", "start", "role", "position", "contacts", "coreness", "betweenness", "constraint",
-                "connector", "broker", "newcomer"]
-        out["roles"] = _records(roles[roles["member_id"] == member][cols])
-    return out
 
 
 def _fmt(v: Any) -> str:

@@ -160,6 +160,13 @@ def member_flags(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFr
     return df
 
 
+def display_names(backend: Any) -> dict[str, str]:
+    """``member_id → display_name`` for every member that has one (only for ``--names``)."""
+    members = backend.table("members")
+    df = members.filter(members.display_name.notnull()).select("member_id", "display_name").execute()
+    return dict(zip(df["member_id"].astype(str), df["display_name"].astype(str), strict=True))
+
+
 def build_graph(members: pd.Series | list[str], ties: pd.DataFrame,
                 staff: pd.DataFrame | None = None) -> ig.Graph:
     """A directed, weighted igraph graph: one vertex per member (``name``), one edge per tie.
@@ -205,5 +212,5 @@ def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Grap
     return out
 
 
-__all__ = ["GraphOptions", "active_members", "build_graph", "member_flags", "reply_ties",
+__all__ = ["GraphOptions", "active_members", "build_graph", "display_names", "member_flags", "reply_ties",
            "rolling_windows", "whole_history", "window_graphs"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score
 
 from communitas.store import Workspace
-from communitas.topics import fit_topics, outputs, read_corpus
+from communitas.topics import Corpus, fit_topics, outputs, read_corpus
 
 SID = "stackexchange:synthetic"
 FUNCTION = ["the", "a", "of", "and", "to", "in", "is", "it", "that", "for", "on", "with", "as", "this",
@@ -104,9 +105,33 @@ def write_store(path: Path, posts: pd.DataFrame, threads: pd.DataFrame) -> None:
                     "VALUES (?, 'stackexchange', 'synthetic', '{}')", [SID])
 
 
+def embed_throughput(corpus: Corpus, n: int) -> None:
+    """Threads per second through the optional sentence encoder (communitas[embeddings])."""
+    from communitas.errors import UsageError
+    from communitas.topics.embeddings import MAX_CHARS, load_encoder, thread_texts
+
+    # benchmarks/profile.py shadows the standard library's `profile` module (which transformers
+    # imports through cProfile) while this folder is first on sys.path: take the folder off it.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+    try:
+        encode = load_encoder()
+    except UsageError as e:
+        print(f"embeddings: not measured ({e})")
+        return
+    texts = thread_texts(corpus)[:n]
+    encode(texts[:8])  # warm-up
+    start = time.perf_counter()
+    vectors = encode(texts)
+    took = time.perf_counter() - start
+    print(f"embeddings (packaged MiniLM, CPU, texts of at most {MAX_CHARS} characters): {len(texts)} threads "
+          f"in {took:.1f} s = {len(texts) / took:,.1f} threads/s, {vectors.shape[1]} dimensions")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--posts", type=int, default=200_000)
+    ap.add_argument("--embed", type=int, default=512,
+                    help="threads to embed for the embeddings throughput (0: skip; needs the extra)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     posts, threads, truth = generate(args.posts)
@@ -128,6 +153,8 @@ def main() -> None:
         t3, c3 = time.perf_counter(), time.process_time()
     nmi = normalized_mutual_info_score(truth, model.docs.sort_values("thread_id", key=lambda s: s.str.rsplit(
         ":", n=1).str[1].astype(int))["topic"])
+    if args.embed:
+        embed_throughput(corpus, args.embed)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"analyse (read + prepare + TF-IDF + NMF, k auto = {model.k}, scores {model.k_scores}): "
           f"{t2 - t1:.1f} s = {args.posts / (t2 - t1):,.0f} posts/s (read + prepare {t_read - t1:.1f} s, "

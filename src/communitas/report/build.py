@@ -1,0 +1,130 @@
+"""Assemble the report: run every registered section, render templates, inline the charts.
+
+The result is one HTML file that makes no request to any host when opened: the Vega, Vega-Lite
+and vega-embed code comes once, inline, from ``vl_convert.javascript_bundle()``; chart specs are
+embedded as JSON (escaped so member text cannot close the ``<script>``); every chart is also
+inlined as static SVG for print.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from communitas.report.charts import Chart, to_svg
+from communitas.report.context import Pseudonyms, ReportContext, store_salt
+from communitas.report.sections import Section, SectionEmpty, registered_sections
+from communitas.store import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportOptions:
+    """What to report on and how."""
+
+    source_id: str | None = None
+    period: str = "month"
+    include_bots: bool = False
+    show_names: bool = False
+    static_svg: bool = True
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RenderedSection:
+    key: str
+    title: str
+    html: Markup | None
+    note: str | None = None
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja2 environment (autoescaping on for every template)."""
+    env = Environment(loader=PackageLoader("communitas.report", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["json_script"] = json_for_script
+    return env
+
+
+def json_for_script(data: Any) -> Markup:
+    """JSON safe to place inside ``<script>``: ``<``, ``>`` and ``&`` are \\u-escaped.
+
+    >>> str(json_for_script({"t": "</script><b>"}))
+    '{"t": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+@lru_cache(maxsize=1)
+def vega_bundle() -> str:
+    """Vega + Vega-Lite + vega-embed, one classic script, from the installed vl-convert."""
+    import vl_convert as vlc
+
+    return str(vlc.javascript_bundle()).replace("</script", "<\\/script")
+
+
+def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None, str | None]:
+    """The section's data, or ``None`` and the note saying why it is left out."""
+    try:
+        data = sec.build(ctx)
+    except ImportError as e:
+        return None, f"left out: needs {e.name or e}, which this build does not have yet."
+    except SectionEmpty as e:
+        return None, f"left out: {e}."
+    if not data:
+        return None, "left out: no data for this selection."
+    return data, None
+
+
+def render_sections(ctx: ReportContext, sections: list[Section], *, static_svg: bool
+                    ) -> tuple[list[RenderedSection], dict[str, Any]]:
+    """Render every section; also return the chart specs by key (for the page's one JSON blob)."""
+    env = environment()
+    rendered, specs = [], {}
+    for sec in sections:
+        data, note = run_section(sec, ctx)
+        if data is None:
+            rendered.append(RenderedSection(sec.key, sec.title, None, note))
+            continue
+        chart_list: list[Chart] = data.get("charts", [])
+        svgs = {c.key: Markup(to_svg(c.spec)) if static_svg else None for c in chart_list}
+        specs.update({c.key: c.spec for c in chart_list})
+        html = env.get_template(sec.template).render(section=sec, data=data, svgs=svgs, ctx=ctx)
+        rendered.append(RenderedSection(sec.key, sec.title, Markup(html)))
+    return rendered, specs
+
+
+def build_report(ws: Workspace, options: ReportOptions | None = None,
+                 sections: list[Section] | None = None) -> str:
+    """The whole report as one HTML string."""
+    opts = options or ReportOptions()
+    ctx = ReportContext(ws, source_id=opts.source_id, period=opts.period,
+                        include_bots=opts.include_bots,
+                        pseudonyms=Pseudonyms(store_salt(ws), show_names=opts.show_names),
+                        extras=opts.extras)
+    rendered, specs = render_sections(ctx, sections or registered_sections(),
+                                      static_svg=opts.static_svg)
+    page = environment().get_template("report.html.j2")
+    return page.render(sections=rendered, specs=specs, bundle=Markup(vega_bundle()),
+                       generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                       source=opts.source_id, names=opts.show_names)
+
+
+def write_report(ws: Workspace, path: str | Path, options: ReportOptions | None = None) -> Path:
+    """Write the report to ``path`` (UTF-8) and return the path."""
+    out = Path(path)
+    out.write_text(build_report(ws, options), encoding="utf-8")
+    return out

@@ -1,0 +1,98 @@
+"""What every section build function receives: the store, the options, and shared helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from communitas.store import Workspace
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
+_SPACE = re.compile(r"\s+")
+_ADJECTIVES = ("amber", "brisk", "calm", "deft", "eager", "fair", "gentle", "hardy", "keen", "lively",
+               "mellow", "nimble", "plucky", "quiet", "rapid", "steady", "tidy", "vivid", "warm", "witty")
+_NOUNS = ("otter", "heron", "lynx", "finch", "badger", "marten", "puffin", "wren", "ibex", "koala",
+          "lemur", "newt", "osprey", "panda", "quail", "raven", "stoat", "tapir", "vole", "yak")
+
+
+def scrub(text: str | None) -> str:
+    """Member text made safe to show: e-mail addresses replaced (escaping is the template's job)."""
+    return _EMAIL.sub("[address removed]", text or "")
+
+
+def snippet(body: str | None, limit: int = 160) -> str:
+    """A plain-text excerpt of a post body: tags dropped, entities decoded, addresses removed."""
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body or ""))).strip()
+    text = scrub(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class Pseudonyms:
+    """Stable pseudonyms for members (salted hash of the member id), or their names if asked.
+
+    >>> p = Pseudonyms(b"salt", show_names=False)
+    >>> p.name("se:x:u:1", "Alice") == p.name("se:x:u:1", "Bob")
+    True
+    >>> "Alice" in p.name("se:x:u:1", "Alice")
+    False
+    """
+
+    def __init__(self, salt: bytes, *, show_names: bool = False) -> None:
+        self.salt = salt
+        self.show_names = show_names
+
+    def pseudonym(self, member_id: str) -> str:
+        digest = hashlib.sha256(self.salt + member_id.encode()).digest()
+        adj, noun = _ADJECTIVES[digest[0] % len(_ADJECTIVES)], _NOUNS[digest[1] % len(_NOUNS)]
+        return f"{adj} {noun} {digest[2:4].hex()}"
+
+    def name(self, member_id: str | None, display_name: str | None = None) -> str:
+        """What to show for a member: a pseudonym, or (``show_names``) the scrubbed name."""
+        if member_id is None:
+            return "(deleted account)"
+        if self.show_names and display_name:
+            return scrub(display_name)
+        return self.pseudonym(member_id)
+
+
+@dataclass
+class ReportContext:
+    """The store and options a section builds from; ``profile`` is computed once, on demand."""
+
+    ws: Workspace
+    source_id: str | None = None
+    period: str = "month"
+    include_bots: bool = False
+    pseudonyms: Pseudonyms = field(default_factory=lambda: Pseudonyms(b""))
+    extras: dict[str, Any] = field(default_factory=dict)
+    _profile: dict[str, Any] | None = None
+
+    @property
+    def backend(self) -> Any:
+        return self.ws.ibis()
+
+    @property
+    def kw(self) -> dict[str, Any]:
+        """The keyword arguments every metric takes."""
+        return {"source_id": self.source_id, "include_bots": self.include_bots}
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The whole profile dict (``communitas.cli.profile.build_profile``)."""
+        if self._profile is None:
+            from communitas.cli.profile import build_profile
+
+            self._profile = build_profile(self.ws, source=self.source_id, period=self.period,
+                                          include_bots=self.include_bots)
+        return self._profile
+
+
+def store_salt(ws: Workspace) -> bytes:
+    """The store's salt (also used for e-mail hashes), so pseudonyms are stable per store."""
+    row = ws.con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+    return bytes.fromhex(row[0]) if row else b""

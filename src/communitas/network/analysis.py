@@ -30,33 +30,36 @@ class NetworkAnalysis:
     graphs: dict[int, ig.Graph]
 
 
-def analyse_graph(g: ig.Graph, seed: int = SEED) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Figures and member roles of one graph, sharing its undirected shadow and communities."""
+def analyse_graph(g: ig.Graph, seed: int = SEED, *, roles: bool = True
+                  ) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Figures and (unless ``roles=False``) member roles of one graph, sharing its undirected
+    shadow and communities."""
     u = undirected(g)
     parts = leiden(u, seed) if u.ecount() else None
     fig = figures(g, seed, u=u, parts=parts)
     fig["stage"] = classify_stage(fig)
     fig["reading"] = network_or_team(fig)
-    return fig, member_roles(g, seed, u=u, parts=parts)
+    return fig, member_roles(g, seed, u=u, parts=parts) if roles else None
 
 
 def analyse(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = False,
             roles: bool = True, seed: int = SEED) -> NetworkAnalysis:
     """Build every window's graph (or the whole history's) and compute figures, stage and roles."""
     windows = whole_history(backend, opts) if whole else rolling_windows(backend, opts)
-    graphs = window_graphs(backend, windows, opts)
-    firsts = active_members(backend, windows, opts)[["window", "member_id", "first_post_at"]]
+    active = active_members(backend, windows, opts)
+    graphs = window_graphs(backend, windows, opts, active=active)
     fig_rows, role_tables = [], []
     for key, start, end in zip(windows["window"].tolist(), windows["start"], windows["end"], strict=True):
-        fig, table = analyse_graph(graphs[int(key)], seed)
+        fig, table = analyse_graph(graphs[int(key)], seed, roles=roles)
         fig_rows.append({"window": int(key), "start": start, "end": end, **fig})
-        if roles:
+        if table is not None:
             table.insert(0, "window", int(key))
             table.insert(1, "start", [start] * len(table))
             role_tables.append(table)
     fig_df = pd.DataFrame(fig_rows)
     if not roles or not role_tables:
         return NetworkAnalysis(fig_df, pd.DataFrame(), graphs)
+    firsts = active[["window", "member_id", "first_post_at"]]
     role_df = pd.concat(role_tables, ignore_index=True).merge(firsts, on=["window", "member_id"], how="left")
     bounds = windows.set_index("window")
     start = role_df["window"].map(bounds["start"])

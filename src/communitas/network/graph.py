@@ -194,12 +194,12 @@ def build_graph(members: pd.Series | list[str], ties: pd.DataFrame,
     return g
 
 
-def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
-                  ) -> dict[int, ig.Graph]:
+def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions(), *,
+                  active: pd.DataFrame | None = None) -> dict[int, ig.Graph]:
     """One graph per window (keyed by ``window``), built from one aggregation query each for ties
-    and active members."""
+    and active members (pass ``active`` when :func:`active_members` was already asked)."""
     ties = reply_ties(backend, windows, opts)
-    active = active_members(backend, windows, opts)
+    active = active_members(backend, windows, opts) if active is None else active
     staff = member_flags(backend, opts)
     tie_groups = dict(tuple(ties.groupby("window")))
     act_groups = dict(tuple(active.groupby("window")))

@@ -73,7 +73,8 @@ def vega_bundle() -> str:
     """Vega + Vega-Lite + vega-embed, one classic script, from the installed vl-convert."""
     import vl_convert as vlc
 
-    return str(vlc.javascript_bundle()).replace("</script", "<\\/script")
+    bundle = str(vlc.javascript_bundle())  # type: ignore[call-arg]
+    return bundle.replace("</script", "<\\/script")
 
 
 def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None, str | None]:
@@ -96,12 +97,14 @@ def render_sections(ctx: ReportContext, sections: list[Section], *, static_svg: 
     rendered, specs = [], {}
     for sec in sections:
         data, note = run_section(sec, ctx)
+        if data is None and sec.hidden_without_module and note and note.startswith("left out: needs"):
+            continue
         if data is None:
             rendered.append(RenderedSection(sec.key, sec.title, None, note))
             continue
         chart_list: list[Chart] = data.get("charts", [])
         svgs = {c.key: Markup(to_svg(c.spec)) if static_svg else None for c in chart_list}
-        specs.update({c.key: c.spec for c in chart_list})
+        specs.update({c.key: {k: v for k, v in c.spec.items() if k != "$schema"} for c in chart_list})
         html = env.get_template(sec.template).render(section=sec, data=data, svgs=svgs, ctx=ctx)
         rendered.append(RenderedSection(sec.key, sec.title, Markup(html)))
     return rendered, specs

@@ -85,7 +85,7 @@ class ReportContext:
     def profile(self) -> dict[str, Any]:
         """The whole profile dict (``communitas.cli.profile.build_profile``)."""
         if self._profile is None:
-            from communitas.cli.profile import build_profile
+            from communitas.metrics.profile import build_profile
 
             self._profile = build_profile(self.ws, source=self.source_id, period=self.period,
                                           include_bots=self.include_bots)

@@ -20,7 +20,7 @@ BuildFn = Callable[["ReportContext"], "dict[str, Any] | None"]
 ENTRY_POINT_GROUP = "communitas.report_sections"
 
 
-class SectionEmpty(Exception):  # noqa: N818 - a signal, not an error
+class SectionEmpty(Exception):
     """Raised by a build function to say "nothing to show"; the message says why."""
 
 
@@ -34,6 +34,7 @@ class Section:
     build: BuildFn
     order: int = 100
     component: str | None = None
+    hidden_without_module: bool = False
 
 
 _REGISTRY: dict[str, Section] = {}
@@ -46,12 +47,13 @@ def register_section(section: Section) -> Section:
     return section
 
 
-def section(key: str, title: str, *, order: int, component: str | None = None
-            ) -> Callable[[BuildFn], BuildFn]:
+def section(key: str, title: str, *, order: int, component: str | None = None,
+            hidden_without_module: bool = False) -> Callable[[BuildFn], BuildFn]:
     """Decorator form of :func:`register_section`; the template is ``sections/<key>.html.j2``."""
 
     def wrap(fn: BuildFn) -> BuildFn:
-        register_section(Section(key, title, f"sections/{key}.html.j2", fn, order, component))
+        register_section(Section(key, title, f"sections/{key}.html.j2", fn, order, component,
+                                 hidden_without_module))
         return fn
 
     return wrap
@@ -70,7 +72,7 @@ def _load_extensions() -> None:
 
 def registered_sections() -> list[Section]:
     """Every registered section, in report order."""
-    from communitas.report import builtin  # noqa: F401  (registers the built-in sections)
+    from communitas.report import builtin, components, extras  # noqa: F401  (register built-ins)
 
     _load_extensions()
     return sorted(_REGISTRY.values(), key=lambda s: (s.order, s.key))

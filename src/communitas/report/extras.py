@@ -1,0 +1,83 @@
+"""Sections backed by optional layers: the network picture and stage timeline, topics, the brief.
+
+Each imports its layer inside its build function, so a build without that layer leaves the section
+out with a note (``ImportError``) instead of failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from communitas.report.charts import Chart
+from communitas.report.context import ReportContext, scrub
+from communitas.report.sections import SectionEmpty, section
+
+
+@section("network", "The interaction network", order=60)
+def build_network(ctx: ReportContext) -> dict[str, Any] | None:
+    from communitas.network import GraphOptions, analyse
+    from communitas.network.picture import picture_spec
+    from communitas.network.stages import timeline
+    from communitas.network.summary import records, stage_chart_spec
+
+    result = analyse(ctx.backend, GraphOptions(source_id=ctx.source_id, include_bots=ctx.include_bots))
+    if result.figures.empty or not result.graphs:
+        raise SectionEmpty("too few replies between members to draw a network")
+    key = sorted(result.graphs)[-1]
+    row = result.figures.set_index("window").loc[key]
+    labels = _labels(ctx, result.graphs[key])
+    title = f"Last window: {str(row['start'])[:10]} → {str(row['end'])[:10]} · {row['stage']}"
+    picture = picture_spec(result.graphs[key], names=labels, title=title)
+    stages = [{"stage": r["stage"], "from": str(r["first_start"])[:10], "to": str(r["last_end"])[:10],
+               "windows": r.get("windows", "")} for r in records(timeline(result.figures))]
+    return {"charts": [
+        Chart("network-picture", "Who replies to whom", picture,
+              "Members of the last 90-day window; colour = cluster, size = contacts, diamond = staff."),
+        Chart("network-stages", "Network stage over time", stage_chart_spec(result.figures),
+              "One bar per 90-day window, height = reply ties, colour = stage."),
+    ], "reading": scrub(str(row.get("reading", ""))), "stages": stages}
+
+
+def _labels(ctx: ReportContext, graph: Any) -> dict[str, str] | None:
+    """Picture labels: pseudonyms by default, (scrubbed) display names with ``--names``."""
+    ids = [str(v) for v in graph.vs["name"]] if "name" in graph.vs.attributes() else []
+    if not ids:
+        return None
+    if not ctx.pseudonyms.show_names:
+        return {m: ctx.pseudonyms.pseudonym(m) for m in ids}
+    from communitas.network.graph import display_names
+
+    names = display_names(ctx.backend)
+    return {m: ctx.pseudonyms.name(m, names.get(m)) for m in ids}
+
+
+@section("topics", "Topics", order=70, component="common_ties")
+def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
+    from communitas.topics import analyse
+    from communitas.topics.outputs import summary
+
+    try:
+        model = analyse(ctx.ws, source_id=ctx.source_id, k="auto", seed=0)
+    except (ValueError, IndexError) as e:  # too few documents to fit a model
+        raise SectionEmpty(f"too little text for topics ({e})") from None
+    data = summary(model, period=ctx.period)
+    if not data["topics"]:
+        raise SectionEmpty("no topics found")
+    rows = [{"topic": scrub(t["label"]), "terms": ", ".join(scrub(x) for x in t["top_terms"]),
+             "threads": f"{t['threads']:,}", "share": f"{t['share']:.0%}", "trend": t["trend"],
+             "places": ", ".join(scrub(x) for x in t["places"])} for t in data["topics"]]
+    return {"intro": f"{data['k']} topics from {data['threads']:,} threads ({data['method']}); "
+                     f"trend: {data['trend_test']}.",
+            "tables": [{"title": "Topics", "rows": rows, "numeric": ["threads", "share"],
+                        "columns": ["topic", "terms", "threads", "share", "trend", "places"]}]}
+
+
+@section("brief", "The animator's brief", order=80, hidden_without_module=True)
+def build_brief(ctx: ReportContext) -> dict[str, Any] | None:
+    from communitas import brief  # type: ignore[attr-defined]
+
+    items = [dict(i) for i in brief.items(ctx.ws, source_id=ctx.source_id)]
+    if not items:
+        raise SectionEmpty("nothing to suggest for this selection")
+    return {"items": [{"title": scrub(str(i.get("title", ""))), "why": scrub(str(i.get("why", "")))}
+                      for i in items]}

@@ -65,3 +65,13 @@ def test_stage_chart_renders_a_bar_per_counted_window() -> None:
     assert spec["data"]["values"][0]["start"] == "2020-01-01T00:00:00+00:00"
     svg = vl_convert.vegalite_to_svg(spec)
     assert svg.count('aria-roledescription="bar"') == 2  # a window without a tie count draws no bar
+
+
+def test_empty_and_lonely_windows_are_too_small() -> None:
+    empty = pd.DataFrame({"source": [], "target": [], "weight": []})
+    fig, roles = analyse_graph(build_graph([], empty))
+    assert fig["members"] == 0 and fig["stage"] == "too small" and fig["density"] is None
+    assert roles is not None and roles.empty
+    fig, roles = analyse_graph(build_graph(["a"], empty))
+    assert fig["stage"] == "too small" and roles is not None
+    assert roles["position"].tolist() == ["isolate"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
 import zipfile
 import zlib
 from collections import Counter
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
 from communitas.identities import bot_name_reason
@@ -222,6 +223,7 @@ class _Sender:
     messages: int = 0
     automated: int = 0
     bot_reason: str | None = None
+    member_id: str = ""
 
 
 @dataclass(slots=True)
@@ -232,7 +234,7 @@ class _Post:
     subject: str
     automated: bool
     length: int
-    body: str | None
+    body_bytes: int  # UTF-8 size of the kept text in the spill file; -1 when bodies are not kept
 
 
 @dataclass
@@ -247,6 +249,8 @@ class _State:
     hashes: dict[str, str] = field(default_factory=dict)  # address -> salted hash, per read
     no_id: int = 0
     munged: int = 0
+    # the kept texts wait for threading in a temporary file, not in memory
+    spill: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115
 
 
 class MboxSource:
@@ -267,19 +271,26 @@ class MboxSource:
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
         state = _State()
-        for f in mbox_files(path):
-            _read_file(f, ctx, state)
-        if not state.posts:
-            raise BrokenInput(f"{path}: no readable message in this mbox archive. "
-                              "Check that it is an mbox file (messages separated by 'From ' lines).")
-        if state.no_id:
-            ctx.warn(f"{path}: {state.no_id} message(s) had no Message-ID; their ids were derived from "
-                     "their headers, and nothing can be threaded as a reply to them.")
-        if state.munged:
-            ctx.warn(f"{path}: {state.munged} message(s) had their From rewritten by the list server "
-                     "(DMARC mitigation, 'X via List'); their sender was taken from Reply-To / X-MailFrom.")
-        thread(state.mails)
-        yield from _emit(state, ctx)
+        try:
+            yield from _read_all(path, ctx, state)
+        finally:
+            state.spill.close()
+
+
+def _read_all(path: Path, ctx: ReadContext, state: _State) -> Iterator[Batch]:
+    for f in mbox_files(path):
+        _read_file(f, ctx, state)
+    if not state.posts:
+        raise BrokenInput(f"{path}: no readable message in this mbox archive. "
+                          "Check that it is an mbox file (messages separated by 'From ' lines).")
+    if state.no_id:
+        ctx.warn(f"{path}: {state.no_id} message(s) had no Message-ID; their ids were derived from "
+                 "their headers, and nothing can be threaded as a reply to them.")
+    if state.munged:
+        ctx.warn(f"{path}: {state.munged} message(s) had their From rewritten by the list server "
+                 "(DMARC mitigation, 'X via List'); their sender was taken from Reply-To / X-MailFrom.")
+    thread(state.mails)
+    yield from _emit(state, ctx)
 
 
 def _read_file(f: Path, ctx: ReadContext, state: _State) -> None:
@@ -381,8 +392,13 @@ def _add_post(h: dict[str, str], msg: bytes, body_start: int, msgid: str, name: 
     subject = decode_words(h.get("subject", ""))
     text = strip_quotes(body_text(h, msg, body_start))
     post_id = f"{sid}:p:{ctx.hash_identifier(msgid)}"
-    state.posts.append(_Post(post_id, f"{sid}:m:{digest}", at, subject, automated, len(text),
-                             text if ctx.keep_bodies else None))
+    body_bytes = -1
+    if ctx.keep_bodies:
+        data = text.encode("utf-8", "surrogatepass")
+        body_bytes = state.spill.write(data)
+    if not person.member_id:
+        person.member_id = f"{sid}:m:{digest}"
+    state.posts.append(_Post(post_id, person.member_id, at, subject, automated, len(text), body_bytes))
     key, is_reply = subject_key(subject)
     # ids repeat along a thread's References: one string each, however long the thread
     refs = [sys.intern(r) for r in reference_ids(h.get("references"), h.get("in-reply-to")) if r != msgid]
@@ -427,10 +443,18 @@ def _list_place(state: _State, ctx: ReadContext) -> Batch:
                             "description": [description], "item_count": [threads]})
 
 
+def _body(state: _State, p: _Post) -> str | None:
+    """The next kept text from the spill file (posts are emitted in the order they were read)."""
+    if p.body_bytes < 0:
+        return None
+    return state.spill.read(p.body_bytes).decode("utf-8", "surrogatepass")
+
+
 def _emit(state: _State, ctx: ReadContext) -> Iterator[Batch]:
     sid = ctx.source_id
     place = f"{sid}:list"
     yield _list_place(state, ctx)
+    state.spill.seek(0)
     out = BatchBuilder()
     bots = set()
     for digest, s in state.senders.items():
@@ -454,6 +478,6 @@ def _emit(state: _State, ctx: ReadContext) -> Iterator[Batch]:
         out.add("posts", post_id=p.post_id, source_id=sid, native_id=p.post_id.rsplit(":", 1)[1],
                 thread_id=tid, author_id=p.member_id, created_at=p.at, reply_to_post_id=parent,
                 kind="auto_reply" if auto else "email", is_contribution=not auto,
-                length=p.length, body=p.body)
+                length=p.length, body=_body(state, p))
         yield from out.full()
     yield from out.drain()

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 from tests.conftest import data_path
@@ -130,3 +131,23 @@ def test_co_participation_adds_weaker_symmetric_ties(beer_store: Path) -> None:
     pairs = set(zip(only_co["source"], only_co["target"], strict=True))
     assert all((b, a) in pairs or (b, a) in set(zip(plain["source"], plain["target"], strict=True))
                for a, b in pairs)
+
+
+def test_sampled_betweenness_is_scaled_to_the_exact_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from communitas.network import roles
+
+    club = nx.karate_club_graph()
+    u = build_graph([f"m{n}" for n in club.nodes()], pd.DataFrame(
+        [(f"m{a}", f"m{b}", 1.0) for a, b in club.edges()], columns=["source", "target", "weight"]))
+    exact = nx.betweenness_centrality(club)
+    monkeypatch.setattr(roles, "EXACT_BETWEENNESS_LIMIT", 10)
+    # sampling every vertex as a source must give back the exact figure
+    monkeypatch.setattr(roles, "BETWEENNESS_SAMPLES", club.number_of_nodes())
+    every = roles.betweenness(undirected(u))
+    assert every == pytest.approx([exact[int(v["name"][1:])] for v in u.vs])
+    # half the sources: an estimate of the same size, with the two faction leaders on top
+    monkeypatch.setattr(roles, "BETWEENNESS_SAMPLES", 17)
+    half = roles.betweenness(undirected(u))
+    assert half.sum() == pytest.approx(sum(exact.values()), rel=0.25)
+    top5 = sorted(exact, key=lambda n: exact[n], reverse=True)[:5]
+    assert {u.vs[i]["name"] for i in np.argsort(-half)[:5]} == {f"m{n}" for n in top5}

@@ -38,11 +38,12 @@ def betweenness(u: ig.Graph, seed: int = SEED) -> np.ndarray:
     pairs = (n - 1) * (n - 2) / 2
     if n <= EXACT_BETWEENNESS_LIMIT:
         return np.asarray(u.betweenness(directed=False)) / pairs
-    sources = random.Random(seed).sample(range(n), BETWEENNESS_SAMPLES)
+    k = min(BETWEENNESS_SAMPLES, n)
+    sources = random.Random(seed).sample(range(n), k)
     raw = np.asarray(u.betweenness(directed=False, sources=sources))
-    # each sampled source contributes a full single-source dependency; an undirected pair is
-    # counted from both ends in the exact sum, hence n / (2k) to rescale.
-    return raw * (n / (2 * BETWEENNESS_SAMPLES)) / pairs
+    # igraph sums the dependencies of the k sources on every vertex (halved, as for the exact
+    # undirected figure, which is the same sum over all n sources): scale by n / k.
+    return raw * (n / k) / pairs
 
 
 def _constraint(u: ig.Graph) -> np.ndarray:

@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.metrics import normalized_mutual_info_score
 from tests.conftest import data_path
 
 from communitas.errors import StoreError
 from communitas.store import Workspace
 from communitas.topics import Corpus, fit_topics, outputs, read_corpus
+from communitas.topics.model import npmi_coherence
 from communitas.topics.text import format_for, prepare, strip_email, words
 
 
@@ -124,3 +126,14 @@ def test_no_text_store_says_to_reingest(tmp_path: Path) -> None:
         ws.ingest(data_path("stackexchange-alcohol-meta"), keep_bodies=False)
         with pytest.raises(StoreError, match=r"--no-text.*Re-ingest"):
             read_corpus(ws)
+
+
+def test_npmi_by_hand() -> None:
+    # 4 threads; a and b always together (NPMI 1), a and c independent (0), b and d never (-1)
+    binary = sp.csc_matrix(np.array([[1, 1, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1]],
+                                    dtype=np.float32))
+    assert npmi_coherence(np.array([[2.0, 1.0, 0, 0]]), binary) == pytest.approx(1.0)
+    assert npmi_coherence(np.array([[2.0, 0, 1.0, 0]]), binary) == pytest.approx(0.0, abs=1e-9)
+    assert npmi_coherence(np.array([[0, 2.0, 0, 1.0]]), binary) == pytest.approx(-1.0)
+    # a topic's score is the mean over its pairs: (a,b)=1, (a,c)=0, (b,c)=0
+    assert npmi_coherence(np.array([[3.0, 2.0, 1.0, 0]]), binary) == pytest.approx(1 / 3)

@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from communitas.cli import crawl, identities, ingest, members, network, profile, topics
+from communitas.cli import (
+    compare,
+    crawl,
+    identities,
+    ingest,
+    members,
+    network,
+    profile,
+    report,
+    serve,
+    topics,
+)
 from communitas.cli.common import err_console
 from communitas.errors import CommunitasError
 
@@ -18,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, profile, topics, crawl, identities, members, network):
+for module in (ingest, profile, topics, crawl, identities, members, network, report, serve, compare):
     module.register(app)
 
 

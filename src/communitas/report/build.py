@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from communitas.report.charts import Chart, to_svg
 from communitas.report.context import Pseudonyms, ReportContext, store_salt
-from communitas.report.sections import Section, SectionEmpty, registered_sections
+from communitas.report.sections import Section, SectionEmpty, SectionHidden, registered_sections
 from communitas.store import Workspace
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None
         data = sec.build(ctx)
     except ImportError as e:
         return None, f"left out: needs {e.name or e}, which this build does not have yet."
+    except SectionHidden:
+        return None, None
     except SectionEmpty as e:
         return None, f"left out: {e}."
     if not data:
@@ -97,7 +99,8 @@ def render_sections(ctx: ReportContext, sections: list[Section], *, static_svg: 
     rendered, specs = [], {}
     for sec in sections:
         data, note = run_section(sec, ctx)
-        if data is None and sec.hidden_without_module and note and note.startswith("left out: needs"):
+        hidden = sec.hidden_without_module and note and note.startswith("left out: needs")
+        if data is None and (note is None or hidden):
             continue
         if data is None:
             rendered.append(RenderedSection(sec.key, sec.title, None, note))

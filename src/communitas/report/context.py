@@ -68,6 +68,7 @@ class ReportContext:
     source_id: str | None = None
     period: str = "month"
     include_bots: bool = False
+    place: str | None = None
     pseudonyms: Pseudonyms = field(default_factory=lambda: Pseudonyms(b""))
     extras: dict[str, Any] = field(default_factory=dict)
     _profile: dict[str, Any] | None = None
@@ -79,7 +80,7 @@ class ReportContext:
     @property
     def kw(self) -> dict[str, Any]:
         """The keyword arguments every metric takes."""
-        return {"source_id": self.source_id, "include_bots": self.include_bots}
+        return {"source_id": self.source_id, "include_bots": self.include_bots, "place_id": self.place}
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -88,7 +89,7 @@ class ReportContext:
             from communitas.metrics.profile import build_profile
 
             self._profile = build_profile(self.ws, source=self.source_id, period=self.period,
-                                          include_bots=self.include_bots)
+                                          place=self.place, include_bots=self.include_bots)
         return self._profile
 
 

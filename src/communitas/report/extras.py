@@ -10,7 +10,7 @@ from typing import Any
 
 from communitas.report.charts import Chart
 from communitas.report.context import ReportContext, scrub
-from communitas.report.sections import SectionEmpty, section
+from communitas.report.sections import SectionEmpty, SectionHidden, section
 
 
 @section("network", "The interaction network", order=60)
@@ -81,3 +81,16 @@ def build_brief(ctx: ReportContext) -> dict[str, Any] | None:
         raise SectionEmpty("nothing to suggest for this selection")
     return {"items": [{"title": scrub(str(i.get("title", ""))), "why": scrub(str(i.get("why", "")))}
                       for i in items]}
+
+
+@section("compare", "Communities compared", order=85)
+def build_compare(ctx: ReportContext) -> dict[str, Any] | None:
+    from communitas.report.compare import MONTHS, table_rows
+
+    communities = ctx.extras.get("compare")
+    if not communities:
+        raise SectionHidden("no comparison asked for")
+    ids = [c["source_id"] for c in communities]
+    return {"intro": f"Each community over its first {MONTHS} months, counts per 100 active members.",
+            "tables": [{"title": "Four-component figures, normalised", "numeric": ids,
+                        "columns": ["component", "figure", *ids], "rows": table_rows(communities)}]}

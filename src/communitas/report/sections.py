@@ -24,6 +24,10 @@ class SectionEmpty(Exception):
     """Raised by a build function to say "nothing to show"; the message says why."""
 
 
+class SectionHidden(SectionEmpty):
+    """Raised by a build function to leave its section out silently (no note)."""
+
+
 @dataclass(frozen=True)
 class Section:
     """One report section: ``build(ctx)`` gives the data ``template`` renders."""

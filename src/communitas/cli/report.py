@@ -1,0 +1,36 @@
+"""``communitas report``: one self-contained HTML file for the facilitator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from communitas.cli.common import StoreOpt, console
+from communitas.report import ReportOptions, write_report
+from communitas.store import Workspace
+
+
+def report(
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
+    source: Annotated[str | None, typer.Option(
+        help="Only this source id (see `communitas sources`).")] = None,
+    period: Annotated[str, typer.Option(help="week, month, quarter or year.")] = "month",
+    names: Annotated[bool, typer.Option(
+        "--names", help="Show member display names (default: pseudonyms).")] = False,
+    include_bots: Annotated[bool, typer.Option(help="Count bots and system accounts too.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Write the community report: one HTML file that opens with no network at all.
+
+    Example: communitas report -o report.html --source stackexchange:beer.stackexchange.com
+    """
+    opts = ReportOptions(source_id=source, period=period, include_bots=include_bots, show_names=names)
+    with Workspace(store, read_only=True) as ws:
+        out = write_report(ws, output, opts)
+    console.print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)

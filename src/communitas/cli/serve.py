@@ -1,0 +1,55 @@
+"""``communitas serve``: the local dashboard."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from typing import Annotated
+
+import typer
+
+from communitas.cli.common import StoreOpt, console
+from communitas.store import store_path
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("0.0.0.0"), is_loopback("localhost")
+    (True, False, True)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; other than loopback needs a token.")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    names: Annotated[bool, typer.Option("--names", help="Show display names (default: pseudonyms).")
+                     ] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Run the local dashboard (read-only for the data) until Ctrl-C.
+
+    Example: communitas serve --port 8000 --store communitas.duckdb
+    """
+    import uvicorn
+
+    from communitas.web import create_app
+
+    token = None if is_loopback(host) else secrets.token_urlsafe(18)
+    app = create_app(store_path(store), token=token, show_names=names)
+    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    console.print(f"dashboard: {url}", highlight=False, soft_wrap=True)
+    if token:
+        console.print("listening beyond this machine: the token above is required.", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

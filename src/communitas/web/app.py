@@ -1,0 +1,183 @@
+"""The FastAPI application behind ``communitas serve``.
+
+Read-only for the data: every request opens the store read-only; the only writes are brief marks in
+a side file (:mod:`communitas.web.brief_state`). JavaScript (Vega, Vega-Lite, vega-embed) is served
+from the installed ``vl-convert-python`` package at ``/static/vega.js``; no CDN, no copy in the
+repository. With a token (non-loopback hosts) every request must carry ``?token=`` once (a cookie
+is then set) or the cookie.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+
+from communitas.errors import UsageError
+from communitas.report.build import json_for_script, render_sections, vega_bundle
+from communitas.report.context import Pseudonyms, ReportContext, scrub, snippet, store_salt
+from communitas.report.drill import members_behind, threads_behind
+from communitas.report.sections import registered_sections
+from communitas.store import Workspace
+from communitas.web import brief_state
+from communitas.web.brief import brief_items
+
+PERIODS = ("week", "month", "quarter", "year")
+DASHBOARD_SECTIONS = ("glance", "people", "interaction", "place")
+COOKIE = "communitas_token"
+
+
+def _env() -> Environment:
+    env = Environment(loader=ChoiceLoader([PackageLoader("communitas.web", "templates"),
+                                           PackageLoader("communitas.report", "templates")]),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["json_script"] = json_for_script
+    return env
+
+
+class Dashboard:
+    """The store path, the lock serialising store access, the templates."""
+
+    def __init__(self, store: Path, show_names: bool = False) -> None:
+        self.store = Path(store)
+        self.show_names = show_names
+        self.lock = threading.Lock()
+        self.env = _env()
+        with self.open() as ws:  # fail at start-up, not on the first request
+            self.salt = store_salt(ws)
+
+    @contextmanager
+    def open(self) -> Iterator[Workspace]:
+        with self.lock, Workspace(self.store, read_only=True) as ws:
+            yield ws
+
+    def page(self, name: str, **kw: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(name).render(**kw))
+
+    def pseudonyms(self) -> Pseudonyms:
+        return Pseudonyms(self.salt, show_names=self.show_names)
+
+
+def filters(ws: Workspace, source: str | None, period: str, place: str | None) -> dict[str, Any]:
+    """The filter form's choices and current values (unknown values are user errors)."""
+    if period not in PERIODS:
+        raise UsageError(f"period {period!r}: use one of {', '.join(PERIODS)}.")
+    sources = [str(s) for s in ws.sources()["source_id"]]
+    if source and source not in sources:
+        raise UsageError(f"source {source!r} is not in the store; see `communitas sources`.")
+    places = ws.con.execute(
+        "SELECT p.place_id, p.name, count(*) AS n FROM thread_places tp JOIN places p USING (place_id)"
+        " WHERE ? IS NULL OR p.source_id = ? GROUP BY ALL ORDER BY n DESC, p.place_id LIMIT 50",
+        [source, source]).fetchall()
+    return {"sources": sources, "source": source, "periods": PERIODS, "period": period,
+            "places": [{"id": r[0], "name": scrub(r[1])} for r in places], "place": place}
+
+
+def create_app(store: str | Path, *, token: str | None = None, show_names: bool = False) -> FastAPI:
+    """The dashboard app over ``store`` (opened read-only per request)."""
+    dash = Dashboard(Path(store), show_names)
+    app = FastAPI(title="communitas", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.dashboard = dash
+    if token:
+        _require_token(app, token)
+
+    @app.exception_handler(UsageError)
+    async def usage_error(request: Request, exc: UsageError) -> Response:
+        return PlainTextResponse(str(exc), status_code=400)
+
+    @app.get("/static/vega.js")
+    def vega_js() -> Response:
+        return Response(vega_bundle(), media_type="text/javascript",
+                        headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(source: str | None = None, period: str = "month", place: str | None = None) -> Response:
+        source, place = source or None, place or None
+        with dash.open() as ws:
+            f = filters(ws, source, period, place)
+            ctx = ReportContext(ws, source_id=source, period=period, place=place,
+                                pseudonyms=dash.pseudonyms())
+            chosen = [s for s in registered_sections() if s.key in DASHBOARD_SECTIONS]
+            sections, specs = render_sections(ctx, chosen, static_svg=False)
+            active = ctx.profile.get("active_members", [])[-24:]
+        return dash.page("dashboard.html.j2", f=f, sections=sections, specs=specs, active=active[::-1])
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare() -> Response:
+        from communitas.report.compare import MONTHS, compare_store, table_rows
+
+        with dash.open() as ws:
+            communities = compare_store(ws)
+        ids = [c["source_id"] for c in communities]
+        return dash.page("compare.html.j2", f=None, months=MONTHS, ids=ids, communities=communities,
+                         rows=table_rows(communities))
+
+    _drill_routes(app, dash)
+    _brief_routes(app, dash)
+    return app
+
+
+def _drill_routes(app: FastAPI, dash: Dashboard) -> None:
+    @app.get("/drill", response_class=HTMLResponse)
+    def drill(source: str | None = None, period: str = "month", place: str | None = None,
+              start: str | None = None) -> Response:
+        source, place = source or None, place or None
+        try:
+            when = datetime.fromisoformat(start) if start else None
+        except ValueError:
+            raise UsageError(f"start {start!r}: use a date like 2019-03-01.") from None
+        kw: dict[str, Any] = {"source_id": source, "start": when, "period": period, "place_id": place}
+        with dash.open() as ws:
+            f = filters(ws, source, period, place)
+            threads = threads_behind(ws.ibis(), limit=30, **kw)
+            members = members_behind(ws.ibis(), limit=30, **kw)
+        ps = dash.pseudonyms()
+        rows = [{**t, "title": scrub(t["title"]) or "(untitled)", "snippet": snippet(t["body"])}
+                for t in threads]
+        people = [{**m, "name": ps.name(m["member_id"], m["display_name"])} for m in members]
+        return dash.page("drill.html.j2", f=f, start=start, threads=rows, members=people)
+
+
+def _brief_routes(app: FastAPI, dash: Dashboard) -> None:
+    @app.get("/brief", response_class=HTMLResponse)
+    def brief(source: str | None = None) -> Response:
+        source = source or None
+        with dash.open() as ws:
+            f = filters(ws, source, "month", None)
+            items = brief_items(ws, source_id=source)
+        marks = brief_state.load(dash.store)
+        for item in items:
+            item["state"] = marks.get(item["id"], {}).get("state", "open")
+        return dash.page("brief.html.j2", f=f, items=items)
+
+    @app.post("/brief/mark")
+    async def mark(request: Request) -> Response:
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        item_id, state, source = form.get("item_id", ""), form.get("state", ""), form.get("source", "")
+        if not item_id:
+            raise UsageError("brief mark: item_id is missing.")
+        brief_state.mark(dash.store, item_id, state)
+        target = "/brief" + (f"?{urlencode({'source': source})}" if source else "")
+        return RedirectResponse(target, status_code=303)
+
+
+def _require_token(app: FastAPI, token: str) -> None:
+    @app.middleware("http")
+    async def check(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        given = request.query_params.get("token") or request.cookies.get(COOKIE) or ""
+        if not secrets.compare_digest(given.encode(), token.encode()):
+            return PlainTextResponse("token required: open the URL printed by `communitas serve`.",
+                                     status_code=401)
+        response = await call_next(request)
+        if request.query_params.get("token"):
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return response

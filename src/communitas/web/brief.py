@@ -1,0 +1,32 @@
+"""Brief items for the dashboard: from ``communitas.brief`` when that layer exists, otherwise the
+facilitator's simplest to-do list, threads that nobody has answered yet (newest first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from communitas.report.context import scrub
+
+
+def brief_items(ws: Any, *, source_id: str | None = None, limit: int = 15) -> list[dict[str, Any]]:
+    """Items with ``id``, ``title``, ``why`` and optionally ``thread_id``."""
+    try:
+        from communitas import brief  # type: ignore[attr-defined]
+    except ImportError:
+        return unanswered_threads(ws, source_id=source_id, limit=limit)
+    return [{"id": str(i["id"]), "title": scrub(str(i.get("title", ""))), "why": scrub(str(i.get("why", ""))),
+             "thread_id": i.get("thread_id")} for i in brief.items(ws, source_id=source_id)]
+
+
+def unanswered_threads(ws: Any, *, source_id: str | None, limit: int) -> list[dict[str, Any]]:
+    from communitas.metrics.interaction import thread_stats
+
+    backend = ws.ibis()
+    stats = thread_stats(backend, source_id=source_id)
+    stats = stats.filter(stats.responses == 0).order_by([stats.started_at.desc(), stats.thread_id])
+    threads = backend.table("threads").select(tid="thread_id", title="title")
+    df = stats.limit(limit).left_join(threads, stats.thread_id == threads.tid).execute()
+    df = df.sort_values(["started_at", "thread_id"], ascending=[False, True])
+    return [{"id": f"unanswered:{r['thread_id']}", "thread_id": r["thread_id"],
+             "title": scrub(r["title"]) or "(untitled)",
+             "why": f"no response since {str(r['started_at'])[:10]}"} for r in df.to_dict("records")]

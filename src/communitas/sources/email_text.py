@@ -48,6 +48,7 @@ _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
 _ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|napisał)\s*:\s*$", re.I)
 _OUTLOOK_FROM = re.compile(r"\s*\*?(From|Von|De)\s?:\*?\s", re.I)
 _OUTLOOK_NEXT = re.compile(r"\s*\*?(Sent|Date|Gesendet|Envoy[ée]|To|An|À)\s?:", re.I)
+_SPECIAL_HEADS = frozenset("-_Ff*VD \t")  # first characters of the lines _ends_text may match
 _FORWARD_TAIL = re.compile(
     r"^\s*(-{3,}\s*(original message|forwarded message)\s*-{3,}|_{20,}|from:\s.+\bsent:\s)", re.I
 )
@@ -373,28 +374,36 @@ def strip_quotes(text: str) -> str:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     quoting = False
     for i, line in enumerate(lines):
-        head = line[:1]
-        if head in ("-", "_", "F", "f", " ") and (line in ("-- ", "--") or _FORWARD_TAIL.match(line)):
-            break
-        if head in ("F", "*", "V", "D", " ") and _OUTLOOK_FROM.match(line) and i + 1 < len(lines) \
-                and _OUTLOOK_NEXT.match(lines[i + 1]):
-            break  # an Outlook-style quoted header block ("From: ...", "Sent: ...") starts the tail
-        if line.rstrip().endswith(":") and _ATTRIBUTION.search(line) and not _quote_follows(lines, i):
-            kept.append(line.rstrip())  # an attribution over an unmarked (indented, HTML) quote: cut there
-            _drop_attribution(kept)
-            break
-        if head == ">" or line.lstrip()[:1] == ">":
+        head, stripped = line[:1], line.rstrip()
+        if head in _SPECIAL_HEADS:
+            if _ends_text(line, lines, i):
+                break
+            if head in (" ", "\t") and line.lstrip()[:1] == ">":
+                head = ">"
+        if head == ">":
             if not quoting:
                 _drop_attribution(kept)
             quoting = True
             continue
+        if stripped[-1:] == ":" and _ATTRIBUTION.search(stripped) and not _quote_follows(lines, i):
+            kept.append(stripped)  # an attribution over an unmarked (indented, HTML) quote: cut there
+            _drop_attribution(kept)
+            break
         quoting = False
-        kept.append(line.rstrip())
+        kept.append(stripped)
     out: list[str] = []
     for line in kept:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
+
+
+def _ends_text(line: str, lines: list[str], i: int) -> bool:
+    """True when ``line`` starts what is not the author's: a signature, a forwarded or Outlook
+    quoted message, a footer."""
+    if line in ("-- ", "--") or _FORWARD_TAIL.match(line):
+        return True
+    return bool(_OUTLOOK_FROM.match(line) and i + 1 < len(lines) and _OUTLOOK_NEXT.match(lines[i + 1]))
 
 
 def _quote_follows(lines: list[str], i: int) -> bool:

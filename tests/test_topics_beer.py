@@ -171,3 +171,7 @@ def test_cli_json(beer_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["topics", "--store", str(beer_store), "-k", "many"])
     assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["topics", "--store", str(beer_store), "--source", "slack:nowhere"])
+    assert exc.value.code == 2
+    assert "slack:nowhere holds no threaded posts" in capsys.readouterr().err

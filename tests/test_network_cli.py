@@ -55,6 +55,10 @@ def test_member_roles_and_names_on_whole_history_png(beer_store: Path, tmp_path:
     data = json.loads(out)
     assert [m["member_id"] for m in data["members"]] == [member]
     assert len(data["roles"]) == data["members"][0]["windows_active"]
+    positions = {r["position"] for r in data["roles"]}
+    assert positions <= {"core", "periphery", "isolate"} and positions
+    code, out, _ = run(["network", "--store", str(beer_store), "--member", member], capsys)
+    assert code == 0 and f"{member} per window" in out.replace("\n", "")
     code, out, _ = run(["network", "--store", str(beer_store), "--whole", "--picture", str(png)], capsys)
     assert code == 0 and "network per window" in out
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size < 300_000

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
@@ -16,11 +17,14 @@ from communitas.network.summary import summary
 from communitas.store import Workspace
 
 # The terminal table shows these; --json carries every figure.
-FIGURE_COLUMNS = ("members", "ties", "density", "reciprocity", "transitivity", "top1_share",
+FIGURE_COLUMNS = ("members", "ties", "reciprocity", "transitivity", "top1_share",
                   "animator_dependency", "largest_component_share", "max_core", "communities", "stage",
                   "reading")
-SHORT = {"animator_dependency": "staff share", "largest_component_share": "largest part",
-         "top1_share": "top-1 share"}
+SHORT = {"members": "members", "ties": "ties", "reciprocity": "recip.",
+         "transitivity": "clust.", "top1_share": "top-1", "animator_dependency": "staff",
+         "largest_component_share": "largest", "max_core": "core", "communities": "groups",
+         "stage": "stage", "reading": "reading"}
+ROLE_COLUMNS = ("role", "position", "contacts", "coreness", "betweenness")
 
 
 def network(
@@ -84,16 +88,19 @@ def _fmt(v: Any) -> str:
     if v is None or v != v:
         return "—"
     if isinstance(v, float):
-        return f"{v:.3f}"
+        return f"{v:.2f}"
     return str(v)
 
 
 def _print(data: dict[str, Any]) -> None:
-    figs = Table(title="network per window")
-    figs.add_column("window", justify="right")
-    figs.add_column("start")
+    figs = Table(title="network per window (--json for every figure)", box=box.SIMPLE_HEAD,
+                 pad_edge=False)
+    figs.add_column("#", justify="right", no_wrap=True)
+    figs.add_column("start", no_wrap=True)
     for col in FIGURE_COLUMNS:
-        figs.add_column(SHORT.get(col, col.replace("_", " ")), justify="right")
+        text = col in ("stage", "reading")
+        figs.add_column(SHORT[col], justify="left" if text else "right", no_wrap=True,
+                        min_width=len(SHORT[col]))
     for row in data["windows"]:
         figs.add_row(str(row["window"]), str(row["start"])[:10], *(_fmt(row[c]) for c in FIGURE_COLUMNS))
     console.print(figs)
@@ -111,6 +118,13 @@ def _print(data: dict[str, Any]) -> None:
         people.add_row(m["member_id"], str(m["windows_active"]), "yes" if m["periphery_to_core"] else "",
                        m["path"])
     console.print(people)
+    if "roles" in data:
+        roles = Table(title=f"{data['members'][0]['member_id']} per window")
+        for col in ("window", "start", *ROLE_COLUMNS):
+            roles.add_column(col)
+        for r in data["roles"]:
+            roles.add_row(str(r["window"]), str(r["start"])[:10], *(_fmt(r[c]) for c in ROLE_COLUMNS))
+        console.print(roles)
     if "picture" in data:
         console.print(f"picture: {data['picture']['path']} ({data['picture']['bytes']:,} bytes)")
 

@@ -109,9 +109,9 @@ def trajectories(roles: pd.DataFrame, members: list[str] | None = None) -> pd.Da
     """Each member's path of positions across windows, runs collapsed (``periphery → core``).
 
     ``roles`` is the per-window table from :func:`communitas.network.roles_over_time`; windows
-    in which the member did not contribute show as ``absent``. ``periphery_to_core`` is True
-    when the member was periphery (or a newcomer) in some window and core in a later one:
-    legitimate peripheral participation made visible.
+    whose network the member was not in (neither contributed nor was replied to) show as
+    ``absent``. ``periphery_to_core`` is True when the member was periphery in some window and
+    core in a later one: legitimate peripheral participation made visible.
     """
     df = roles if members is None else roles[roles["member_id"].isin(members)]
     windows = sorted(roles["window"].unique())

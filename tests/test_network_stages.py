@@ -35,6 +35,9 @@ def test_ring_of_hubs_is_multi_hub_and_a_clique_of_hubs_is_core_periphery() -> N
     fig, roles = _graph(spokes + ring)
     assert fig["max_core"] == 2 and fig["top1_share"] == 10 / 36
     assert fig["stage"] == "multi-hub"
+    # Leiden finds the four stars; only the four ring ties cross between them
+    assert fig["communities"] == 4 and fig["community_sizes"] == [9, 9, 9, 9]
+    assert fig["crossing_ties"] == 4 and fig["crossing_ties_share"] == 4 / 36
     hubs = roles[roles["member_id"].str.fullmatch(r"h\d")]
     assert hubs["position"].eq("core").all() and hubs["connector"].all()
     fig, _ = _graph(spokes + ring + [("h0", "h2"), ("h1", "h3")])

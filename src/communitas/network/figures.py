@@ -99,13 +99,15 @@ def _structure(u: ig.Graph) -> dict[str, Any]:
 
 def _communities(u: ig.Graph, parts: ig.VertexClustering | None) -> dict[str, Any]:
     if u.ecount() == 0 or parts is None:
-        return {"communities": 0, "modularity": None, "community_sizes": [], "crossing_ties_share": None}
+        return {"communities": 0, "modularity": None, "community_sizes": [], "crossing_ties": 0,
+                "crossing_ties_share": None}
     sizes = sorted((s for s in parts.sizes() if s > 1), reverse=True)
     member = np.asarray(parts.membership)
     edges = np.array(u.get_edgelist())
-    crossing = float((member[edges[:, 0]] != member[edges[:, 1]]).mean())
+    crossing = member[edges[:, 0]] != member[edges[:, 1]]
     return {"communities": len(sizes), "modularity": float(parts.modularity),
-            "community_sizes": sizes[:10], "crossing_ties_share": crossing}
+            "community_sizes": sizes[:10], "crossing_ties": int(crossing.sum()),
+            "crossing_ties_share": float(crossing.mean())}
 
 
 def figures(g: ig.Graph, seed: int = SEED, *, u: ig.Graph | None = None,

@@ -63,7 +63,8 @@ def topics(
 
 def _print(data: dict[str, Any]) -> None:
     scores = ", ".join(f"{k}: {v:.3f}" for k, v in data["k_scores"].items())
-    console.print(f"{data['threads']:,} threads, {data['terms']:,} terms, languages "
+    console.print(f"{data['threads']:,} threads ({data['modelled_threads']:,} long enough to model), "
+                  f"{data['terms']:,} terms, languages "
                   f"{'+'.join(data['languages']) or '?'}; {data['k']} topics ({data['method']}, "
                   f"k by {data['k_criterion']} coherence: {scores})", highlight=False)
     table = Table(title=f"topics (trend: {data['trend_test']}, per {data['period']})")

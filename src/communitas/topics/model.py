@@ -39,6 +39,7 @@ from communitas.topics.text import code_tokens, words
 K_GRID = (4, 6, 8, 10, 12, 15, 20, 25, 30)
 TOP_TERMS = 10
 K_TOLERANCE = 0.01  # parsimony: the smallest k whose NPMI is within 0.01 of the best (seed noise)
+MIN_TOKENS = 10  # threads with fewer features are too short to model (chat small talk)
 K_SAMPLE = 4000  # threads the k grid is scored on, at most
 LANGUAGE_SHARE = 0.1  # a language counts for a corpus when it is detected in >= 10% of its threads
 
@@ -191,14 +192,22 @@ def choose_k(x: sp.csr_matrix, seed: int, grid: tuple[int, ...] = K_GRID
 
 
 def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: int = 2,
-               max_df: float = 0.5, grid: tuple[int, ...] = K_GRID, stop_words: bool = True) -> TopicModel:
+               max_df: float = 0.5, grid: tuple[int, ...] = K_GRID, stop_words: bool = True,
+               min_tokens: int = MIN_TOKENS) -> TopicModel:
     """Fit the default model on ``corpus``; ``k`` is a number of topics or ``"auto"``.
 
+    Threads with fewer than ``min_tokens`` features (words after stop words, code identifiers,
+    hosts) are too short to carry a theme: they are not modelled (topic -1, no shares).
     ``stop_words=False`` keeps the function words (only the ``max_df`` filter removes frequent
     terms); it exists to measure what the stop lists are worth (``docs/topics.md``).
     """
     tokens, languages = tokenize(corpus.docs, stop_words=stop_words)
-    x, terms = vectorize(tokens, min_df=min_df, max_df=max_df)
+    keep = np.array([len(t) >= min_tokens for t in tokens], dtype=bool)
+    if not keep.any():
+        raise UsageError(f"too little text for topics: no thread has {min_tokens} words or more. "
+                         "Ingest a larger community, or more of it.")
+    x, terms = vectorize([t for t, kept in zip(tokens, keep, strict=True) if kept],
+                         min_df=min_df, max_df=max_df)
     if k == "auto":
         k_best, scores, (w, h) = choose_k(x, seed, grid)
     else:
@@ -207,6 +216,7 @@ def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: 
             raise UsageError(f"--topics {k}: choose between 1 and {min(x.shape)} for this corpus, or auto.")
         w, h = fit_nmf(x, k_best, seed)
         scores = {k_best: round(npmi_coherence(h, (x > 0).astype(np.float32).tocsc()), 4)}
+    w = _scatter(w, keep)
     totals = w.sum(axis=1, keepdims=True)
     share = np.divide(w, totals, out=np.zeros_like(w), where=totals > 0)
     docs = corpus.docs.drop(columns=["text", "code", "hosts"]).copy()
@@ -216,7 +226,15 @@ def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: 
                       docs=docs, posts=corpus.posts, places=corpus.places,
                       thread_places=corpus.thread_places, seed=seed,
                       params={"min_df": min_df, "max_df": max_df, "stop_words": stop_words,
-                              "terms": len(terms), "threads": len(docs)})
+                              "min_tokens": min_tokens, "terms": len(terms), "threads": len(docs),
+                              "modelled_threads": int(keep.sum())})
+
+
+def _scatter(w: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Rows of ``w`` back in place among all threads; threads not modelled get zeros."""
+    full = np.zeros((len(keep), w.shape[1]), dtype=w.dtype)
+    full[keep] = w
+    return full
 
 
 def describe_topics(w: np.ndarray, h: np.ndarray, terms: np.ndarray, docs: pd.DataFrame,

@@ -241,6 +241,7 @@ def summary(model: TopicModel, *, period: str = "month", last: int = 12) -> dict
         "seed": model.seed,
         "languages": model.languages,
         "threads": int(model.params.get("threads", len(model.docs))),
+        "modelled_threads": int((model.docs["topic"] >= 0).sum()),
         "terms": int(model.params.get("terms", 0)),
         "period": period,
         "trend_test": f"Mann-Kendall, last {last} periods, two-sided p < 0.05",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import mailbox
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,23 @@ def test_oversized_messages_are_skipped_without_losing_the_next(monkeypatch: pyt
     kept = [line[5:6] for line, _ in mbox.split_mbox(chunks, ctx, "f")]
     assert kept == [b"a", b"c"]
     assert ctx.skipped == {("f", "message larger than 1,000 bytes"): 2}
+
+
+def test_prefetch_hands_over_errors_and_stops_when_abandoned() -> None:
+    def broken() -> Iterator[bytes]:
+        yield b"first"
+        raise EOFError("truncated")
+
+    with pytest.raises(EOFError, match="truncated"):
+        list(mbox.prefetch(broken()))
+    produced: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        for i in range(10_000):
+            produced.append(i)
+            yield b"x"
+
+    chunks = mbox.prefetch(endless(), depth=2)
+    assert next(chunks) == b"x"
+    chunks.close()  # the helper thread stops instead of producing everything
+    assert len(produced) < 10

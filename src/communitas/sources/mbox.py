@@ -21,9 +21,11 @@ date, sender and the text kept (quotes, signatures, attachments and HTML removed
 
 from __future__ import annotations
 
+import queue
 import re
 import sys
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections import Counter
@@ -78,6 +80,47 @@ MESSAGE_HEADERS = frozenset((
 _MBOX_MEMBERS = (".mbox", ".mbx", ".mbox.gz")
 _LIST_HEADERS = ("list-id", "x-mailman-version", "x-beenthere", "list-post")
 _STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt|zip))?(\.gz)?$", re.I)
+
+
+def prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """``chunks``, produced by a helper thread at most ``depth`` ahead: gzip inflation (which
+    releases the GIL) overlaps with parsing. Errors of the producer are raised here.
+
+    >>> list(prefetch(iter([b"a", b"b"])))
+    [b'a', b'b']
+    """
+    q: queue.Queue[bytes | BaseException | None] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: bytes | BaseException | None) -> bool:
+        """Hand ``item`` over unless the consumer has gone; False when it has."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(None)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            put(e)
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while (item := q.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class _Readable(Protocol):
@@ -310,7 +353,7 @@ def _read_stream(raw: _Readable, label: str, where: str, total: int, ctx: ReadCo
     n = 0
     ctx.report_progress(label, 0, total, 0)
     try:
-        for from_line, msg in split_mbox(iter_chunks(raw), ctx, label):
+        for from_line, msg in split_mbox(prefetch(iter_chunks(raw)), ctx, label):
             n += 1
             _message(from_line, msg, label, ctx, state)
             if n % 200 == 0:

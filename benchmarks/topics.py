@@ -110,9 +110,6 @@ def embed_throughput(corpus: Corpus, n: int) -> None:
     from communitas.errors import UsageError
     from communitas.topics.embeddings import MAX_CHARS, load_encoder, thread_texts
 
-    # benchmarks/profile.py shadows the standard library's `profile` module (which transformers
-    # imports through cProfile) while this folder is first on sys.path: take the folder off it.
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
     try:
         encode = load_encoder()
     except UsageError as e:

@@ -1,7 +1,7 @@
 """Time and peak memory of ``build_profile`` (the whole four-component profile) on a synthetic
 community of 1 M posts, generated straight into a store with DuckDB SQL.
 
-Usage: .venv/bin/python benchmarks/profile.py [--posts 1000000] [--members 50000] [--keep PATH]
+Usage: .venv/bin/python benchmarks/profile_community.py [--posts 1000000] [--members 50000] [--keep PATH]
 
 The community: ``--members`` members (1 in 500 a bot) whose activity is heavily skewed, threads
 (one in five posts opens one) over 300 tags (1-3 per thread, skewed) across five years, answers

@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-WORDS = ("beer hops malt yeast lager ale stout porter barley wheat brewing ferment bottle keg "
-         "glass aroma bitter sweet sour flavour taste style temperature cellar cask draught "
-         "pint label abbey trappist belgian german czech pilsner ipa session imperial").split()
+_VOCABULARY = ("beer hops malt yeast lager ale stout porter barley wheat brewing ferment bottle keg "
+               "glass aroma bitter sweet sour flavour taste style temperature cellar cask draught "
+               "pint label abbey trappist belgian german czech pilsner ipa session imperial")
+WORDS = _VOCABULARY.split()
 # share of the XML bytes per file, close to real dumps (PostHistory and Posts dominate)
 SHARES = {"Posts": 0.34, "PostHistory": 0.34, "Comments": 0.09, "Users": 0.08, "Votes": 0.08,
           "Badges": 0.05, "PostLinks": 0.01, "Tags": 0.01}

@@ -1,7 +1,8 @@
-"""Mailing-list archives: mbox files (plain or .gz), one or many in a folder.
+"""Mailing-list archives: mbox files (plain or .gz), one or many in a folder, or a .zip of them.
 
 Covers plain mbox / mboxrd files, Mailman 2 pipermail monthly archives (``2016-March.txt.gz``,
-with ``From user at example.com`` obfuscated senders) and HyperKitty / Mailman 3 mbox exports.
+with ``From user at example.com`` obfuscated senders), HyperKitty / Mailman 3 mbox exports and
+Groups.io ``messages.zip`` exports.
 See ``docs/sources/mailing-lists.md``.
 
 =================== ==========================================================================
@@ -15,8 +16,9 @@ each thread         one ``threads`` row + one ``thread_places`` row (JWZ-style t
 =================== ==========================================================================
 
 Reading is one streaming pass: a byte-level ``From `` splitter over the (gunzipped) stream keeps
-at most one message in memory; what is kept per message until threading is done is its ids,
-date, sender and the text kept (quotes, signatures, attachments and HTML removed).
+at most one message in memory. Threading needs the whole archive, so until it is done each
+message's ids, date, sender and subject stay in memory (about 1 KB) and the text kept (quotes,
+signatures, attachments and HTML removed) waits in a temporary file.
 """
 
 from __future__ import annotations

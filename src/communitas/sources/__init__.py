@@ -12,8 +12,8 @@ from communitas.errors import InputNotFound, UnknownFormat, UsageError
 from communitas.sources.base import Source
 from communitas.sources.discord import DiscordSource
 from communitas.sources.discourse import DiscourseSource
-from communitas.sources.slack import SlackSource
 from communitas.sources.mbox import MboxSource
+from communitas.sources.slack import SlackSource
 from communitas.sources.stackexchange import StackExchangeSource
 
 SOURCES: dict[str, Source] = {

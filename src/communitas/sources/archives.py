@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import queue
+import tarfile
 import threading
 import zlib
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ import py7zr
 import py7zr.exceptions
 import py7zr.io
 
-from communitas.errors import BrokenInput
+from communitas.errors import BrokenInput, UnsafeInput
 
 _END = object()
 
@@ -207,7 +209,6 @@ def open_plain_or_gz(path: Path) -> tuple[CountingReader, CountingReader]:
 
 
 # -- tar.gz archives (Discourse post dumps) ---------------------------------------------------
-import tarfile  # noqa: E402  (appended section; kept with the code that uses it)
 
 TAR_MAX_TOTAL = 16 << 30  # bytes, the whole tar stream decompressed
 TAR_MAX_RATIO = 200  # decompressed / compressed bytes, checked once past TAR_RATIO_FLOOR
@@ -239,7 +240,6 @@ class _BoundedGzip:
         self.produced = 0
 
     def read(self, size: int = -1) -> bytes:
-        from communitas.errors import UnsafeInput
 
         try:
             data: bytes = self._gz.read(size)
@@ -265,7 +265,6 @@ class _BoundedGzip:
 
 
 def _tar_refuse(path: Path, member: tarfile.TarInfo) -> None:
-    from communitas.errors import UnsafeInput
 
     if not _tar_name_is_safe(member.name):
         raise UnsafeInput(
@@ -291,7 +290,6 @@ def iter_tar_gz(
     times the compressed bytes read so far, raises :class:`UnsafeInput`; a truncated or corrupt
     archive raises :class:`BrokenInput`.
     """
-    from communitas.errors import UnsafeInput
 
     stream = _BoundedGzip(path, max_total, max_ratio)
     declared = 0
@@ -348,7 +346,6 @@ class _TarMemberStream(CountingReader):
             ) from None
 
 # -- zip archives (Slack exports, zipped chat exports) ----------------------------------------
-import io  # noqa: E402  (appended section; kept with the code that uses it)
 
 ZIP_MAX_TOTAL = 16 << 30  # bytes, all members decompressed together
 ZIP_MAX_RATIO = 200  # decompressed / compressed, for members over ZIP_RATIO_FLOOR bytes
@@ -396,7 +393,6 @@ class SafeZip:
                 self.sizes[info.filename] = info.file_size
 
     def _check(self, info: Any) -> None:
-        from communitas.errors import UnsafeInput
 
         if not _zip_name_is_safe(info.filename):
             raise UnsafeInput(
@@ -451,7 +447,6 @@ class _ZipMemberStream(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         import zipfile
 
-        from communitas.errors import UnsafeInput
 
         try:
             data = self._raw.read(size)

@@ -68,8 +68,8 @@ def community_figures(ws: Workspace, source_id: str, *, months: int = MONTHS) ->
     from communitas.metrics.profile import build_profile
 
     first = ws.con.execute("SELECT min(created_at) FROM posts WHERE source_id = ? AND is_contribution",
-                           [source_id]).fetchone()
-    if first is None or first[0] is None:
+                           [source_id]).fetchall()[0]
+    if first[0] is None:
         return {"source_id": source_id, "since": None, "until": None, "figures": {}}
     since = first[0].replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     until = add_months(since, months)

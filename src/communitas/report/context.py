@@ -95,5 +95,5 @@ class ReportContext:
 
 def store_salt(ws: Workspace) -> bytes:
     """The store's salt (also used for e-mail hashes), so pseudonyms are stable per store."""
-    row = ws.con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
-    return bytes.fromhex(row[0]) if row else b""
+    rows = ws.con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchall()
+    return bytes.fromhex(rows[0][0]) if rows else b""

@@ -208,24 +208,27 @@ def open_plain_or_gz(path: Path) -> tuple[CountingReader, CountingReader]:
     return disk, disk
 
 
-# -- tar.gz archives (Discourse post dumps) ---------------------------------------------------
+def member_name_is_safe(name: str) -> bool:
+    """False for empty names, absolute paths, drive letters, backslashes, NULs and ``..``
+    components: the member-name check shared by the tar and zip readers.
 
-TAR_MAX_TOTAL = 16 << 30  # bytes, the whole tar stream decompressed
-TAR_MAX_RATIO = 200  # decompressed / compressed bytes, checked once past TAR_RATIO_FLOOR
-TAR_RATIO_FLOOR = 16 << 20
-
-
-def _tar_name_is_safe(name: str) -> bool:
-    """False for absolute paths, drive letters, backslashes, NULs and ``..`` components.
-
-    >>> _tar_name_is_safe("archive/posts/1.json"), _tar_name_is_safe("../x"), _tar_name_is_safe("/etc/x")
-    (True, False, False)
+    >>> member_name_is_safe("archive/posts/1.json"), member_name_is_safe("../x")
+    (True, False)
+    >>> member_name_is_safe("/etc/x"), member_name_is_safe("C:x"), member_name_is_safe("a/../b")
+    (False, False, False)
     """
     if not name or name.startswith(("/", "\\")) or "\\" in name or "\0" in name:
         return False
     if len(name) > 1 and name[1] == ":":
         return False
     return ".." not in name.split("/")
+
+
+# -- tar.gz archives (Discourse post dumps) ---------------------------------------------------
+
+TAR_MAX_TOTAL = 16 << 30  # bytes, the whole tar stream decompressed
+TAR_MAX_RATIO = 200  # decompressed / compressed bytes, checked once past TAR_RATIO_FLOOR
+TAR_RATIO_FLOOR = 16 << 20
 
 
 class _BoundedGzip:
@@ -266,7 +269,7 @@ class _BoundedGzip:
 
 def _tar_refuse(path: Path, member: tarfile.TarInfo) -> None:
 
-    if not _tar_name_is_safe(member.name):
+    if not member_name_is_safe(member.name):
         raise UnsafeInput(
             f"{path}: member name {member.name!r} points outside the archive; refusing the "
             "archive. Re-create it from the original files."
@@ -352,15 +355,6 @@ ZIP_MAX_RATIO = 200  # decompressed / compressed, for members over ZIP_RATIO_FLO
 ZIP_RATIO_FLOOR = 1 << 20
 
 
-def _zip_name_is_safe(name: str) -> bool:
-    """False for absolute paths, drive letters, backslashes and ``..`` components."""
-    if not name or name.startswith(("/", "\\")) or "\\" in name or "\0" in name:
-        return False
-    if len(name) > 1 and name[1] == ":":
-        return False
-    return ".." not in name.split("/")
-
-
 class SafeZip:
     """A ``.zip`` read in place, member by member, refusing what is unsafe.
 
@@ -394,7 +388,7 @@ class SafeZip:
 
     def _check(self, info: Any) -> None:
 
-        if not _zip_name_is_safe(info.filename):
+        if not member_name_is_safe(info.filename):
             raise UnsafeInput(
                 f"{self.path}: member name {info.filename!r} points outside the archive; "
                 "refusing the archive. Re-create it from the original export."

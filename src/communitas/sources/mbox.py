@@ -31,11 +31,11 @@ import threading
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
 from communitas.identities import bot_name_reason
@@ -66,6 +66,7 @@ try:  # ISA-L decompresses gzip about twice as fast as zlib
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
     pass
 
+T = TypeVar("T")
 CHUNK = 1 << 22
 MAX_MESSAGE_BYTES = 64 << 20  # a larger "message" is skipped (and never held whole in memory)
 _FROM_LINE = re.compile(rb"From \S*[ \t]+.*\d\d?:\d\d")
@@ -84,17 +85,17 @@ _LIST_HEADERS = ("list-id", "x-mailman-version", "x-beenthere", "list-post")
 _STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt|zip))?(\.gz)?$", re.I)
 
 
-def prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+def prefetch(chunks: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """``chunks``, produced by a helper thread at most ``depth`` ahead: gzip inflation (which
     releases the GIL) overlaps with parsing. Errors of the producer are raised here.
 
     >>> list(prefetch(iter([b"a", b"b"])))
     [b'a', b'b']
     """
-    q: queue.Queue[bytes | BaseException | None] = queue.Queue(depth)
+    q: queue.Queue[T | BaseException | None] = queue.Queue(depth)
     stop = threading.Event()
 
-    def put(item: bytes | BaseException | None) -> bool:
+    def put(item: T | BaseException | None) -> bool:
         """Hand ``item`` over unless the consumer has gone; False when it has."""
         while not stop.is_set():
             try:
@@ -323,8 +324,13 @@ class MboxSource:
 
 
 def _read_all(path: Path, ctx: ReadContext, state: _State) -> Iterator[Batch]:
-    for f in mbox_files(path):
-        _read_file(f, ctx, state)
+    chunks = prefetch(_stream_chunks(mbox_files(path)))
+    try:
+        while (start := next(chunks, None)) is not None:
+            assert isinstance(start, _Start)
+            _read_stream(start, chunks, ctx, state)
+    finally:
+        chunks.close()
     if not state.posts:
         raise BrokenInput(f"{path}: no readable message in this mbox archive. "
                           "Check that it is an mbox file (messages separated by 'From ' lines).")
@@ -338,32 +344,69 @@ def _read_all(path: Path, ctx: ReadContext, state: _State) -> Iterator[Batch]:
     yield from _emit(state, ctx)
 
 
-def _read_file(f: Path, ctx: ReadContext, state: _State) -> None:
-    members = zip_mbox_members(f)
-    if not members:
-        with f.open("rb") as raw:
-            _read_stream(raw, f.name, str(f), f.stat().st_size, ctx, state)
-        return
-    with SafeZip(f) as z:
-        for name in members:
-            with z.open(name) as stream:
-                _read_stream(stream, f"{f.name}!{name}", f"{f}!{name}", z.sizes[name], ctx, state)
+@dataclass(slots=True)
+class _Start:
+    """Marks the start of one mbox stream (a file, or a member of a .zip) in the chunk flow."""
+
+    label: str
+    total: int
 
 
-def _read_stream(raw: _Readable, label: str, where: str, total: int, ctx: ReadContext, state: _State
-                 ) -> None:
-    n = 0
-    ctx.report_progress(label, 0, total, 0)
+_Item = _Start | tuple[bytes, int]  # a stream's start, or (decoded chunk, bytes read so far)
+
+
+def _stream_chunks(files: list[Path]) -> Iterator[_Item]:
+    """The decoded chunks of every file, one stream after the other, each stream opened by a
+    ``_Start`` and closed by an empty chunk. Run by :func:`prefetch` in a helper thread, so
+    inflation runs on without a pause from one monthly file to the next."""
+    for f in files:
+        members = zip_mbox_members(f)
+        if not members:
+            with f.open("rb") as raw:
+                yield from _one_stream(raw, f.name, str(f), f.stat().st_size)
+            continue
+        with SafeZip(f) as z:
+            for name in members:
+                with z.open(name) as stream:
+                    yield from _one_stream(stream, f"{f.name}!{name}", f"{f}!{name}", z.sizes[name])
+
+
+def _one_stream(raw: _Readable, label: str, where: str, total: int) -> Iterator[_Item]:
+    yield _Start(label, total)
+    tell = getattr(raw, "tell", None)
     try:
-        for from_line, msg in split_mbox(prefetch(iter_chunks(raw)), ctx, label):
-            n += 1
-            _message(from_line, msg, label, ctx, state)
-            if n % 200 == 0:
-                done = getattr(raw, "position", None)  # a zip member stream cannot tell()
-                ctx.report_progress(label, raw.tell() if done is None else done, total, n)  # type: ignore[attr-defined]
+        for chunk in iter_chunks(raw):
+            done = getattr(raw, "position", None)  # a zip member stream cannot tell()
+            yield chunk, done if done is not None else tell() if tell else 0
     except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
         raise BrokenInput(f"{where}: the file is damaged or truncated ({e}). "
                           "Re-download it, or leave it out of the folder.") from None
+    yield b"", total
+
+
+def _read_stream(start: _Start, chunks: Iterator[_Item], ctx: ReadContext, state: _State) -> None:
+    label, total = start.label, start.total
+    done = [0]
+
+    def own_chunks() -> Iterator[bytes]:
+        """This stream's chunks, up to (and consuming) its closing empty chunk."""
+        for item in chunks:
+            assert not isinstance(item, _Start)
+            chunk, done[0] = item
+            if not chunk:
+                return
+            yield chunk
+
+    n = 0
+    ctx.report_progress(label, 0, total, 0)
+    mine = own_chunks()
+    for from_line, msg in split_mbox(mine, ctx, label):
+        n += 1
+        _message(from_line, msg, label, ctx, state)
+        if n % 200 == 0:
+            ctx.report_progress(label, done[0], total, n)
+    for _ in mine:  # the splitter stops at the stream's end marker; this only makes sure
+        pass
     ctx.report_progress(label, total, total, n)
 
 

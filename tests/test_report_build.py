@@ -135,3 +135,17 @@ def test_cli_report_writes_file_and_help_has_example(beer_store: Path, tmp_path:
         result = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0
         assert re.search(rf"Example: communitas {cmd} \S", result.output), cmd
+
+
+def test_mailing_list_report_never_shows_an_address(tmp_path: Path) -> None:
+    folder = data_path("mbox-usrp-users-2022")
+    email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+    with gzip.open(folder / "usrp-users-2022-01.mbox.gz", "rt", errors="replace") as f:
+        assert len(email.findall(f.read())) > 100  # the raw archive is full of them
+    with Workspace(tmp_path / "m.duckdb") as ws:
+        ws.ingest(folder)
+        html = build_report(ws, ReportOptions(show_names=True))
+    body = re.sub(r"(<script>).*?(</script>)", "", html, flags=re.S)  # the Vega bundle's own code
+    assert email.findall(body) == []
+    for key in ("people", "interaction", "place", "network"):
+        assert f'<section id="{key}" class="section section-{key}">' in html, key

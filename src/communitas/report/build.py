@@ -87,6 +87,9 @@ def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None
         return None, None
     except SectionEmpty as e:
         return None, f"left out: {e}."
+    except Exception as e:  # one broken layer must not cost the facilitator the whole report
+        log.exception("report section %s failed", sec.key)
+        return None, f"left out: this section failed ({type(e).__name__}: {e}); please report it."
     if not data:
         return None, "left out: no data for this selection."
     return data, None
@@ -105,7 +108,8 @@ def render_sections(ctx: ReportContext, sections: list[Section], *, static_svg: 
         if data is None:
             rendered.append(RenderedSection(sec.key, sec.title, None, note))
             continue
-        chart_list: list[Chart] = data.get("charts", [])
+        chart_list: list[Chart] = [c for c in data.get("charts", []) if c is not None]
+        data["charts"] = chart_list
         svgs = {c.key: Markup(to_svg(c.spec)) if static_svg else None for c in chart_list}
         specs.update({c.key: {k: v for k, v in c.spec.items() if k != "$schema"} for c in chart_list})
         html = env.get_template(sec.template).render(section=sec, data=data, svgs=svgs, ctx=ctx)

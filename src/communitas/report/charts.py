@@ -33,10 +33,13 @@ def _finish(chart: alt.TopLevelMixin, title: str) -> dict[str, Any]:
 
 
 def line_over_time(key: str, title: str, rows: list[dict[str, Any]], *, x: str, series: list[str],
-                   caption: str = "") -> Chart:
-    """Lines of one or more numeric columns over a time column (long format built here)."""
+                   caption: str = "") -> Chart | None:
+    """Lines of one or more numeric columns over a time column (long format built here); None
+    when every value is missing (an empty chart would draw infinite axes)."""
     long = [{"period": r[x][:10], "series": s, "value": r[s]} for r in rows for s in series
             if r.get(s) is not None]
+    if not long:
+        return None
     chart = alt.Chart(alt.Data(values=long)).mark_line(point=len(rows) < 40).encode(
         x=alt.X("period:T", title=None),
         y=alt.Y("value:Q", title=None),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -39,10 +39,12 @@ ARROW_TYPES = {
 }
 
 
-def _column(values: list[object], sql_type: str) -> pa.Array:
+def _column(values: Sequence[object], sql_type: str) -> pa.Array:
     if values.count(None) == len(values):
         return pa.nulls(len(values), ARROW_TYPES[sql_type])
     try:
+        if type(values[0]) is str:  # the common case: skip type inference
+            return pa.array(values, pa.string())
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: hand them over as text
         return pa.array([None if v is None else str(v) for v in values], pa.string())
@@ -68,23 +70,31 @@ class Staging:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def write(self, batch: Batch) -> None:
-        """Write one batch as a Parquet file (no-op for an empty batch)."""
-        n = len(batch)
-        if n == 0:
-            return
-        schema = TABLES[batch.table]
-        unknown = set(batch.columns) - set(schema)
-        if unknown:
-            raise ValueError(f"{batch.table}: columns not in the model: {sorted(unknown)}")
-        arrays = {c: _column(v, schema[c]) for c, v in batch.columns.items()}
-        arrays[ORIGIN] = pa.array([batch.origin or batch.table] * n, pa.string()).dictionary_encode()
+        """Write one batch as a Parquet file (no-op for an empty batch).
+
+        A batch a worker already staged (``batch.staged``) is only recorded.
+        """
         files = self.files.setdefault(batch.table, [])
-        path = self.dir / f"{batch.table}-{len(files):06d}.parquet"
-        pq.write_table(pa.table(arrays), path, compression="lz4")
-        files.append(path)
+        if batch.staged is not None:
+            files.append(batch.staged)
+        elif len(batch):
+            path = self.dir / f"{batch.table}-{len(files):06d}.parquet"
+            write_parquet(batch, path)
+            files.append(path)
 
     def tables(self) -> Iterator[tuple[str, list[Path]]]:
-        yield from self.files.items()
+        yield from ((t, f) for t, f in self.files.items() if f)
+
+
+def write_parquet(batch: Batch, path: Path) -> None:
+    """Write ``batch`` as one Parquet file in the staging layout (model columns + origin)."""
+    schema = TABLES[batch.table]
+    unknown = set(batch.columns) - set(schema)
+    if unknown:
+        raise ValueError(f"{batch.table}: columns not in the model: {sorted(unknown)}")
+    arrays = {c: _column(v, schema[c]) for c, v in batch.columns.items()}
+    arrays[ORIGIN] = pa.array([batch.origin or batch.table] * len(batch), pa.string()).dictionary_encode()
+    pq.write_table(pa.table(arrays), path, compression="lz4")
 
 
 def _alive(pid: int) -> bool:

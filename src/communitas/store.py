@@ -187,8 +187,9 @@ class Workspace:
             report.elapsed_s = time.perf_counter() - started
             return report
         report.replaced = previous is not None
-        ctx = ReadContext(info, self._salt(), keep_bodies=keep_bodies, progress=progress)
         with Staging(self.path) as staging:
+            ctx = ReadContext(info, self._salt(), keep_bodies=keep_bodies, progress=progress,
+                              scratch=staging.dir)
             for batch in source.read(src_path, ctx):  # a broken input stops here: store untouched
                 staging.write(batch)
             self._bound_memory(True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +21,8 @@ from typing import Any, Protocol
 from communitas.model import SourceInfo
 
 Columns = dict[str, list[Any]]
+# What a batch carries: any sequences of equal length (lists, or tuples straight from zip).
+BatchColumns = Mapping[str, Sequence[Any]]
 
 
 @dataclass
@@ -28,8 +30,11 @@ class Batch:
     """Rows for one canonical table, column by column (lists of equal length)."""
 
     table: str
-    columns: Columns
+    columns: BatchColumns
     origin: str = ""  # the file the rows came from, for skip counts
+    # Rows already written as a Parquet file in ``ReadContext.scratch`` (by a worker process,
+    # see ``communitas.sources.parallel``); ``columns`` is then empty.
+    staged: Path | None = None
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()), []))
@@ -49,6 +54,8 @@ class ReadContext:
     progress: ProgressFn | None = None
     skipped: Counter[tuple[str, str]] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    # A folder where a source may write staged Parquet files itself (None: it may not).
+    scratch: Path | None = None
 
     @property
     def source_id(self) -> str:

@@ -28,10 +28,12 @@ from communitas.errors import InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import iter_7z, list_7z, open_plain_or_gz
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.parallel import Task, default_workers, read_in_workers
 from communitas.sources.stackexchange_rows import HANDLERS, Rows
 from communitas.sources.xml_rows import iter_rows
 
 BATCH_ROWS = 10_000
+PARALLEL_MIN_BYTES = 64 << 20  # smaller dumps: worker start-up would cost more than it saves
 
 # canonical file key -> what is lost without it
 FILES: dict[str, str] = {
@@ -121,11 +123,43 @@ class StackExchangeSource:
                 ctx.warn(f"{path}: no {FILE_NAMES[key]} in this dump; unavailable: {lost}.")
         yield _site_place(ctx)
         tags: dict[str, set[str]] = {"used": set(), "listed": set()}
-        for key, label, stream, total, position in _streams(layout):
-            yield from _read_file(key, label, stream, total, position, ctx, tags)
+        workers = default_workers()
+        if _parallel(layout, ctx, workers):
+            tasks = [Task(f"{__name__}:read_file_task", (key, str(p)), p.stat().st_size)
+                     for key, p in layout.files.items()]
+            yield from read_in_workers(tasks, ctx, workers, lambda state: _merge_tags(tags, state))
+        else:
+            for key, label, stream, total, position in _streams(layout):
+                yield from _read_file(key, label, stream, total, position, ctx, tags)
         unlisted = sorted(tags["used"] - tags["listed"])
         if unlisted:
             yield _unlisted_tags(ctx, unlisted)
+
+
+def _parallel(layout: _Layout, ctx: ReadContext, workers: int) -> bool:
+    """Parse files in worker processes: a folder dump of several files and >= 64 MB on disk."""
+    size = sum(p.stat().st_size for p in layout.files.values())
+    return (workers > 1 and ctx.scratch is not None and len(layout.files) > 1
+            and size >= PARALLEL_MIN_BYTES)
+
+
+def read_file_task(arg: tuple[str, str], ctx: ReadContext, state: dict[str, Any]) -> Iterator[Batch]:
+    """One dump file, in a worker process (see ``communitas.sources.parallel``)."""
+    key, name = arg
+    path = Path(name)
+    tags: dict[str, set[str]] = state.setdefault("tags", {"used": set(), "listed": set()})
+    data, disk = open_plain_or_gz(path)
+    try:
+        yield from _read_file(key, str(path), data, path.stat().st_size,  # type: ignore[arg-type]
+                              _position_of(disk), ctx, tags)
+    finally:
+        data.close()
+        disk.close()
+
+
+def _merge_tags(tags: dict[str, set[str]], state: dict[str, Any]) -> None:
+    for k, v in state.get("tags", {}).items():
+        tags[k] |= v
 
 
 def _streams(

@@ -7,7 +7,7 @@ function returns False when it skipped the row (after counting it with ``ctx.ski
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -101,10 +101,11 @@ class Rows:
 
     def batch(self) -> Batch:
         n = len(self.rows)
-        cols = list(zip(*self.rows, strict=True)) if n else [()] * len(self.columns)
-        data = {c: list(v) for c, v in zip(self.columns, cols, strict=True)}
+        cols = zip(*self.rows, strict=True) if n else [()] * len(self.columns)
+        data: dict[str, Sequence[Any]] = dict(zip(self.columns, cols, strict=True))
         data["source_id"] = [self.sid] * n
-        self.rows.clear()
+        self.rows = []
+        self.add = self.rows.append
         return Batch(self.table, data, self.origin)
 
 

@@ -1,0 +1,149 @@
+"""Read the files of one export in worker processes, each writing its rows as staged Parquet.
+
+A dump made of several large files (a Stack Exchange site: Posts, PostHistory, Votes, ...) can be
+parsed one file per CPU core. Each worker runs an ordinary per-file reader (a function yielding
+:class:`~communitas.sources.base.Batch` es) with its own :class:`ReadContext`, writes every batch
+straight into the store's staging folder (``ctx.scratch``) and sends back what it counted: skipped
+rows, warnings, and a small ``state`` dict the source merges (e.g. the tags seen). The parent only
+yields staged batches, so the store loads them exactly as if the source had read sequentially.
+
+Workers are started with the ``spawn`` method (the parent holds an open DuckDB connection and
+its threads; forking it is not safe), and without re-running the caller's ``__main__`` script
+(which ``spawn`` does by default, so a script calling ``Workspace.ingest`` without an
+``if __name__ == "__main__"`` guard would ingest again in every worker). Progress travels through a
+queue; an error in any worker (a broken file) cancels the others and is raised in the parent,
+before the store is touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import os
+import queue
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from communitas.model import SourceInfo
+from communitas.sources.base import Batch, ReadContext
+
+# A per-file reader: reader(arg, ctx, state) -> batches. Must be importable by name.
+Reader = Callable[[Any, ReadContext, dict[str, Any]], Iterator[Batch]]
+
+_progress: Any = None  # the worker's end of the progress queue
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file for one worker: ``reader`` is ``"package.module:function"``."""
+
+    reader: str
+    arg: Any
+    weight: int = 0  # bytes, to start the largest files first
+
+
+@dataclass
+class _Result:
+    staged: list[tuple[str, Path, str]] = field(default_factory=list)  # (table, path, origin)
+    skipped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def default_workers() -> int:
+    """Worker processes to use: ``$COMMUNITAS_WORKERS``, else the CPU cores (at most 4)."""
+    env = os.environ.get("COMMUNITAS_WORKERS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, 4)
+
+
+def _init(progress: Any) -> None:
+    global _progress
+    _progress = progress
+
+
+def _report(label: str, done: int, total: int, rows: int) -> None:
+    _progress.put((label, done, total, rows))
+
+
+def _run(task: Task, index: int, info: SourceInfo, salt: bytes, keep_bodies: bool,
+         scratch: Path) -> _Result:
+    from communitas.staging import write_parquet
+
+    module, name = task.reader.split(":")
+    reader: Reader = getattr(importlib.import_module(module), name)
+    ctx = ReadContext(info, salt, keep_bodies=keep_bodies, progress=_report, scratch=scratch)
+    result = _Result()
+    for n, batch in enumerate(reader(task.arg, ctx, result.state)):
+        if len(batch):
+            path = scratch / f"w{index:03d}-{batch.table}-{n:06d}.parquet"
+            write_parquet(batch, path)
+            result.staged.append((batch.table, path, batch.origin))
+    result.skipped, result.warnings = ctx.skipped, ctx.warnings
+    return result
+
+
+def read_in_workers(
+    tasks: list[Task], ctx: ReadContext, workers: int,
+    merge: Callable[[dict[str, Any]], None] = lambda state: None,
+) -> Iterator[Batch]:
+    """Run ``tasks`` in ``workers`` processes; yield their staged batches; ``merge`` each state."""
+    if ctx.scratch is None:
+        raise ValueError("read_in_workers needs ctx.scratch (the staging folder)")
+    spawn = mp.get_context("spawn")
+    progress = spawn.Queue()
+    order = sorted(range(len(tasks)), key=lambda i: -tasks[i].weight)
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init,
+                             initargs=(progress,)) as pool:
+        with _main_hidden():  # the workers start here
+            pending: set[Future[_Result]] = {
+                pool.submit(_run, tasks[i], i, ctx.info, ctx.salt, ctx.keep_bodies, ctx.scratch)
+                for i in order
+            }
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(progress, ctx)
+                for future in done:
+                    yield from _collect(future.result(), ctx, merge)
+            _drain(progress, ctx)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Start processes as if from an interactive session: ``spawn`` then skips ``__main__``."""
+    main = sys.modules["__main__"]
+    saved = {k: main.__dict__.pop(k) for k in ("__file__",) if k in main.__dict__}
+    spec = getattr(main, "__spec__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
+        main.__spec__ = spec
+
+
+def _drain(progress: Any, ctx: ReadContext) -> None:
+    while True:
+        try:
+            ctx.report_progress(*progress.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _collect(result: _Result, ctx: ReadContext, merge: Callable[[dict[str, Any]], None]
+             ) -> Iterator[Batch]:
+    ctx.skipped.update(result.skipped)
+    ctx.warnings.extend(result.warnings)
+    merge(result.state)
+    for table, path, origin in result.staged:
+        yield Batch(table, {}, origin, staged=path)

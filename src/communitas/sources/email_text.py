@@ -74,7 +74,8 @@ def header_bounds(msg: bytes, start: int = 0, end: int | None = None) -> tuple[i
     if msg.startswith(b"\r\n", start):
         return start, start + 2
     i = msg.find(b"\n\n", start, end)
-    j = msg.find(b"\r\n\r\n", start, end if i == -1 else i)
+    stop = end if i == -1 else i
+    j = msg.find(b"\r\n\r\n", start, stop) if msg.find(b"\r", start, stop) != -1 else -1
     if j != -1 and (i == -1 or j < i):
         return j, j + 4
     return (end, end) if i == -1 else (i, i + 2)
@@ -371,7 +372,9 @@ def strip_quotes(text: str) -> str:
     'Outlook.'
     """
     kept: list[str] = []
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     quoting = False
     for i, line in enumerate(lines):
         head, stripped = line[:1], line.rstrip()

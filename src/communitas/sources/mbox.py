@@ -68,6 +68,7 @@ except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fall
 
 T = TypeVar("T")
 CHUNK = 1 << 22
+SPILL_BYTES = 16 << 20  # kept texts beyond this wait on disk until threading is done
 MAX_MESSAGE_BYTES = 64 << 20  # a larger "message" is skipped (and never held whole in memory)
 _FROM_LINE = re.compile(rb"From \S*[ \t]+.*\d\d?:\d\d")
 _SKIP_SUFFIXES = (".json", ".csv", ".xml", ".zip", ".7z", ".tar.gz", ".tgz", ".md", ".jsonl.gz",
@@ -295,8 +296,9 @@ class _State:
     hashes: dict[str, str] = field(default_factory=dict)  # address -> salted hash, per read
     no_id: int = 0
     munged: int = 0
-    # the kept texts wait for threading in a temporary file, not in memory
-    spill: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115
+    # the kept texts wait for threading in memory up to SPILL_BYTES, then in a temporary file
+    spill: IO[bytes] = field(
+        default_factory=lambda: tempfile.SpooledTemporaryFile(SPILL_BYTES))  # type: ignore[arg-type]  # noqa: SIM115
 
 
 class MboxSource:
@@ -466,6 +468,7 @@ def _add_post(h: dict[str, str], msg: bytes, body_start: int, msgid: str, name: 
     if digest is None:
         digest = state.hashes[address] = ctx.hash_identifier(address)
     person = state.senders.setdefault(digest, _Sender())
+    new_name = not person.messages or bool(name and name not in person.names)  # (name, address) unseen
     if name:
         person.names[name] += 1
     person.first = at if person.first is None or at < person.first else person.first
@@ -473,7 +476,7 @@ def _add_post(h: dict[str, str], msg: bytes, body_start: int, msgid: str, name: 
     person.messages += 1
     automated = automation_reason(h) is not None
     person.automated += automated
-    if person.bot_reason is None:
+    if person.bot_reason is None and new_name:
         person.bot_reason = bot_name_reason(name, address)
     if h.get("list-id"):
         state.list_ids[h["list-id"]] += 1

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from communitas.cli.app import main
 from communitas.store import Workspace
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -18,6 +21,29 @@ def data_path(*parts: str) -> Path:
     if not path.exists():
         pytest.fail(f"{path} is missing: the tests need ../shared/data beside the clone.")
     return path
+
+
+def raw_rows(folder: str, file: str) -> list[dict[str, str]]:
+    """Every ``<row>`` of ``../shared/data/<folder>/<file>.xml.gz`` as a dict of its attributes,
+    read with the standard library only (the independent check on what communitas ingests)."""
+    rows = []
+    with gzip.open(data_path(folder, f"{file}.xml.gz"), "rb") as fh:
+        for _, el in ET.iterparse(fh):
+            if el.tag == "row":
+                rows.append(dict(el.attrib))
+                el.clear()
+    return rows
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the console-script entry point in-process: (exit status, stdout, stderr)."""
+    try:
+        main(args)
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 @pytest.fixture

@@ -8,17 +8,16 @@ import json
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
 import click
 import pytest
 import typer.main
-from tests.conftest import data_path
+from tests.conftest import data_path, raw_rows, run_cli
 from typer.testing import CliRunner
 
-from communitas.cli.app import app, main
+from communitas.cli.app import app
 
 CONLANG = "stackexchange-conlang-meta"
 SID = "stackexchange:conlang"
@@ -49,29 +48,14 @@ def test_every_command_help_has_an_example(command: tuple[str, ...]) -> None:
     assert match.group(1).split()[1] == command[0]
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cli") / "cli.duckdb"
 
 
-def _raw(file: str) -> list[dict[str, str]]:
-    with gzip.open(data_path(CONLANG, f"{file}.xml.gz"), "rb") as f:
-        return [dict(e.attrib) for e in ET.parse(f).getroot().iter("row")]
-
-
 def test_ingest_prints_summary_then_unchanged(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["ingest", str(data_path(CONLANG)), "--name", "conlang", "--store", str(store)],
-                       capsys)
+    code, out, _ = run_cli(["ingest", str(data_path(CONLANG)), "--name", "conlang", "--store", str(store)],
+                           capsys)
     assert code == 0
     assert re.search(rf"^{SID} ingested in \d+\.\d s$", out, re.M), out
     stats = json.loads(data_path(CONLANG, "stats.json").read_text())
@@ -82,8 +66,8 @@ def test_ingest_prints_summary_then_unchanged(store: Path, capsys: pytest.Captur
     for table, n in expected.items():
         assert re.search(rf"│ {table} +│ +{n:,} │", out), (table, n, out)
     assert "no rows skipped." in out
-    code, out, _ = run(["ingest", str(data_path(CONLANG)), "--name", "conlang", "--store", str(store)],
-                       capsys)
+    code, out, _ = run_cli(["ingest", str(data_path(CONLANG)), "--name", "conlang", "--store", str(store)],
+                           capsys)
     assert code == 0 and "unchanged since the last ingest" in out
 
 
@@ -97,42 +81,43 @@ def test_ingest_summary_lists_skipped_rows(tmp_path: Path, capsys: pytest.Captur
     (dump / "Comments.xml").write_bytes(b"\n".join(lines))
     for name in ("Posts", "Users"):
         (dump / f"{name}.xml.gz").write_bytes(data_path(CONLANG, f"{name}.xml.gz").read_bytes())
-    code, out, err = run(["ingest", str(dump), "--store", str(tmp_path / "s.duckdb")], capsys)
+    code, out, err = run_cli(["ingest", str(dump), "--store", str(tmp_path / "s.duckdb")], capsys)
     assert code == 0
     assert re.search(r"│ Comments\.xml: line is not valid UTF-8 +│ +3 │", out), out
     assert "no Votes.xml in this dump" in err and "no PostHistory.xml in this dump" in err
 
 
 def test_sources_lists_the_store(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["sources", "--store", str(store)], capsys)
+    code, out, _ = run_cli(["sources", "--store", str(store)], capsys)
     assert code == 0
     assert "1 source(s)" in out and "2018-02-06 →" in out and "272" in out
-    code, out, _ = run(["sources", "--json", "--store", str(store)], capsys)
+    code, out, _ = run_cli(["sources", "--json", "--store", str(store)], capsys)
     [listed] = json.loads(out)
     assert listed["source_id"] == SID and listed["counts"]["members"] == 272
 
 
 def test_profile_json_counts_from_the_raw_dump(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Overview figures, computed here from the raw XML; the Community account (-1) is left out."""
-    posts, comments, users = _raw("Posts"), _raw("Comments"), _raw("Users")
+    posts, comments = raw_rows(CONLANG, "Posts"), raw_rows(CONLANG, "Comments")
+    users = raw_rows(CONLANG, "Users")
     kinds = Counter({"1": "question", "2": "answer"}[p["PostTypeId"]] for p in posts
                     if p["PostTypeId"] in ("1", "2") and p.get("OwnerUserId") != "-1")
     kinds["comment"] = sum(1 for c in comments if c.get("UserId") != "-1")
-    code, out, _ = run(["profile", "--json", "--store", str(store)], capsys)
+    code, out, _ = run_cli(["profile", "--json", "--store", str(store)], capsys)
     assert code == 0
     overview = json.loads(out)["overview"]
     assert overview["posts_by_kind"] == dict(kinds)
     assert overview["members"] == sum(1 for u in users if u["Id"] != "-1") == 271
     first = min(p["CreationDate"] for p in posts if p["PostTypeId"] in ("1", "2"))
     assert overview["first"].startswith(first[:19])
-    code, out, _ = run(["profile", "--store", str(store)], capsys)
+    code, out, _ = run_cli(["profile", "--store", str(store)], capsys)
     assert code == 0 and out.strip()
 
 
 def test_profile_on_a_missing_store_says_to_ingest(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "none.duckdb"
-    code, _, err = run(["profile", "--store", str(missing)], capsys)
+    code, _, err = run_cli(["profile", "--store", str(missing)], capsys)
     assert code == 2
     assert err.count("\n") == 1 and str(missing) in err and "communitas ingest" in err
 
@@ -168,7 +153,7 @@ def test_exit_codes_of_commands_reach_the_shell(monkeypatch: pytest.MonkeyPatch,
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli_app, "app", probe)
-    assert run(["fail"], capsys)[0] == 3
-    code, _, err = run(["interrupt"], capsys)
+    assert run_cli(["fail"], capsys)[0] == 3
+    code, _, err = run_cli(["interrupt"], capsys)
     assert code == 130
     assert err.strip() == "interrupted; the store is unchanged by the unfinished command."

@@ -9,10 +9,8 @@ is an answer to it, or a comment on it or on one of its answers, by someone othe
 
 from __future__ import annotations
 
-import gzip
 import math
 import statistics
-import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,20 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import data_path
+from tests.conftest import raw_rows
 
 from communitas.metrics import interaction, people
 from communitas.store import Workspace
 
 SYSTEM = "-1"
-
-
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with gzip.open(data_path("stackexchange-beer", name)) as fh:
-        for _, el in ET.iterparse(fh):
-            if el.tag == "row":
-                yield dict(el.attrib)
-                el.clear()
 
 
 def _time(raw: str) -> datetime:
@@ -48,7 +38,7 @@ class Raw:
         self.answer_of: dict[str, str] = {}  # answer id -> question id
         # (author, created, thread question id or None, key) for every contribution
         self.contribs: list[tuple[str | None, datetime, str | None, str]] = []
-        for r in _rows("Posts.xml.gz"):
+        for r in raw_rows("stackexchange-beer", "Posts"):
             owner, created = r.get("OwnerUserId"), _time(r["CreationDate"])
             if r["PostTypeId"] == "1":
                 self.questions[r["Id"]] = (owner, created)
@@ -56,12 +46,13 @@ class Raw:
             elif r["PostTypeId"] == "2":
                 self.answer_of[r["Id"]] = r["ParentId"]
                 self.contribs.append((owner, created, r["ParentId"], "p" + r["Id"]))
-        for r in _rows("Comments.xml.gz"):
+        for r in raw_rows("stackexchange-beer", "Comments"):
             on = r["PostId"]
             thread = on if on in self.questions else self.answer_of.get(on)
             self.contribs.append((r.get("UserId"), _time(r["CreationDate"]), thread, "c" + r["Id"]))
         self.contribs = [c for c in self.contribs if c[0] != SYSTEM]
-        self.reputation = [int(r["Reputation"]) for r in _rows("Users.xml.gz") if r["Id"] != SYSTEM]
+        users = raw_rows("stackexchange-beer", "Users")
+        self.reputation = [int(r["Reputation"]) for r in users if r["Id"] != SYSTEM]
 
     def first_response_hours(self) -> dict[str, float | None]:
         """Per thread (question not by -1): hours to the first response, None without one."""
@@ -175,7 +166,7 @@ def test_newcomer_return_by_reception(raw: Raw, beer: Any) -> None:
 def test_avid_members_and_accepted_share(raw: Raw, beer: Any) -> None:
     assert people.avid_members(beer) == sum(1 for r in raw.reputation if r >= 200)
     accepted = defaultdict(int)
-    for r in _rows("Posts.xml.gz"):
+    for r in raw_rows("stackexchange-beer", "Posts"):
         if r["PostTypeId"] == "1" and r.get("OwnerUserId") != SYSTEM:
             accepted[bool(r.get("AcceptedAnswerId"))] += 1
     assert interaction.accepted_share(beer) == pytest.approx(accepted[True] / sum(accepted.values()))

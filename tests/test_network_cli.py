@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from tests.conftest import data_path
+from tests.conftest import raw_rows, run_cli
 
-from communitas.cli.app import main
 from communitas.network import build_graph
 from communitas.network.figures import figures
 from communitas.network.picture import picture_spec
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_json_windows_timeline_members_and_svg(beer_store: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     svg = tmp_path / "net.svg"
-    code, out, _ = run(["network", "--store", str(beer_store), "--top", "3", "--picture", str(svg),
-                        "--window", "36", "--json"], capsys)
+    code, out, _ = run_cli(["network", "--store", str(beer_store), "--top", "3", "--picture", str(svg),
+                            "--window", "36", "--json"], capsys)
     assert code == 0
     data: dict[str, Any] = json.loads(out)
     assert len(data["windows"]) == 76
@@ -50,30 +37,29 @@ def test_member_roles_and_names_on_whole_history_png(beer_store: Path, tmp_path:
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     member = "stackexchange:beer.stackexchange.com:u:37"
     png = tmp_path / "net.png"
-    code, out, _ = run(["network", "--store", str(beer_store), "--member", member, "--json"], capsys)
+    code, out, _ = run_cli(["network", "--store", str(beer_store), "--member", member, "--json"], capsys)
     assert code == 0
     data = json.loads(out)
     assert [m["member_id"] for m in data["members"]] == [member]
     assert len(data["roles"]) == data["members"][0]["windows_active"]
     positions = {r["position"] for r in data["roles"]}
     assert positions <= {"core", "periphery", "isolate"} and positions
-    code, out, _ = run(["network", "--store", str(beer_store), "--member", member], capsys)
+    code, out, _ = run_cli(["network", "--store", str(beer_store), "--member", member], capsys)
     assert code == 0 and f"{member} per window" in out.replace("\n", "")
-    code, out, _ = run(["network", "--store", str(beer_store), "--whole", "--picture", str(png)], capsys)
+    code, out, _ = run_cli(["network", "--store", str(beer_store), "--whole", "--picture", str(png)], capsys)
     assert code == 0 and "network per window" in out
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size < 300_000
     svg = tmp_path / "whole.svg"
-    code, _, _ = run(["network", "--store", str(beer_store), "--whole", "--picture", str(svg)], capsys)
+    code, _, _ = run_cli(["network", "--store", str(beer_store), "--whole", "--picture", str(svg)], capsys)
     assert code == 0 and svg.stat().st_size < 300_000
 
 
 def test_names_label_the_picture_with_display_names(beer_store: Path, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     svg = tmp_path / "named.svg"
-    code, _, _ = run(["network", "--store", str(beer_store), "--picture", str(svg), "--names"], capsys)
+    code, _, _ = run_cli(["network", "--store", str(beer_store), "--picture", str(svg), "--names"], capsys)
     assert code == 0
-    with gzip.open(data_path("stackexchange-beer", "Users.xml.gz")) as fh:
-        names = {el.get("DisplayName") for _, el in ET.iterparse(fh) if el.tag == "row"}
+    names = {r.get("DisplayName") for r in raw_rows("stackexchange-beer", "Users")}
     text = svg.read_text()
     assert "member 1<" not in text
     assert sum(1 for n in names if n and f">{n}<" in text) >= 5
@@ -88,7 +74,7 @@ def test_names_label_the_picture_with_display_names(beer_store: Path, tmp_path: 
 def test_user_errors_are_one_line(beer_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                   args: list[str], needle: str) -> None:
     args = [a.replace("out.", str(tmp_path / "out.")) for a in args]
-    code, _, err = run(["network", "--store", str(beer_store), *args], capsys)
+    code, _, err = run_cli(["network", "--store", str(beer_store), *args], capsys)
     assert code == 2
     assert needle in err and len(err.strip().splitlines()) == 1
 

@@ -6,8 +6,6 @@ the test itself from the raw XML (gzip + xml.etree), never through communitas.
 
 from __future__ import annotations
 
-import gzip
-import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import data_path
+from tests.conftest import raw_rows
 
 from communitas.network import GraphOptions, analyse_graph, build_graph, reply_ties, whole_history
 from communitas.network.figures import figures, leiden, undirected
@@ -23,17 +21,12 @@ from communitas.network.graph import window_graphs
 from communitas.store import Workspace
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with gzip.open(path) as fh:
-        return [el.attrib for _, el in ET.iterparse(fh) if el.tag == "row"]
-
-
-def _raw_graph(folder: Path) -> tuple[nx.DiGraph, Counter[tuple[str, str]]]:
+def _raw_graph(folder: str) -> tuple[nx.DiGraph, Counter[tuple[str, str]]]:
     """Member → member replies straight from the dump: answer → question owner, comment →
     commented post's owner; self loops, user -1 and missing owners dropped. Nodes: every member
     who asked, answered or commented (not -1), plus every tie's ends."""
-    posts = _rows(folder / "Posts.xml.gz")
-    comments = _rows(folder / "Comments.xml.gz")
+    posts = raw_rows(folder, "Posts")
+    comments = raw_rows(folder, "Comments")
     owner = {p["Id"]: p.get("OwnerUserId") for p in posts}
     pairs: list[tuple[str | None, str | None]] = [
         (p.get("OwnerUserId"), owner.get(p.get("ParentId", ""))) for p in posts if p["PostTypeId"] == "2"]
@@ -89,7 +82,7 @@ def test_karate_club_stage_reads_as_a_network() -> None:
 
 @pytest.fixture(scope="module")
 def beer_raw() -> tuple[nx.DiGraph, Counter[tuple[str, str]]]:
-    return _raw_graph(data_path("stackexchange-beer"))
+    return _raw_graph("stackexchange-beer")
 
 
 def test_beer_whole_history_matches_raw_xml(beer_store: Path, beer_raw: tuple[nx.DiGraph, Counter]) -> None:

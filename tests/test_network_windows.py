@@ -3,15 +3,13 @@ sites, each window's members, ties and newcomers recounted from the raw XML by t
 
 from __future__ import annotations
 
-import gzip
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import data_path
+from tests.conftest import data_path, raw_rows
 
 from communitas.network import GraphOptions, NetworkAnalysis, analyse, timeline, trajectories
 from communitas.network.stages import STAGES
@@ -27,16 +25,11 @@ def _when(raw: str) -> datetime:
     return datetime.fromisoformat(raw).replace(tzinfo=UTC)
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with gzip.open(path) as fh:
-        return [el.attrib for _, el in ET.iterparse(fh) if el.tag == "row"]
-
-
-def _raw_windows(folder: Path) -> list[dict[str, object]]:
+def _raw_windows(folder: str) -> list[dict[str, object]]:
     """Per 90-day window (stride 30, from the day of the first contribution): its members
     (contributors plus tie ends), its distinct ties and its newcomers, straight from the dump."""
-    posts = _rows(folder / "Posts.xml.gz")
-    comments = _rows(folder / "Comments.xml.gz")
+    posts = raw_rows(folder, "Posts")
+    comments = raw_rows(folder, "Comments")
     owner = {p["Id"]: p.get("OwnerUserId") for p in posts}
     events = [(p.get("OwnerUserId"), _when(p["CreationDate"]),
                owner.get(p.get("ParentId", "")) if p["PostTypeId"] == "2" else None)
@@ -82,7 +75,7 @@ def sites(beer_store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 @pytest.mark.parametrize("site", SITES)
 def test_every_window_has_a_stage_and_roles(site: str, sites: dict[str, NetworkAnalysis]) -> None:
     result = sites[site]
-    raw = pd.DataFrame(_raw_windows(data_path(site)))
+    raw = pd.DataFrame(_raw_windows(site))
     figs = result.figures
     assert len(figs) == len(raw)
     assert [s.to_pydatetime() for s in figs["start"]] == list(raw["start"])

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import data_path
+from tests.conftest import data_path, run_cli
 from tests.test_metrics_components import build_tiny
 
-from communitas.cli.app import main
 from communitas.metrics import interaction, people, reference
 from communitas.metrics.profile import FIGURES, build_profile
 from communitas.store import Workspace
@@ -52,16 +51,6 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_profile(tiny_store: Path) -> Iterator[dict[str, Any]]:
     with Workspace(tiny_store, read_only=True) as ws:
         yield build_profile(ws)
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_json_keys_are_the_documented_ones(tiny_profile: dict[str, Any]) -> None:
@@ -116,8 +105,8 @@ def test_bands_carry_citations_and_observed_figures(tiny_profile: dict[str, Any]
 
 
 def test_cli_scope_options(tiny_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["profile", "--json", "--store", str(tiny_store), "--since", "2021-01-01",
-                        "--until", "2021-03-01", "--place", "x", "--period", "quarter"], capsys)
+    code, out, _ = run_cli(["profile", "--json", "--store", str(tiny_store), "--since", "2021-01-01",
+                            "--until", "2021-03-01", "--place", "x", "--period", "quarter"], capsys)
     assert code == 0
     data = json.loads(out)
     assert data["scope"]["since"] == "2021-01-01T00:00:00+00:00" and data["scope"]["place"] == "x"
@@ -125,12 +114,12 @@ def test_cli_scope_options(tiny_store: Path, capsys: pytest.CaptureFixture[str])
     assert [r["period"][:10] for r in data["people"]["trend"]] == ["2021-01-01"]
     assert data["people"]["headline"]["active_members"] == 4
     assert data["social_interaction"]["headline"]["threads"] == 3
-    code, out, _ = run(["profile", "--json", "--store", str(tiny_store), "--include-bots"], capsys)
+    code, out, _ = run_cli(["profile", "--json", "--store", str(tiny_store), "--include-bots"], capsys)
     assert json.loads(out)["social_interaction"]["headline"]["threads"] == 7
 
 
 def test_cli_csv(tiny_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["profile", "--csv", "--store", str(tiny_store)], capsys)
+    code, out, _ = run_cli(["profile", "--csv", "--store", str(tiny_store)], capsys)
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert set(rows[0]) == {"component", "metric", "period", "value"}
@@ -142,7 +131,7 @@ def test_cli_csv(tiny_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_text_shows_the_four_components(tiny_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["profile", "--store", str(tiny_store)], capsys)
+    code, out, _ = run_cli(["profile", "--store", str(tiny_store)], capsys)
     assert code == 0
     for title in ("PEOPLE", "COMMON TIES", "SOCIAL INTERACTION", "PLACE"):
         assert re.search(rf"^{title}\b", out, flags=re.MULTILINE), title
@@ -158,14 +147,14 @@ def test_cli_text_shows_the_four_components(tiny_store: Path, capsys: pytest.Cap
 ])
 def test_cli_user_errors_are_one_line(tiny_store: Path, capsys: pytest.CaptureFixture[str],
                                       args: list[str], message: str) -> None:
-    code, _, err = run(["profile", "--store", str(tiny_store), *args], capsys)
+    code, _, err = run_cli(["profile", "--store", str(tiny_store), *args], capsys)
     assert code == 2
     assert message in err and err.count("\n") == 1
 
 
 def test_cli_on_an_empty_store_says_to_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     Workspace(tmp_path / "e.duckdb").close()
-    code, _, err = run(["profile", "--store", str(tmp_path / "e.duckdb")], capsys)
+    code, _, err = run_cli(["profile", "--store", str(tmp_path / "e.duckdb")], capsys)
     assert code == 2 and "communitas ingest" in err and err.count("\n") == 1
 
 
@@ -178,12 +167,12 @@ def test_profile_of_the_samples_is_fast(tmp_path: Path, capsys: pytest.CaptureFi
     with Workspace(store) as ws:
         ws.ingest(data_path(folder))
     started = time.perf_counter()
-    code, out, _ = run(["profile", "--store", str(store)], capsys)
+    code, out, _ = run_cli(["profile", "--store", str(store)], capsys)
     elapsed = time.perf_counter() - started
     assert code == 0 and "SOCIAL INTERACTION" in out
     # Target < 5 s; the bound leaves room for a CI machine shared by other jobs.
     assert elapsed < 15, f"profile took {elapsed:.1f} s"
-    code, out, _ = run(["profile", "--json", "--store", str(store)], capsys)
+    code, out, _ = run_cli(["profile", "--json", "--store", str(store)], capsys)
     data = json.loads(out)
     assert data["social_interaction"]["headline"]["threads"] > 0
     assert data["place"]["headline"]["places_active"] > 0

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import data_path
+from tests.conftest import data_path, run_cli
 
-from communitas.cli.app import main
 from communitas.errors import BrokenInput, UnsafeInput
 from communitas.sources.xml_rows import iter_rows
 from communitas.store import Workspace
@@ -42,21 +41,10 @@ def _state(store: Path) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
         return ws.counts(), rows
 
 
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the console-script entry point in-process: (exit status, stdout, stderr)."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def _fails_cleanly(path: Path, store: Path, capsys: pytest.CaptureFixture[str], *,
                    names: str, advice: str) -> str:
     before = _state(store)
-    code, _, err = cli(["ingest", str(path), "--store", str(store)], capsys)
+    code, _, err = run_cli(["ingest", str(path), "--store", str(store)], capsys)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert code == 2
     assert len(errors) == 1, err
@@ -135,7 +123,8 @@ def test_not_a_dump_with_platform_named(tmp_path: Path, store: Path,
     folder.mkdir()
     shutil.copy(data_path("stackexchange-beer", "PROVENANCE.md"), folder / "PROVENANCE.md")
     before = _state(store)
-    code, _, err = cli(["ingest", str(folder), "--platform", "stackexchange", "--store", str(store)], capsys)
+    code, _, err = run_cli(["ingest", str(folder), "--platform", "stackexchange", "--store", str(store)],
+                               capsys)
     assert code == 2
     assert err.strip() == (
         f"error: {folder}: not a Stack Exchange dump (no Posts.xml, Posts.xml.gz or site .7z found). "
@@ -148,7 +137,8 @@ def test_dump_without_posts_xml(tmp_path: Path, store: Path, capsys: pytest.Capt
     dump.mkdir()
     shutil.copy(data_path("stackexchange-conlang-meta", "Users.xml.gz"), dump / "Users.xml.gz")
     _fails_cleanly(dump, store, capsys, names=str(dump), advice="Point at the export's folder")
-    code, _, err = cli(["ingest", str(dump), "--platform", "stackexchange", "--store", str(store)], capsys)
+    code, _, err = run_cli(["ingest", str(dump), "--platform", "stackexchange", "--store", str(store)],
+                               capsys)
     assert code == 2 and err.strip() == (f"error: {dump}: the dump has no Posts.xml (or .xml.gz); nothing "
                                          "to ingest. Give the folder or .7z that holds the whole dump.")
 
@@ -233,7 +223,8 @@ def test_bad_rows_are_skipped_and_counted(tmp_path: Path, capsys: pytest.Capture
     broken = _break_rows(dump)
     stats = json.loads(data_path("stackexchange-conlang-meta", "stats.json").read_text())
     store = tmp_path / "rows.duckdb"
-    code, out, _ = cli(["ingest", str(dump), "--store", str(store), "--name", "conlang", "--json"], capsys)
+    code, out, _ = run_cli(["ingest", str(dump), "--store", str(store), "--name", "conlang", "--json"],
+                               capsys)
     assert code == 0
     report = json.loads(out)
     assert report["skipped"] == {

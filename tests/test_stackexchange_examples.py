@@ -12,29 +12,22 @@ Examples read by hand in the dump:
 
 from __future__ import annotations
 
-import gzip
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import data_path
+from tests.conftest import raw_rows
 
 from communitas.store import Workspace
 
 SID = "stackexchange:beer.stackexchange.com"
 
 
-def _raw(file: str) -> list[dict[str, str]]:
-    with gzip.open(data_path("stackexchange-beer", f"{file}.xml.gz"), "rb") as f:
-        return [dict(e.attrib) for e in ET.parse(f).getroot().iter("row")]
-
-
 @pytest.fixture(scope="module")
 def raw() -> dict[str, list[dict[str, str]]]:
-    return {f: _raw(f) for f in ("Posts", "Comments", "PostLinks", "Votes")}
+    return {f: raw_rows("stackexchange-beer", f) for f in ("Posts", "Comments", "PostLinks", "Votes")}
 
 
 @pytest.fixture(scope="module")

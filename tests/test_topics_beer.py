@@ -7,9 +7,7 @@ permutations) = 0.135 on average, 0.148 at most. The bounds below keep a margin.
 
 from __future__ import annotations
 
-import gzip
 import json
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
-from tests.conftest import data_path
+from tests.conftest import raw_rows
 
 from communitas.cli.app import main
 from communitas.store import Workspace
@@ -26,14 +24,9 @@ from communitas.topics import TopicModel, analyse, outputs
 SID = "stackexchange:beer.stackexchange.com"
 
 
-def _rows(file: str) -> list[dict[str, str]]:
-    with gzip.open(data_path("stackexchange-beer", f"{file}.xml.gz"), "rb") as f:
-        return [dict(e.attrib) for e in ET.parse(f).getroot().iter("row")]
-
-
 @pytest.fixture(scope="module")
 def raw() -> dict[str, list[dict[str, str]]]:
-    return {"Posts": _rows("Posts"), "Comments": _rows("Comments")}
+    return {f: raw_rows("stackexchange-beer", f) for f in ("Posts", "Comments")}
 
 
 @pytest.fixture(scope="module")

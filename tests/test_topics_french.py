@@ -7,12 +7,9 @@ the document-frequency ceiling alone (max_df = 0.5) 9 and 2 are; with neither, 2
 
 from __future__ import annotations
 
-import gzip
-import xml.etree.ElementTree as ET
-
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from tests.conftest import data_path
+from tests.conftest import data_path, raw_rows
 
 from communitas.store import Workspace
 from communitas.topics import TopicModel, analyse
@@ -30,18 +27,13 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> TopicModel:
         return analyse(ws, k="auto", seed=0)
 
 
-def _rows(file: str) -> list[dict[str, str]]:
-    with gzip.open(data_path("stackexchange-french-meta", file), "rb") as f:
-        return [dict(e.attrib) for e in ET.parse(f).getroot().iter("row")]
-
-
 def _threads_with_a_person() -> int:
     """Questions with at least one post or comment not written by the system account (-1)."""
-    posts = _rows("Posts.xml.gz")
+    posts = raw_rows("stackexchange-french-meta", "Posts")
     question_of = {r["Id"]: r["Id"] if r["PostTypeId"] == "1" else r.get("ParentId", "")
                    for r in posts if r["PostTypeId"] in ("1", "2")}
     authored = [(r.get("OwnerUserId"), r["Id"]) for r in posts if r["PostTypeId"] in ("1", "2")]
-    authored += [(c.get("UserId"), c["PostId"]) for c in _rows("Comments.xml.gz")]
+    authored += [(c.get("UserId"), c["PostId"]) for c in raw_rows("stackexchange-french-meta", "Comments")]
     questions = {r["Id"] for r in posts if r["PostTypeId"] == "1"}
     return len({question_of[p] for u, p in authored
                 if u != "-1" and question_of.get(p) in questions})

@@ -71,21 +71,21 @@ def _print_report(report: IngestReport) -> None:
     verb = "replaced" if report.replaced else "ingested"
     console.print(f"{report.source_id} {verb} in {report.elapsed_s:.1f} s", soft_wrap=True,
                   highlight=False)
-    table = Table(title="rows per table")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, n in report.counts.items():
-        table.add_row(name, f"{n:,}")
-    console.print(table)
+    console.print(_row_counts("rows per table", "table", report.counts))
     if report.skipped:
-        skipped = Table(title="skipped or repaired rows")
-        skipped.add_column("file: reason")
-        skipped.add_column("rows", justify="right")
-        for reason, n in report.skipped.items():
-            skipped.add_row(reason, f"{n:,}")
-        console.print(skipped)
+        console.print(_row_counts("skipped or repaired rows", "file: reason", report.skipped))
     else:
         console.print("no rows skipped.")
+
+
+def _row_counts(title: str, key: str, counts: dict[str, int]) -> Table:
+    """A two-column table: ``key`` and a right-aligned row count."""
+    table = Table(title=title)
+    table.add_column(key)
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    return table
 
 
 def sources(store: StoreOpt = None, as_json: JsonOpt = False) -> None:

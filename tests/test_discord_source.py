@@ -54,7 +54,45 @@ def test_counts_equal_stats_and_a_stdlib_recount(komodo_store: Path) -> None:
     assert posts[0][0] + sum(events.values()) == stats["total"]["messages"]
     authors = {r[0] for rows in raw.values() for r in rows}
     assert len(authors) == 2727
-    assert _q(komodo_store, "SELECT count(*) FROM members WHERE source_id = ?", [SID]) == [(2727,)]
+    relayed = {(r[0], r[1]) for r in _relay_rows(raw)}
+    assert len(relayed) == 54 + 87
+    # every author id, plus one member per name relayed by a webhook
+    assert _q(komodo_store, "SELECT count(*) FROM members WHERE source_id = ?", [SID]) == [(2727 + 141,)]
+
+
+def _relay_rows(raw: dict[str, list[list[str]]]) -> list[list[str]]:
+    """Rows of author ids whose every name ends in #0000 and that have two names or more."""
+    names: dict[str, set[str]] = {}
+    for rows in raw.values():
+        for r in rows:
+            names.setdefault(r[0], set()).add(r[1])
+    hooks = {a for a, ns in names.items() if len(ns) > 1 and all(n.endswith("#0000") for n in ns)}
+    return [r for rows in raw.values() for r in rows if r[0] in hooks]
+
+
+def test_relay_webhooks_post_as_their_named_senders(komodo_store: Path) -> None:
+    rows = _relay_rows(_raw_rows())
+    per_hook = Counter(r[0] for r in rows)
+    assert per_hook == {"450229834912628746": 617, "450204563153223692": 491}
+    hooks = _q(komodo_store, "SELECT native_id, display_name, is_bot FROM members WHERE source_id = $s "
+                             "AND native_id IN ('450229834912628746', '450204563153223692') ORDER BY 1",
+               {"s": SID})
+    assert hooks == [("450204563153223692", "relay webhook (87 names)", True),
+                     ("450229834912628746", "relay webhook (54 names)", True)]
+    got = _q(komodo_store, """SELECT split_part(p.author_id, ':', 4), m.display_name, count(*)
+                              FROM posts p JOIN members m ON m.member_id = p.author_id
+                              WHERE p.source_id = $s AND p.author_id LIKE $w GROUP BY ALL""",
+             {"s": SID, "w": f"{SID}:w:%"})
+    expected = Counter((r[0], r[1].rsplit("#", 1)[0]) for r in rows)
+    assert {(h, n): c for h, n, c in got} == expected
+    assert _q(komodo_store, "SELECT count(*) FROM posts WHERE author_id IN ($a, $b)",
+              {"a": f"{SID}:u:450229834912628746", "b": f"{SID}:u:450204563153223692"}) == [(0,)]
+    # Discord's "Deleted User#0000" placeholder (one id, one name) stays one ordinary member
+    deleted = sum(1 for rs in _raw_rows().values() for r in rs if r[1] == "Deleted User#0000"
+                  and r[3] not in ("Joined the server.", "Pinned a message."))  # those are events
+    assert _q(komodo_store, "SELECT count(*), bool_or(m.is_bot) FROM posts p JOIN members m "
+                            "ON m.member_id = p.author_id WHERE m.display_name = 'Deleted User#0000'") == [
+        (deleted, False)]
 
 
 def test_channels_and_categories(komodo_store: Path) -> None:

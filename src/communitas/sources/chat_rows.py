@@ -2,11 +2,12 @@
 
 A :class:`ChatRows` wraps a :class:`BatchBuilder` and knows the id scheme
 ``<platform>:<name>:<letter>:<native>`` with letters ``u`` member, ``b`` bot integration,
-``c`` channel, ``g`` category, ``p`` post, ``t`` thread, ``r`` reaction, ``e`` event. It turns a
-chat message into a ``posts`` row (kind ``message``), opening a new ``threads`` row (plus its
-``thread_places`` row) when :class:`ChannelFlow` says a new conversation starts, and keeps
-per-member first/last activity so members can be written at the end with ``joined_at`` /
-``last_seen_at`` filled.
+``w`` a sender relayed by a webhook (``w:<webhook id>:<hash of the name>``, see
+:meth:`ChatRows.relayed_member`), ``c`` channel, ``g`` category, ``p`` post, ``t`` thread,
+``r`` reaction, ``e`` event. It turns a chat message into a ``posts`` row (kind ``message``),
+opening a new ``threads`` row (plus its ``thread_places`` row) when :class:`ChannelFlow` says a
+new conversation starts, and keeps per-member first/last activity so members can be written at
+the end with ``joined_at`` / ``last_seen_at`` filled.
 """
 
 from __future__ import annotations
@@ -117,6 +118,20 @@ class ChatRows:
             found = self.members[member_id] = MemberInfo(**info)
         return found
 
+    def relayed_member(self, webhook_id: str, name: str, is_bot: bool = False) -> str:
+        """The member standing for ``name`` as relayed by the webhook member ``webhook_id`` (a bridge
+        posting another chat's messages under each sender's name): ``<sid>:w:<webhook native
+        id>:<salted hash of the case-folded name>``, display name ``name``.
+
+        It has no account id and no e-mail hash, so identity suggestions (which use identifiers
+        only) never merge it with anyone; the ``w`` letter marks it as relayed.
+        """
+        native = webhook_id.rsplit(":", 1)[-1]
+        member_id = self.id("w", f"{native}:{self.ctx.hash_identifier(name.casefold())[:16]}")
+        info = self.member(member_id, display_name=name)
+        info.is_bot = info.is_bot or is_bot
+        return member_id
+
     def place(self, place_id: str, native: str, kind: str, name: str | None,
               parent_id: str | None = None, created_at: str | None = None,
               description: str | None = None) -> None:
@@ -178,9 +193,12 @@ class ChatRows:
 
     def member_rows(self) -> None:
         """Queue every member seen or declared (call once, at the end)."""
+        relayed = f"{self.sid}:w:"
         for member_id, m in self.members.items():
+            native = (member_id[len(relayed):] if member_id.startswith(relayed)
+                      else member_id.rsplit(":", 1)[-1])
             self.builder.add("members", (
-                member_id, member_id.rsplit(":", 1)[-1], m.display_name,
+                member_id, native, m.display_name,
                 None if m.first_at is None else iso_from_epoch(m.first_at),
                 None if m.last_at is None else iso_from_epoch(m.last_at),
                 m.is_bot, m.is_system, m.is_staff, m.email_hash))

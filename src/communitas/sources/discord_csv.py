@@ -85,6 +85,11 @@ def read_header(entry: ExportFile) -> tuple[str, list[str]] | None:
     return None
 
 
+def plain_name(author: str) -> str:
+    """``name#1234`` -> ``name`` (a name without a discriminator is kept whole)."""
+    return author.rsplit("#", 1)[0] if "#" in author else author
+
+
 def looks_like_bot(author: str) -> bool:
     """True for a known bot name or a name whose last word is a bot word (see the docs).
 
@@ -92,7 +97,7 @@ def looks_like_bot(author: str) -> bool:
     ...                              "Maciej Bolbot#3831", "Mr robot#0493", "MEE6#4876")]
     [True, True, True, False, False, True]
     """
-    name = author.rsplit("#", 1)[0] if "#" in author else author
+    name = plain_name(author)
     return name.lower() in KNOWN_BOTS or bool(_BOT_CASED.search(name))
 
 
@@ -147,38 +152,43 @@ class DateParser:
 
 
 class NameIndex:
-    """Author names (without ``#discriminator``, lower case) -> member id, for ``@name`` mentions.
+    """Author names (without ``#discriminator``, lower case) -> member id, for ``@name`` mentions;
+    also the relay webhooks found by :func:`index_authors` (``relays``: author id -> webhook member).
 
-    A name used by several ids (a relay webhook posting under other people's names, a reused
-    name) resolves to the id that posted most often under it.
+    A name used by several ids (a reused name) resolves to the id that posted most often under it;
+    a name relayed by a webhook resolves to its relayed member only when no account posted under it.
 
     >>> idx = NameIndex()
-    >>> for author, member in [("Bob#0001", "b"), ("Bob#0000", "relay"), ("Bob#0001", "b")]:
+    >>> for author, member in [("Bob#0001", "b"), ("Bob#0000", "relay"), ("Bob#0000", "relay")]:
     ...     idx.count(author, member)
-    >>> idx.build(); idx.mentions("thanks @bob!")
+    >>> idx.build(lambda author, member: "w:bob" if member == "relay" else None)
+    >>> idx.mentions("thanks @bob!")
     ['b']
     """
 
     def __init__(self) -> None:
         self.by_name: dict[str, str] = {}
+        self.relays: dict[str, str] = {}
         self._uses: Counter[tuple[str, str]] = Counter()
 
     def count(self, author: str, member_id: str) -> None:
         """One message by ``member_id`` under the name ``author``."""
         self._uses[(author, member_id)] += 1
 
-    def build(self) -> None:
-        """Fix the index from the counted uses (call once, after counting)."""
-        per_name: Counter[tuple[str, str]] = Counter()
+    def build(self, relayed: Callable[[str, str], str | None] | None = None) -> None:
+        """Fix the index from the counted uses (call once, after counting). ``relayed(author,
+        member_id)`` is the relayed member behind a webhook's message, None for an account's."""
+        per_name: Counter[tuple[str, bool, str]] = Counter()
         for (author, member_id), n in self._uses.items():
-            name = (author.rsplit("#", 1)[0] if "#" in author else author).lower()
+            name = plain_name(author).lower()
+            stand_in = relayed(author, member_id) if relayed is not None else None
             if name and name not in NOT_PEOPLE:
-                per_name[(name, member_id)] += n
-        best: dict[str, tuple[int, str]] = {}
-        for (name, member_id), n in per_name.items():
-            if name not in best or (n, member_id) > best[name]:
-                best[name] = (n, member_id)
-        self.by_name = {name: member_id for name, (_, member_id) in best.items()}
+                per_name[(name, stand_in is None, stand_in or member_id)] += n
+        best: dict[str, tuple[bool, int, str]] = {}
+        for (name, own, member_id), n in per_name.items():
+            if name not in best or (own, n, member_id) > best[name]:
+                best[name] = (own, n, member_id)
+        self.by_name = {name: member_id for name, (_, _, member_id) in best.items()}
         self._uses.clear()
 
     def mentions(self, text: str) -> list[str]:
@@ -235,18 +245,49 @@ class _CsvRows:
 
 def index_authors(files: list[tuple[ExportFile, str]], ctx: ReadContext, out: ChatRows,
                   names: NameIndex) -> None:
-    """Pass 1: every author id, its latest name, and the names it posted under (for mentions)."""
+    """Pass 1: every author id, its latest name, the names it posted under (for mentions), and
+    the relay webhooks (see :func:`find_relays`)."""
     u_ = f"{ctx.source_id}:u:"
+    used: dict[str, set[str]] = {}  # author id -> the names it posted under
     for entry, delim in files:
         for _, row in _CsvRows(entry, delim):
             if len(row) >= 4 and row[0].isdigit():
                 member_id = u_ + row[0]
                 info = out.member(member_id)
                 names.count(row[1], member_id)
+                used.setdefault(row[0], set()).add(row[1])
                 if info.display_name != row[1]:  # a new author, or a new name
                     info.display_name = row[1]
                     info.is_bot = info.is_bot or looks_like_bot(row[1])
-    names.build()
+    for native, relayed in find_relays(used).items():
+        webhook = out.member(u_ + native)
+        webhook.is_bot, webhook.display_name = True, f"relay webhook ({len(relayed)} names)"
+        names.relays[native] = u_ + native
+        for author in sorted(relayed):
+            out.relayed_member(u_ + native, plain_name(author), looks_like_bot(author))
+    names.build(lambda author, member_id: _relayed(out, names, author, member_id))
+
+
+def find_relays(used: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Author ids that are relay webhooks, with the names they relayed: every name they posted
+    under has the discriminator ``#0000`` (webhooks have no real discriminator) and there are at
+    least two of them. One id under one ``#0000`` name is left alone: Discord's own ``Deleted
+    User#0000`` placeholder is such an id.
+
+    >>> relays = find_relays({"1": {"ann#0000", "bo#0000"}, "2": {"Deleted User#0000"},
+    ...                       "3": {"x#0000", "x#1234"}})
+    >>> {k: sorted(v) for k, v in relays.items()}
+    {'1': ['ann#0000', 'bo#0000']}
+    """
+    return {native: names for native, names in used.items()
+            if len(names) >= 2 and all(n.endswith("#0000") for n in names)}
+
+
+def _relayed(out: ChatRows, names: NameIndex, author: str, member_id: str) -> str | None:
+    native = member_id.rsplit(":", 1)[-1]
+    if native not in names.relays:
+        return None
+    return out.relayed_member(member_id, plain_name(author), looks_like_bot(author))
 
 
 @dataclass
@@ -291,6 +332,8 @@ def read_csv_channel(entry: ExportFile, delim: str, chan: CsvChannel, ctx: ReadC
             k = chan.ordinals[author_native] = chan.ordinals.get(author_native, 0) + 1
             native = f"{channel_native}:{at[:16]}:{author_native}:{k}"
         author = u_ + author_native
+        if author_native in names.relays:  # a webhook relaying another chat: the named sender
+            author = out.relayed_member(author, plain_name(row[1]), looks_like_bot(row[1]))
         system = system_kind(content)
         if system is not None:
             out.event(native=native, category=system[0], kind=system[1], at=at, member_id=author,

@@ -8,7 +8,8 @@ Fields read (the exporter's documented JSON; everything else is ignored):
 * ``messages[]``: ``id`` (snowflake, the post's native id), ``type`` (see :data:`CONTRIBUTION_TYPES`,
   :data:`MEMBERSHIP_TYPES`; any other type is a system event), ``timestamp`` (ISO 8601 with
   offset), ``content``, ``author`` {``id``, ``name``, ``discriminator``, ``nickname``,
-  ``isBot``}, ``mentions[]`` (user objects, for the mention rule), ``reactions[]``
+  ``isBot``} (a bot with discriminator ``0000`` is a webhook: its message is the named relayed
+  sender's), ``mentions[]`` (user objects, for the mention rule), ``reactions[]``
   {``emoji.name``, ``count``, ``users[]`` when the export has them}, ``reference``
   {``messageId``} (an explicit reply, or the message a pin points at).
 """
@@ -77,6 +78,19 @@ def user_id(out: ChatRows, user: Any) -> str | None:
     return member_id
 
 
+def _author(out: ChatRows, user: Any) -> str | None:
+    """The member id of a message's author. A webhook (``isBot`` with discriminator ``0000``: it
+    posts under whatever name the message carries, e.g. a bridge relaying another chat) stands
+    for the named sender: its message goes to that relayed member (see ``docs/sources/discord.md``)."""
+    member_id = user_id(out, user)
+    if member_id is None or not (user.get("isBot") and str(user.get("discriminator")) == "0000"):
+        return member_id
+    name = str(user.get("name") or user.get("nickname") or "")
+    webhook = out.member(member_id)
+    webhook.display_name = "relay webhook"
+    return out.relayed_member(member_id, name, looks_like_bot(name)) if name else member_id
+
+
 def read_json_channel(entry: ExportFile, place_id: str, flow: ChannelFlow, ctx: ReadContext,
                       out: ChatRows, parse_date: DateParser) -> Iterator[Batch]:
     """Every message of one exporter JSON file (``flow``: the channel's, shared by its parts)."""
@@ -109,7 +123,7 @@ def _message(msg: Any, label: str, place_id: str, ctx: ReadContext, out: ChatRow
         return
     at, seconds = when
     native, kind = str(msg["id"]), str(msg.get("type") or "Default")
-    author = user_id(out, msg.get("author"))
+    author = _author(out, msg.get("author"))
     ref = msg.get("reference")
     ref = ref if isinstance(ref, dict) else {}
     ref_post = out.id("p", str(ref["messageId"])) if ref.get("messageId") else None

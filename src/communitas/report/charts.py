@@ -66,12 +66,13 @@ def heatmap(key: str, title: str, rows: list[dict[str, Any]], *, x: str, y: str,
             y_sort: list[str] | None = None) -> Chart:
     """A heat map of ``value`` over two ordinal axes (cohort retention, weekday × hour)."""
     values = [{"x": r[x], "y": r[y], "v": r[value]} for r in rows]
+    height = min(640, max(HEIGHT, 9 * len({v["y"] for v in values})))
     chart = alt.Chart(alt.Data(values=values)).mark_rect().encode(
         x=alt.X(f"x:{x_type}", title=x.replace("_", " ")),
         y=alt.Y(f"y:{y_type}", title=y.replace("_", " "), sort=y_sort),
         color=alt.Color("v:Q", title=value.replace("_", " ")),
         tooltip=[f"x:{x_type}", f"y:{y_type}", "v:Q"],
-    ).properties(width=WIDTH - 80, height=HEIGHT)
+    ).properties(width=WIDTH - 80, height=height)
     return Chart(key, title, _finish(chart, title), caption)
 
 

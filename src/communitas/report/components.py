@@ -41,6 +41,16 @@ def band_text(band: dict[str, Any] | None) -> str:
     return f"{band['label']} ({met})"
 
 
+def _signed(change: float) -> str:
+    """A relative change as a signed percentage; a change that rounds to zero shows as ±0%.
+
+    >>> _signed(0.123), _signed(-0.004)
+    ('+12%', '±0%')
+    """
+    text = f"{change:+.0%}"
+    return "±0%" if text in ("+0%", "-0%") else text
+
+
 def _series(rows: list[dict[str, Any]], key: str) -> list[float]:
     return [float(r[key]) for r in rows if r.get(key) is not None]
 
@@ -49,8 +59,9 @@ def _line(ctx: ReportContext, comp: str, metric: str, figure: str, series: list[
           readings: dict[str, str]) -> dict[str, Any]:
     change, arrow = trend(series)
     band = next((b for b in bands_for(ctx, comp) if b["metric"] == f"{comp}.{band_metric}"), None)
+    shown = "" if change is None else f"{arrow} {_signed(change)} (last 3 {ctx.period}s vs 3 before)"
     return {"component": _TITLES[comp], "anchor": _ANCHORS[comp], "figure": figure, "metric": metric,
-            "trend": "" if change is None else f"{arrow} {change:+.0%} (last 3 {ctx.period}s vs 3 before)",
+            "trend": shown,
             "band": band_text(band), "reading": readings.get(arrow, readings.get("", ""))}
 
 

@@ -21,8 +21,16 @@ from communitas.store import Workspace
 SAMPLES = ("pipermail", "hyperkitty", "mbox")
 
 
+def _mbox_len(path: Path) -> int:
+    box = mailbox.mbox(path)
+    try:
+        return len(box)
+    finally:
+        box.close()
+
+
 def _stdlib_count(folder: Path) -> int:
-    return sum(len(mailbox.mbox(p)) for p in sorted(folder.iterdir()))
+    return sum(_mbox_len(p) for p in sorted(folder.iterdir()))
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -166,7 +174,7 @@ def test_groupsio_zip_of_mbox(tmp_path: Path, workspace: Workspace) -> None:
     archive = data_path("format-samples-perceval", "groupsio", "messages.zip")
     with zipfile.ZipFile(archive) as z:
         (tmp_path / "messages.mbox").write_bytes(z.read("messages.mbox"))
-    expected = len(mailbox.mbox(tmp_path / "messages.mbox"))
+    expected = _mbox_len(tmp_path / "messages.mbox")
     assert expected == 49  # PROVENANCE.md
     report = workspace.ingest(archive)
     assert report.counts["posts"] == expected and report.skipped == {}

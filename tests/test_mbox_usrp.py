@@ -45,7 +45,9 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> Raw:
     for f in sorted(folder.glob("*.mbox.gz")):
         plain = tmp / f.name[:-3]
         plain.write_bytes(gzip.decompress(f.read_bytes()))
-        box = list(mailbox.mbox(plain))
+        mbox = mailbox.mbox(plain)
+        box = list(mbox)
+        mbox.close()
         per_file[f.name] = len(box)
         messages += box
     return Raw(per_file, messages)

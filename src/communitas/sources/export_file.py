@@ -19,6 +19,20 @@ from communitas.errors import InputError
 from communitas.sources.archives import SafeZip
 
 
+class _ClosingGzip(gzip.GzipFile):
+    """A gzip stream that also closes the stream it reads from (``GzipFile`` leaves it open)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 class ExportFile:
     """A file to read: ``path`` itself, or member ``member`` of the open zip ``archive``."""
 
@@ -63,7 +77,7 @@ class ExportFile:
             def position() -> int:
                 return disk.tell() if not disk.closed else 0
         if self.name.lower().endswith(".gz"):
-            return gzip.GzipFile(fileobj=raw, mode="rb"), position  # type: ignore[return-value]
+            return _ClosingGzip(raw), position  # type: ignore[return-value]
         return raw, position
 
     def head(self, n: int = 4096) -> bytes:

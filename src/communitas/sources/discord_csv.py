@@ -8,7 +8,9 @@ post ids are built from channel, minute, author and an ordinal (stable across re
 replies come from ``@name`` mentions and adjacency (:mod:`communitas.sources.chat_adjacency`).
 
 Two passes over the files: the first collects every author (id → name), so that a mention of
-someone who speaks only in a later channel still resolves; the second writes the rows. Memory
+someone who speaks only in a later channel still resolves, and finds the relay webhooks (an id
+posting under several ``#0000`` names, :func:`find_relays`); the second writes the rows, each
+relayed message as the named sender's (a ``w:`` member, see ``docs/sources/discord.md``). Memory
 holds the authors and the current conversation of each channel, never the messages.
 """
 

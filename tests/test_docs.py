@@ -74,3 +74,24 @@ def test_every_stackexchange_file_is_documented() -> None:
     text = (DOCS / "sources" / "stackexchange.md").read_text()
     missing = [name for name in FILE_NAMES.values() if f"| {name} |" not in text]
     assert not missing, f"docs/sources/stackexchange.md has no row for {missing}"
+
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_readme_starts_with_the_two_setup_commands() -> None:
+    first_block = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert [line.split("#")[0].strip() for line in first_block] == ["make demo", "make test"]
+
+
+@pytest.mark.parametrize("command", _commands(typer.main.get_command(app)))  # type: ignore[arg-type]
+def test_readme_shows_every_command(command: str) -> None:
+    using = README.split("## Using it", 1)[1].split("\n## ", 1)[0]
+    assert re.search(rf"^\.venv/bin/communitas {command} ", using, re.MULTILINE), (
+        f"README.md 'Using it' has no example line for `communitas {command}`")
+
+
+@pytest.mark.parametrize("doc", sorted(str(p.relative_to(DOCS.parent)) for p in DOCS.rglob("*.md")))
+def test_readme_lists_every_docs_file(doc: str) -> None:
+    listed = README.split("## Documentation", 1)[1]
+    assert f"`{doc}`" in listed, f"README.md 'Documentation' does not list {doc}"

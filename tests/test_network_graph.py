@@ -122,8 +122,8 @@ def test_co_participation_adds_weaker_symmetric_ties(beer_store: Path) -> None:
     only_co = only_co[only_co["_merge"] == "left_only"]
     assert set(only_co["weight_x"] % 0.5) == {0.0}
     pairs = set(zip(only_co["source"], only_co["target"], strict=True))
-    assert all((b, a) in pairs or (b, a) in set(zip(plain["source"], plain["target"], strict=True))
-               for a, b in pairs)
+    replies = set(zip(plain["source"], plain["target"], strict=True))
+    assert all((b, a) in pairs or (b, a) in replies for a, b in pairs)
 
 
 def test_sampled_betweenness_is_scaled_to_the_exact_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -82,6 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, help="keep the store and report in this folder")
+    ap.add_argument("--skip", action="append", default=[], help="leave out a section (repeatable)")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="communitas-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,13 +95,16 @@ def main() -> None:
     times: dict[str, float] = {}
     t1 = time.perf_counter()
     with Workspace(store, read_only=True) as ws:
-        html = build_report(ws, ReportOptions(), sections=timed(registered_sections(), times))
+        opts = ReportOptions(skip=tuple(args.skip))
+        html = build_report(ws, opts, sections=timed(registered_sections(), times))
     elapsed = time.perf_counter() - t1
     out = folder / "report.html"
     out.write_text(html, encoding="utf-8")
     for key, s in times.items():
         print(f"  section {key:<12} {s:6.1f} s")
     omitted = html.count('class="section omitted"')
+    heavy = {k: round(v, 1) for k, v in times.items() if k in ("network", "topics")}
+    print(f"without topics: {elapsed - times.get('topics', 0.0):.1f} s; network and topics: {heavy}")
     print(f"report: {elapsed:.1f} s for {args.posts:,} posts ({args.posts / elapsed:,.0f} posts/s), "
           f"{out.stat().st_size / 1e6:.2f} MB, {omitted} section(s) left out")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

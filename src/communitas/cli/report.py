@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from communitas.cli.common import StoreOpt, console
+from communitas.errors import UsageError
 from communitas.report import ReportOptions, write_report
+from communitas.report.sections import registered_sections
 from communitas.store import Workspace
 
 
@@ -20,13 +22,20 @@ def report(
     names: Annotated[bool, typer.Option(
         "--names", help="Show member display names (default: pseudonyms).")] = False,
     include_bots: Annotated[bool, typer.Option(help="Count bots and system accounts too.")] = False,
+    skip: Annotated[list[str] | None, typer.Option(
+        help="Leave out a section by key (repeatable), e.g. --skip topics on very large stores.")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Write the community report: one HTML file that opens with no network at all.
 
     Example: communitas report -o report.html --source stackexchange:beer.stackexchange.com
     """
-    opts = ReportOptions(source_id=source, period=period, include_bots=include_bots, show_names=names)
+    known = {s.key for s in registered_sections()}
+    unknown = sorted(set(skip or ()) - known)
+    if unknown:
+        raise UsageError(f"--skip {unknown[0]!r}: no such section; choose from {', '.join(sorted(known))}.")
+    opts = ReportOptions(source_id=source, period=period, include_bots=include_bots, show_names=names,
+                         skip=tuple(skip or ()))
     with Workspace(store, read_only=True) as ws:
         out = write_report(ws, output, opts)
     console.print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")

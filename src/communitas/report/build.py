@@ -36,6 +36,7 @@ class ReportOptions:
     include_bots: bool = False
     show_names: bool = False
     static_svg: bool = True
+    skip: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -125,8 +126,8 @@ def build_report(ws: Workspace, options: ReportOptions | None = None,
                         include_bots=opts.include_bots,
                         pseudonyms=Pseudonyms(store_salt(ws), show_names=opts.show_names),
                         extras=opts.extras)
-    rendered, specs = render_sections(ctx, sections or registered_sections(),
-                                      static_svg=opts.static_svg)
+    chosen = [s for s in sections or registered_sections() if s.key not in opts.skip]
+    rendered, specs = render_sections(ctx, chosen, static_svg=opts.static_svg)
     page = environment().get_template("report.html.j2")
     return page.render(sections=rendered, specs=specs, bundle=Markup(vega_bundle()),
                        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

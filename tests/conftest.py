@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer.main
+from typer.core import TyperGroup
 
-from communitas.cli.app import main
+from communitas.cli.app import app, main
 from communitas.store import Workspace
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -33,6 +35,22 @@ def raw_rows(folder: str, file: str) -> list[dict[str, str]]:
                 rows.append(dict(el.attrib))
                 el.clear()
     return rows
+
+
+def cli_commands(group: TyperGroup | None = None, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and sub-command of the ``communitas`` CLI, e.g. ``("identities", "merge")``.
+
+    Groups are recognised as typer's own (typer vendors click: its groups are not ``click.Group``)."""
+    if group is None:
+        root = typer.main.get_command(app)
+        assert isinstance(root, TyperGroup)
+        group = root
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((*prefix, name))
+        if isinstance(cmd, TyperGroup):
+            out.extend(cli_commands(cmd, (*prefix, name)))
+    return out
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

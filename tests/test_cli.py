@@ -11,10 +11,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import click
 import pytest
-import typer.main
-from tests.conftest import data_path, raw_rows, run_cli
+from tests.conftest import cli_commands, data_path, raw_rows, run_cli
 from typer.testing import CliRunner
 
 from communitas.cli.app import app
@@ -23,16 +21,7 @@ CONLANG = "stackexchange-conlang-meta"
 SID = "stackexchange:conlang"
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    out = []
-    for name, cmd in group.commands.items():
-        out.append((*prefix, name))
-        if isinstance(cmd, click.Group):
-            out.extend(_commands(cmd, (*prefix, name)))
-    return out
-
-
-COMMANDS = _commands(typer.main.get_command(app))  # type: ignore[arg-type]
+COMMANDS = cli_commands()
 
 
 def test_the_core_commands_are_registered() -> None:

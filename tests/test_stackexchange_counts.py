@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.conftest import data_path
+from tests.conftest import data_path, raw_rows
 
 from communitas.model import SOURCE_TABLES, TABLES
 from communitas.store import Workspace
@@ -132,12 +131,8 @@ def test_beer_headline_numbers_match_provenance(ws_for: Any) -> None:
 
 def test_thread_places_equal_tags_on_questions(ws_for: Any) -> None:
     """One thread_places row per tag of every question, counted from the raw Posts.xml."""
-    expected = 0
-    with gzip.open(data_path("stackexchange-beer", "Posts.xml.gz"), "rb") as f:
-        for _, elem in ET.iterparse(f):
-            if elem.tag == "row" and elem.get("PostTypeId") == "1":
-                expected += elem.get("Tags", "").count("<")
-            elem.clear()
+    expected = sum(r.get("Tags", "").count("<") for r in raw_rows("stackexchange-beer", "Posts")
+                   if r["PostTypeId"] == "1")
     ws = ws_for("stackexchange-beer")
     assert ws.counts(f"stackexchange:{BEER}")["thread_places"] == expected == 2027
 

@@ -23,6 +23,8 @@ signatures, attachments and HTML removed) waits in a temporary file.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import queue
 import re
 import sys
@@ -32,6 +34,8 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,21 +46,9 @@ from communitas.identities import bot_name_reason
 from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
 from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprint_files
-from communitas.sources.email_text import (
-    body_text,
-    clean_title,
-    decode_words,
-    header_bounds,
-    message_id,
-    parse_date,
-    parse_from_line_date,
-    parse_headers,
-    reference_ids,
-    sender,
-    strip_quotes,
-    subject_key,
-)
+from communitas.sources.email_text import clean_title, decode_words, message_id, subject_key
 from communitas.sources.email_threading import Mail, thread
+from communitas.sources.mbox_parse import DATE_FROM_LINE, Parsed, parse_message
 
 _zlib: Any = zlib
 try:  # ISA-L decompresses gzip about twice as fast as zlib
@@ -70,19 +62,18 @@ T = TypeVar("T")
 CHUNK = 1 << 22
 SPILL_BYTES = 16 << 20  # kept texts beyond this wait on disk until threading is done
 MAX_MESSAGE_BYTES = 64 << 20  # a larger "message" is skipped (and never held whole in memory)
+# Archives of several files, PARALLEL_MIN_BYTES or more on disk, none over PARALLEL_MAX_FILE, are
+# parsed file by file in forked worker processes; threading stays in this process. PARALLEL None:
+# on Linux with 3+ CPUs (on 2 the one-process reader, its inflation in a helper thread, already
+# keeps both busy: workers measured no faster there, for 15% more CPU); True / False: always / never.
+PARALLEL: bool | None = None
+PARALLEL_MIN_BYTES = 8 << 20
+PARALLEL_MAX_FILE = 256 << 20  # a larger file's parsed messages would wait whole in memory
+MAX_WORKERS = 4
 _FROM_LINE = re.compile(rb"From \S*[ \t]+.*\d\d?:\d\d")
 _SKIP_SUFFIXES = (".json", ".csv", ".xml", ".zip", ".7z", ".tar.gz", ".tgz", ".md", ".jsonl.gz",
                   ".json.gz", ".csv.gz", ".xml.gz", ".html", ".py")
-_VIA = re.compile(r"\s+via\s+\S.*$", re.I)
-_MAILTO = re.compile(r"mailto:([^>\s?]+)", re.I)
-MESSAGE_HEADERS = frozenset((
-    "from", "sender", "reply-to", "x-mailfrom", "date", "subject", "message-id", "in-reply-to",
-    "references", "content-type", "content-transfer-encoding", "content-disposition", "list-id",
-    "list-post", "auto-submitted", "x-autoreply", "x-autorespond", "x-github-reason", "x-github-sender",
-    "x-jenkins-job", "x-gitlab-project", "x-bugzilla-reason", "precedence", "x-mailman-version",
-    "x-beenthere"))
 _MBOX_MEMBERS = (".mbox", ".mbx", ".mbox.gz")
-_LIST_HEADERS = ("list-id", "x-mailman-version", "x-beenthere", "list-post")
 _STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt|zip))?(\.gz)?$", re.I)
 
 
@@ -202,7 +193,11 @@ def mbox_files(path: Path) -> list[Path]:
     return files
 
 
-def split_mbox(chunks: Iterable[bytes], ctx: ReadContext | None = None, label: str = ""
+class _Skipper(Protocol):
+    def skip(self, where: str, reason: str, n: int = 1) -> None: ...
+
+
+def split_mbox(chunks: Iterable[bytes], ctx: _Skipper | None = None, label: str = ""
                ) -> Iterator[tuple[bytes, bytes]]:
     """``(From line, message bytes)`` for each message of an mbox stream.
 
@@ -257,7 +252,7 @@ def split_mbox(chunks: Iterable[bytes], ctx: ReadContext | None = None, label: s
             yield cur, buf[start:].rstrip(b"\n") + b"\n"
 
 
-def _count(ctx: ReadContext | None, label: str, reason: str) -> None:
+def _count(ctx: _Skipper | None, label: str, reason: str) -> None:
     if ctx is not None:
         ctx.skip(label, reason)
 
@@ -326,13 +321,11 @@ class MboxSource:
 
 
 def _read_all(path: Path, ctx: ReadContext, state: _State) -> Iterator[Batch]:
-    chunks = prefetch(_stream_chunks(mbox_files(path)))
-    try:
-        while (start := next(chunks, None)) is not None:
-            assert isinstance(start, _Start)
-            _read_stream(start, chunks, ctx, state)
-    finally:
-        chunks.close()
+    specs = _specs(mbox_files(path))
+    if _parallel(specs):
+        _read_parallel(specs, ctx, state)
+    else:
+        _read_sequential(specs, ctx, state)
     if not state.posts:
         raise BrokenInput(f"{path}: no readable message in this mbox archive. "
                           "Check that it is an mbox file (messages separated by 'From ' lines).")
@@ -346,6 +339,100 @@ def _read_all(path: Path, ctx: ReadContext, state: _State) -> Iterator[Batch]:
     yield from _emit(state, ctx)
 
 
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """One mbox stream: a file, or a member of a .zip."""
+
+    path: Path
+    member: str | None
+    label: str
+    where: str
+    total: int  # bytes on disk (compressed size for a zip member's progress: its stored size)
+
+
+def _specs(files: list[Path]) -> list[_Spec]:
+    out = []
+    for f in files:
+        members = zip_mbox_members(f)
+        if not members:
+            out.append(_Spec(f, None, f.name, str(f), f.stat().st_size))
+            continue
+        with SafeZip(f) as z:
+            out += [_Spec(f, m, f"{f.name}!{m}", f"{f}!{m}", z.sizes[m]) for m in members]
+    return out
+
+
+@contextmanager
+def _open(spec: _Spec) -> Iterator[_Readable]:
+    if spec.member is None:
+        with spec.path.open("rb") as raw:
+            yield raw
+        return
+    with SafeZip(spec.path) as z, z.open(spec.member) as stream:
+        yield stream
+
+
+def _damaged(spec: _Spec, e: BaseException) -> BrokenInput:
+    return BrokenInput(f"{spec.where}: the file is damaged or truncated ({e}). "
+                       "Re-download it, or leave it out of the folder.")
+
+
+def _parallel(specs: list[_Spec]) -> bool:
+    """Worth parsing in worker processes: several files, enough bytes, none too large, spare CPUs."""
+    cpus = os.cpu_count() or 1
+    wanted = PARALLEL if PARALLEL is not None else cpus > 2
+    return (wanted and sys.platform == "linux" and len(specs) > 1 and cpus > 1
+            and sum(s.total for s in specs) >= PARALLEL_MIN_BYTES
+            and max(s.total for s in specs) <= PARALLEL_MAX_FILE)
+
+
+class _Skips:
+    """Skip counts of a worker (a ReadContext stays in the parent)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def skip(self, where: str, reason: str, n: int = 1) -> None:
+        self.counts[reason] += n
+
+
+def parse_stream(spec: _Spec) -> tuple[list[Parsed | str], Counter[str]]:
+    """Every message of one stream, parsed (run in a worker process): ``(parsed or skip reason
+    per message, skips of the splitter)``."""
+    skips = _Skips()
+    with _open(spec) as raw:
+        try:
+            messages = split_mbox(iter_chunks(raw), skips, spec.label)
+            return [parse_message(from_line, msg) for from_line, msg in messages], skips.counts
+        except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
+            raise _damaged(spec, e) from None
+
+
+def _read_parallel(specs: list[_Spec], ctx: ReadContext, state: _State) -> None:
+    """Files parsed by worker processes (forked: nothing to import), recorded here in file order."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(specs))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        for spec, (parsed, skips) in zip(specs, pool.map(parse_stream, specs), strict=True):
+            for reason, n in skips.items():
+                ctx.skip(spec.label, reason, n)
+            for p in parsed:
+                _record(p, spec.label, ctx, state)
+            ctx.report_progress(spec.label, spec.total, spec.total, len(parsed))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_sequential(specs: list[_Spec], ctx: ReadContext, state: _State) -> None:
+    chunks = prefetch(_stream_chunks(specs))
+    try:
+        while (start := next(chunks, None)) is not None:
+            assert isinstance(start, _Start)
+            _read_stream(start, chunks, ctx, state)
+    finally:
+        chunks.close()
+
+
 @dataclass(slots=True)
 class _Start:
     """Marks the start of one mbox stream (a file, or a member of a .zip) in the chunk flow."""
@@ -357,33 +444,21 @@ class _Start:
 _Item = _Start | tuple[bytes, int]  # a stream's start, or (decoded chunk, bytes read so far)
 
 
-def _stream_chunks(files: list[Path]) -> Iterator[_Item]:
-    """The decoded chunks of every file, one stream after the other, each stream opened by a
-    ``_Start`` and closed by an empty chunk. Run by :func:`prefetch` in a helper thread, so
-    inflation runs on without a pause from one monthly file to the next."""
-    for f in files:
-        members = zip_mbox_members(f)
-        if not members:
-            with f.open("rb") as raw:
-                yield from _one_stream(raw, f.name, str(f), f.stat().st_size)
-            continue
-        with SafeZip(f) as z:
-            for name in members:
-                with z.open(name) as stream:
-                    yield from _one_stream(stream, f"{f.name}!{name}", f"{f}!{name}", z.sizes[name])
-
-
-def _one_stream(raw: _Readable, label: str, where: str, total: int) -> Iterator[_Item]:
-    yield _Start(label, total)
-    tell = getattr(raw, "tell", None)
-    try:
-        for chunk in iter_chunks(raw):
-            done = getattr(raw, "position", None)  # a zip member stream cannot tell()
-            yield chunk, done if done is not None else tell() if tell else 0
-    except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
-        raise BrokenInput(f"{where}: the file is damaged or truncated ({e}). "
-                          "Re-download it, or leave it out of the folder.") from None
-    yield b"", total
+def _stream_chunks(specs: list[_Spec]) -> Iterator[_Item]:
+    """The decoded chunks of every stream, one after the other, each opened by a ``_Start`` and
+    closed by an empty chunk. Run by :func:`prefetch` in a helper thread, so inflation runs on
+    without a pause from one monthly file to the next."""
+    for spec in specs:
+        with _open(spec) as raw:
+            yield _Start(spec.label, spec.total)
+            tell = getattr(raw, "tell", None)
+            try:
+                for chunk in iter_chunks(raw):
+                    done = getattr(raw, "position", None)  # a zip member stream cannot tell()
+                    yield chunk, done if done is not None else tell() if tell else 0
+            except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
+                raise _damaged(spec, e) from None
+            yield b"", spec.total
 
 
 def _read_stream(start: _Start, chunks: Iterator[_Item], ctx: ReadContext, state: _State) -> None:
@@ -404,7 +479,7 @@ def _read_stream(start: _Start, chunks: Iterator[_Item], ctx: ReadContext, state
     mine = own_chunks()
     for from_line, msg in split_mbox(mine, ctx, label):
         n += 1
-        _message(from_line, msg, label, ctx, state)
+        _record(parse_message(from_line, msg), label, ctx, state)
         if n % 200 == 0:
             ctx.report_progress(label, done[0], total, n)
     for _ in mine:  # the splitter stops at the stream's end marker; this only makes sure
@@ -412,58 +487,27 @@ def _read_stream(start: _Start, chunks: Iterator[_Item], ctx: ReadContext, state
     ctx.report_progress(label, total, total, n)
 
 
-def _message(from_line: bytes, msg: bytes, label: str, ctx: ReadContext, state: _State) -> None:
-    head_end, body_start = header_bounds(msg)
-    h = parse_headers(msg[:head_end], MESSAGE_HEADERS)
-    name, address = sender(h.get("from") or h.get("sender"))
-    name, address, munged = _unmunge(h, name, address)
-    state.munged += munged
-    if not address:
-        ctx.skip(label, "no sender address in From")
+def _record(p: Parsed | str, label: str, ctx: ReadContext, state: _State) -> None:
+    """Count a skipped message, or add a parsed one to the archive's state."""
+    if isinstance(p, str):
+        ctx.skip(label, p)
         return
-    at = parse_date(h.get("date"))
-    if at is None:
-        at = parse_from_line_date(from_line)
-        if at is None:
-            ctx.skip(label, "no readable Date header nor mbox From-line date")
-            return
-        ctx.skip(label, "unreadable Date header (message kept, date from the mbox From line)")
-    msgid = message_id(h.get("message-id"))
+    state.munged += p.munged
+    if p.date_from_line:
+        ctx.skip(label, DATE_FROM_LINE)
+    msgid = p.msgid
     if msgid is None:
         state.no_id += 1
-        msgid = "no-id:" + ctx.hash_identifier(msg[:head_end].decode("latin-1"))
+        msgid = "no-id:" + ctx.hash_identifier(p.head or "")
     if msgid in state.seen_ids:
         ctx.skip(label, "duplicate Message-ID (the same message archived twice)")
         return
     state.seen_ids.add(msgid)
-    _add_post(h, msg, body_start, msgid, name, address, at, ctx, state)
+    _add_post(p, msgid, ctx, state)
 
 
-def _unmunge(h: dict[str, str], name: str, address: str) -> tuple[str, str, bool]:
-    """The real sender of a message whose From the list rewrote (DMARC mitigation).
-
-    Mailman rewrites ``From: A <a@x>`` to ``From: A via List <list@y>`` and puts ``a@x`` in
-    ``Reply-To`` (and in ``X-MailFrom``); without this every such sender would be one member.
-
-    >>> _unmunge({"list-post": "<mailto:l@example.org>", "reply-to": "A <a@example.com>"},
-    ...          "A via L", "l@example.org")
-    ('A', 'a@example.com', True)
-    """
-    via = _VIA.search(name)
-    post = _MAILTO.search(h.get("list-post", ""))
-    if not ((post and address == post.group(1).lower()) or (via and "reply-to" in h)):
-        return name, address, False
-    rname, raddr = sender(h.get("reply-to"))
-    if not raddr or (post and raddr == post.group(1).lower()):
-        rname, raddr = "", sender(h.get("x-mailfrom"))[1]
-    if not raddr:
-        return name, address, False
-    return (name[:via.start()] if via else name) or rname, raddr, True
-
-
-def _add_post(h: dict[str, str], msg: bytes, body_start: int, msgid: str, name: str, address: str,
-              at: datetime, ctx: ReadContext, state: _State) -> None:
-    sid = ctx.source_id
+def _add_post(p: Parsed, msgid: str, ctx: ReadContext, state: _State) -> None:
+    sid, name, address, at = ctx.source_id, p.name, p.address, p.at
     digest = state.hashes.get(address)
     if digest is None:
         digest = state.hashes[address] = ctx.hash_identifier(address)
@@ -474,49 +518,20 @@ def _add_post(h: dict[str, str], msg: bytes, body_start: int, msgid: str, name: 
     person.first = at if person.first is None or at < person.first else person.first
     person.last = at if person.last is None or at > person.last else person.last
     person.messages += 1
-    automated = automation_reason(h) is not None
-    person.automated += automated
+    person.automated += p.automated
     if person.bot_reason is None and new_name:
         person.bot_reason = bot_name_reason(name, address)
-    if h.get("list-id"):
-        state.list_ids[h["list-id"]] += 1
-    subject = decode_words(h.get("subject", ""))
-    text = strip_quotes(body_text(h, msg, body_start))
+    if p.list_id:
+        state.list_ids[p.list_id] += 1
     post_id = f"{sid}:p:{ctx.hash_identifier(msgid)}"
     body_bytes = -1
     if ctx.keep_bodies:
-        data = text.encode("utf-8", "surrogatepass")
-        body_bytes = state.spill.write(data)
+        body_bytes = state.spill.write(p.text.encode("utf-8", "surrogatepass"))
     if not person.member_id:
         person.member_id = f"{sid}:m:{digest}"
-    state.posts.append(_Post(post_id, person.member_id, at, subject, automated, len(text), body_bytes))
-    key, is_reply = subject_key(subject)
-    # ids repeat along a thread's References: one string each, however long the thread
-    refs = [sys.intern(r) for r in reference_ids(h.get("references"), h.get("in-reply-to")) if r != msgid]
-    state.mails.append(Mail(len(state.mails), sys.intern(msgid), refs, key, is_reply, at.timestamp()))
-
-
-def automation_reason(h: dict[str, str]) -> str | None:
-    """Why the headers mark a message as sent by a machine, or None.
-
-    ``Precedence: bulk/junk/auto_reply`` counts only on a message with no list headers: list
-    servers (Mailman) add ``Precedence: list/bulk`` to every message they distribute.
-
-    >>> automation_reason({"auto-submitted": "auto-replied"})
-    'Auto-Submitted: auto-replied'
-    >>> automation_reason({"auto-submitted": "no", "precedence": "list", "list-id": "<l.example.com>"})
-    """
-    auto = h.get("auto-submitted", "").strip().lower()
-    if auto and auto != "no":
-        return f"Auto-Submitted: {auto}"
-    for name in ("x-autoreply", "x-autorespond", "x-github-reason", "x-github-sender", "x-jenkins-job",
-                 "x-gitlab-project", "x-bugzilla-reason"):
-        if name in h:
-            return f"{name} header"
-    precedence = h.get("precedence", "").strip().lower()
-    if precedence in ("bulk", "junk", "auto_reply") and not any(k in h for k in _LIST_HEADERS):
-        return f"Precedence: {precedence}"
-    return None
+    state.posts.append(_Post(post_id, person.member_id, at, p.subject, p.automated, len(p.text), body_bytes))
+    key, is_reply = subject_key(p.subject)
+    state.mails.append(Mail(len(state.mails), sys.intern(msgid), p.refs, key, is_reply, at.timestamp()))
 
 
 def _list_place(state: _State, ctx: ReadContext) -> Batch:

@@ -127,10 +127,16 @@ def test_sections_plug_in_and_fail_soft(beer_store: Path) -> None:
 def test_cli_report_writes_file_and_help_has_example(beer_store: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r.html"
-    main(["report", "-o", str(out), "--store", str(beer_store), "--period", "quarter"])
+    main(["report", "-o", str(out), "--store", str(beer_store), "--period", "quarter",
+          "--skip", "topics", "--skip", "network"])
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "Active members and newcomers per quarter" in html
+    assert 'id="topics"' not in html and 'id="network"' not in html and 'id="people"' in html
     assert f"wrote {out}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "-o", str(out), "--store", str(beer_store), "--skip", "nosuch"])
+    assert exit_info.value.code == 2
+    assert "--skip 'nosuch': no such section" in capsys.readouterr().err
     for cmd in ("report", "serve", "compare"):
         result = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0

@@ -104,3 +104,17 @@ def test_javascript_comes_from_the_installed_package(client: TestClient) -> None
     assert js.text == vl_convert.javascript_bundle()
     page = client.get("/").text
     assert re.findall(r'<script[^>]*src="([^"]+)"', page) == ["/static/vega.js"]
+
+
+def test_chat_sample_without_titles(tmp_path: Path) -> None:
+    """A chat sample (Slack): every page renders, with its threads and brief items."""
+    store = tmp_path / "slack.duckdb"
+    from communitas.store import Workspace
+
+    with Workspace(store) as ws:
+        ws.ingest(data_path("slack-houstondatavis"))
+    chat = TestClient(create_app(store))
+    pages = {url: chat.get(url) for url in ("/", "/drill", "/brief", "/compare")}
+    assert {url: r.status_code for url, r in pages.items()} == dict.fromkeys(pages, 200)
+    assert pages["/drill"].text.count('<div class="thread-title">') == 30
+    assert 0 < pages["/brief"].text.count("data-item=") <= 15

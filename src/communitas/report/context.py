@@ -20,14 +20,20 @@ _NOUNS = ("otter", "heron", "lynx", "finch", "badger", "marten", "puffin", "wren
           "lemur", "newt", "osprey", "panda", "quail", "raven", "stoat", "tapir", "vole", "yak")
 
 
-def scrub(text: str | None) -> str:
-    """Member text made safe to show: e-mail addresses replaced (escaping is the template's job)."""
-    return _EMAIL.sub("[address removed]", text or "")
+def scrub(text: object) -> str:
+    """Member text made safe to show: e-mail addresses replaced (escaping is the template's job).
+    Anything that is not a string (None, a missing value) shows as empty.
+
+    >>> scrub("write to ann@example.com"), scrub(float("nan"))
+    ('write to [address removed]', '')
+    """
+    return _EMAIL.sub("[address removed]", text) if isinstance(text, str) else ""
 
 
-def snippet(body: str | None, limit: int = 160) -> str:
+def snippet(body: object, limit: int = 160) -> str:
     """A plain-text excerpt of a post body: tags dropped, entities decoded, addresses removed."""
-    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body or ""))).strip()
+    raw = body if isinstance(body, str) else ""
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", raw))).strip()
     text = scrub(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

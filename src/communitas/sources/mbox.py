@@ -64,8 +64,7 @@ SPILL_BYTES = 16 << 20  # kept texts beyond this wait on disk until threading is
 MAX_MESSAGE_BYTES = 64 << 20  # a larger "message" is skipped (and never held whole in memory)
 # Archives of several files, PARALLEL_MIN_BYTES or more on disk, none over PARALLEL_MAX_FILE, are
 # parsed file by file in forked worker processes; threading stays in this process. PARALLEL None:
-# on Linux with 3+ CPUs (on 2 the one-process reader, its inflation in a helper thread, already
-# keeps both busy: workers measured no faster there, for 15% more CPU); True / False: always / never.
+# on Linux with 2+ CPUs; True / False: always (where fork exists) / never.
 PARALLEL: bool | None = None
 PARALLEL_MIN_BYTES = 8 << 20
 PARALLEL_MAX_FILE = 256 << 20  # a larger file's parsed messages would wait whole in memory
@@ -380,8 +379,8 @@ def _damaged(spec: _Spec, e: BaseException) -> BrokenInput:
 def _parallel(specs: list[_Spec]) -> bool:
     """Worth parsing in worker processes: several files, enough bytes, none too large, spare CPUs."""
     cpus = os.cpu_count() or 1
-    wanted = PARALLEL if PARALLEL is not None else cpus > 2
-    return (wanted and sys.platform == "linux" and len(specs) > 1 and cpus > 1
+    wanted = PARALLEL if PARALLEL is not None else cpus > 1
+    return (wanted and sys.platform == "linux" and len(specs) > 1
             and sum(s.total for s in specs) >= PARALLEL_MIN_BYTES
             and max(s.total for s in specs) <= PARALLEL_MAX_FILE)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from communitas.errors import UsageError
+from communitas.errors import CommunitasError
 from communitas.report.charts import Chart
 from communitas.report.context import ReportContext, scrub
 from communitas.report.sections import SectionEmpty, SectionHidden, section
@@ -60,7 +60,7 @@ def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
 
     try:
         model = analyse(ctx.ws, source_id=ctx.source_id, k="auto", seed=0)
-    except (UsageError, ValueError, IndexError) as e:  # too few documents to fit a model
+    except (CommunitasError, ValueError, IndexError) as e:  # no text, or too little to fit a model
         raise SectionEmpty(f"too little text for topics ({e})") from None
     data = summary(model, period=ctx.period)
     if not data["topics"]:

@@ -155,3 +155,14 @@ def test_mailing_list_report_never_shows_an_address(tmp_path: Path) -> None:
     assert email.findall(body) == []
     for key in ("people", "interaction", "place", "network"):
         assert f'<section id="{key}" class="section section-{key}">' in html, key
+
+
+def test_cli_report_on_an_empty_store_says_what_to_do(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "empty.duckdb"
+    Workspace(store).close()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "-o", str(tmp_path / "r.html"), "--store", str(store)])
+    assert exit_info.value.code == 2
+    assert "no posts to report on; run `communitas ingest PATH` first" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from communitas.cli.common import StoreOpt, console
-from communitas.errors import UsageError
+from communitas.errors import EmptyStore, UsageError
 from communitas.report import ReportOptions, write_report
 from communitas.report.sections import registered_sections
 from communitas.store import Workspace
@@ -37,6 +37,9 @@ def report(
     opts = ReportOptions(source_id=source, period=period, include_bots=include_bots, show_names=names,
                          skip=tuple(skip or ()))
     with Workspace(store, read_only=True) as ws:
+        if ws.counts(source)["posts"] == 0:
+            raise EmptyStore(f"{ws.path}: no posts{f' for {source}' if source else ''} to report on; "
+                             "run `communitas ingest PATH` first (or check --source).")
         out = write_report(ws, output, opts)
     console.print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
 

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from communitas.errors import CommunitasError
 from communitas.report.charts import Chart, to_svg
 from communitas.report.context import Pseudonyms, ReportContext, store_salt
 from communitas.report.sections import Section, SectionEmpty, SectionHidden, registered_sections
@@ -88,6 +89,8 @@ def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None
         return None, None
     except SectionEmpty as e:
         return None, f"left out: {e}."
+    except CommunitasError as e:  # the layer's own user-facing reason (no data, no text, ...)
+        return None, f"left out: {e}"
     except Exception as e:  # one broken layer must not cost the facilitator the whole report
         log.exception("report section %s failed", sec.key)
         return None, f"left out: this section failed ({type(e).__name__}: {e}); please report it."

@@ -53,9 +53,10 @@ def read_corpus(ws: Any, *, source_id: str | None = None) -> Corpus:
         raise StoreError(f"{ws.path}: the posts have no text (ingested with --no-text). "
                          "Re-ingest with text: `communitas ingest PATH --force`.")
     platforms = _platforms(backend)
-    threads = backend.table("threads").select("thread_id", "title", "place_id", "created_at")
+    threads = backend.table("threads")
     if source_id is not None:
         threads = threads.filter(threads.source_id == source_id)
+    threads = threads.select("thread_id", "title", "place_id", "created_at")
     docs = _documents(raw, threads.execute(), platforms)
     tp = backend.table("thread_places").select("thread_id", "place_id").execute()
     tp = pd.concat([tp, docs[["thread_id", "place_id"]].dropna()]).drop_duplicates()

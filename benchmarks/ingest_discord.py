@@ -3,7 +3,8 @@
 Usage: .venv/bin/python benchmarks/ingest_discord.py [--rows 1000000] [--channels 8]
 
 Writes a DiscordChatExporter-shaped CSV export (gzipped, one file per channel, 2019 ``;``
-format, with @mentions, reactions and "Joined the server." lines) to a temporary folder, then
+format, with @mentions, reactions, "Joined the server." lines and 1% of rows from a relay webhook
+under 50 names) to a temporary folder, then
 measures, each in a fresh child process so peak RSS is the child's own:
 
 * ``read``   — the source alone (both passes, rows built, nothing stored);
@@ -46,6 +47,8 @@ def generate(folder: Path, rows: int, channels: int, seed: int = 7) -> int:
             for i in range(per + (rows % channels if c == 0 else 0)):
                 t += timedelta(seconds=rng.choice((0, 10, 30, 60, 120, 600, 3600)))
                 aid, name = authors[int(rng.paretovariate(1.2)) % len(authors)]
+                if i % 100 == 1:  # a relay webhook posting under 50 bridged people's names
+                    aid, name = "999999999999999999", f"bridged{rng.randrange(50)}#0000"
                 text = " ".join(rng.choices(WORDS, k=rng.randint(2, 20)))
                 if i % 10 == 0:
                     text = f"@{authors[rng.randrange(len(authors))][1].split('#')[0]} {text}"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from tests.conftest import data_path
 
 from communitas.errors import BrokenInput
 from communitas.model import SOURCE_TABLES, TABLES
 from communitas.sources import stackexchange
 from communitas.store import Workspace
-from tests.conftest import data_path
 
 
 def _rows(path: Path, table: str) -> pa.Table:
@@ -60,7 +60,7 @@ def test_broken_file_in_a_worker_aborts_and_leaves_the_store(tmp_path: Path,
     with Workspace(tmp_path / "s.duckdb") as ws:
         ws.ingest(data_path("stackexchange-conlang-meta"))
         before = ws.counts()
-        with pytest.raises(BrokenInput, match="Votes.xml"):
+        with pytest.raises(BrokenInput, match=r"Votes\.xml"):
             ws.ingest(dump)
         assert ws.counts() == before
     assert not list(tmp_path.glob(".s.duckdb.staging-*"))

@@ -141,7 +141,7 @@ class Workspace:
 
     def sources(self) -> pd.DataFrame:
         """One row per ingested source."""
-        return self.con.execute("SELECT * FROM sources ORDER BY source_id").df()
+        return self.con.sql("SELECT * FROM sources ORDER BY source_id").to_arrow_table().to_pandas()
 
     def export(self, directory: str | Path, fmt: str = "parquet") -> list[Path]:
         """Write every canonical table to ``directory`` as ``<table>.parquet`` (or ``.csv``)."""

@@ -108,12 +108,21 @@ class Workspace:
 
     # -- identity -------------------------------------------------------------------------
     def _salt(self) -> bytes:
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+        row = self._one("SELECT value FROM meta WHERE key = 'salt'")
         if row is None:
             value = secrets.token_hex(32)
             self.con.execute("INSERT INTO meta VALUES ('salt', ?)", [value])
             return bytes.fromhex(value)
         return bytes.fromhex(row[0])
+
+    def _one(self, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of a query, with the result fully consumed.
+
+        DuckDB 2 keeps a half-read result (``fetchone``) open on the connection and refuses the
+        next relation call (``con.sql``, Ibis) until it is finished; ``fetchall`` finishes it.
+        """
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
 
     # -- reading ----------------------------------------------------------------------------
     def ibis(self) -> IbisBackend:
@@ -130,9 +139,9 @@ class Workspace:
         for table in TABLES:
             if source_id is not None and table in SOURCE_TABLES:
                 q = f"SELECT count(*) FROM {table} WHERE source_id = ?"
-                out[table] = self.con.execute(q, [source_id]).fetchone()[0]  # type: ignore[index]
+                out[table] = self._one(q, [source_id])[0]  # type: ignore[index]
             else:
-                out[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+                out[table] = self._one(f"SELECT count(*) FROM {table}")[0]  # type: ignore[index]
         return out
 
     def _source_counts(self, source_id: str) -> dict[str, int]:
@@ -228,9 +237,7 @@ class Workspace:
             self.con.execute("RESET preserve_insertion_order")
 
     def _previous(self, source_id: str) -> tuple[str, dict[str, Any]] | None:
-        row = self.con.execute(
-            "SELECT fingerprint, options FROM sources WHERE source_id = ?", [source_id]
-        ).fetchone()
+        row = self._one("SELECT fingerprint, options FROM sources WHERE source_id = ?", [source_id])
         return None if row is None else (row[0], json.loads(row[1] or "{}"))
 
     def _delete_source(self, source_id: str) -> None:

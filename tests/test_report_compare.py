@@ -74,3 +74,10 @@ def test_compare_dashboard_page_and_unknown_source(beer_store: Path, capsys: pyt
         main(["compare", "no-such-source", "--store", str(beer_store)])
     assert exit_info.value.code == 2
     assert "'no-such-source' is neither a file nor a source" in capsys.readouterr().err
+
+
+def test_cli_default_window_is_the_reports() -> None:
+    from communitas.cli import compare as cli_compare
+    from communitas.report import compare as report_compare
+
+    assert cli_compare.MONTHS == report_compare.MONTHS == 24

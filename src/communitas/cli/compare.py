@@ -11,7 +11,6 @@ from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, err_console, print_json
 from communitas.errors import UsageError
-from communitas.report.compare import MONTHS, compare_store, table_rows
 from communitas.store import Workspace, store_path
 
 
@@ -19,9 +18,14 @@ def _is_store(path: Path) -> bool:
     return path.is_file() and path.suffix == ".duckdb"
 
 
+MONTHS = 24  # the report's default window too (communitas.report.compare.MONTHS; a test checks)
+
+
 def gather(items: list[str], store: Path | None, months: int) -> list[dict[str, Any]]:
     """Comparison figures for each argument: a store file (all its sources), an export to read
     (into a temporary store), or a source id of ``--store``."""
+    from communitas.report.compare import compare_store  # the report stack loads only when run
+
     out: list[dict[str, Any]] = []
     ids = [i for i in items if not Path(i).exists()]
     for item in items:
@@ -66,6 +70,8 @@ def compare(
     table.add_column("figure")
     for c in communities:
         table.add_column(f"{c['source_id']}\n{c['since']} → {c['until']}", justify="right")
+    from communitas.report.compare import table_rows
+
     for row in table_rows(communities):
         table.add_row(row["figure"], *[row[c["source_id"]] for c in communities])
     console.print(table)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -11,10 +11,10 @@ from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.errors import UsageError
-from communitas.network import GraphOptions, NetworkAnalysis, analyse
-from communitas.network.graph import display_names
-from communitas.network.summary import summary
 from communitas.store import Workspace
+
+if TYPE_CHECKING:  # the analysis stack (igraph, leidenalg, pandas) loads only when a command runs
+    from communitas.network import NetworkAnalysis
 
 # The terminal table shows these; --json carries every figure.
 FIGURE_COLUMNS = ("members", "ties", "reciprocity", "transitivity", "top1_share",
@@ -50,6 +50,9 @@ def network(
 
     Example: communitas network --window-days 90 --stride-days 30 --top 5 --picture net.svg --json
     """
+    from communitas.network import GraphOptions, analyse
+    from communitas.network.summary import summary
+
     opts = GraphOptions(source_id=source, include_bots=include_bots, window_days=window_days,
                         stride_days=stride_days, co_participation_hours=co_participation_hours).check()
     with Workspace(store, read_only=True) as ws:
@@ -77,6 +80,8 @@ def _draw(ws: Workspace, result: NetworkAnalysis, path: Path, window: str, names
         raise UsageError(f"--window {window!r}: no such window; use 'last' or one of {keys[0]}..{keys[-1]}.")
     labels = None
     if names:
+        from communitas.network.graph import display_names
+
         labels = display_names(ws.ibis())
     row = result.figures.set_index("window").loc[key]
     title = f"{str(row['start'])[:10]} → {str(row['end'])[:10]} · {row['stage']}"

@@ -11,10 +11,9 @@ from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.errors import EmptyStore
-from communitas.metrics.profile import build_profile
 from communitas.store import Workspace
 
-__all__ = ["build_profile", "profile", "register"]
+__all__ = ["profile", "register"]
 
 COMPONENTS = (("people", "PEOPLE"), ("common_ties", "COMMON TIES"),
               ("social_interaction", "SOCIAL INTERACTION"), ("place", "PLACE"))
@@ -51,6 +50,8 @@ def profile(
         if ws.sources().empty:
             raise EmptyStore(f"{ws.path}: the store holds no community yet. "
                              "Run `communitas ingest PATH` first.")
+        from communitas.metrics.profile import build_profile
+
         data = build_profile(ws, source=source, period=period, since=since, until=until, place=place,
                              include_bots=include_bots, top=top)
     if as_json:

@@ -9,8 +9,6 @@ import typer
 
 from communitas.cli.common import StoreOpt, console
 from communitas.errors import EmptyStore, UsageError
-from communitas.report import ReportOptions, write_report
-from communitas.report.sections import registered_sections
 from communitas.store import Workspace
 
 
@@ -30,6 +28,9 @@ def report(
 
     Example: communitas report -o report.html --source stackexchange:beer.stackexchange.com
     """
+    from communitas.report import ReportOptions, write_report
+    from communitas.report.sections import registered_sections
+
     known = {s.key for s in registered_sections()}
     unknown = sorted(set(skip or ()) - known)
     if unknown:

@@ -90,7 +90,7 @@ class ReportContext:
 
     @property
     def profile(self) -> dict[str, Any]:
-        """The whole profile dict (``communitas.cli.profile.build_profile``)."""
+        """The whole profile dict (``communitas.metrics.profile.build_profile``)."""
         if self._profile is None:
             from communitas.metrics.profile import build_profile
 

@@ -46,6 +46,10 @@ _ATTRIBUTION = re.compile(r"^\s*(on .{0,200} wrote|le .{0,200} a écrit|am .{0,2
                           re.IGNORECASE)
 _CODE_BLOCK_TAGS = ("pre", "code", "kbd", "samp")
 _HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+# a body with none of these has no fence, inline code, link, URL, chat markup or quote: the Markdown
+# rules change nothing (the pattern is also run by Arrow over a whole column, so RE2 syntax only)
+MARKUP_HINT = r"[`\[<>:~]|(?i:www\.)"
+_MARKUP_HINT = re.compile(MARKUP_HINT)
 _WORD = re.compile(r"[^\W\d_]{2,30}")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,40}")
 
@@ -133,6 +137,8 @@ def strip_email(body: str) -> str:
 
 
 def _prepare_markdown(body: str) -> Prepared:
+    if not _MARKUP_HINT.search(body):  # plain prose (most chat lines): no fence, code, link, URL, quote
+        return Prepared("\n".join(body.splitlines()))
     hosts: list[str] = []
     code: list[str] = []
 

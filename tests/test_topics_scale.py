@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,11 +42,9 @@ def test_boilerplate_counted_in_duckdb_matches_python_lines() -> None:
 
 
 @pytest.mark.parametrize("body", ["plain words only\nsecond line", "see www.Example.org now", "a `x` b",
-                                  "[a](http://x.org/)", "> quoted\nnew", "~~~\ncode\n~~~", "emoji :tada: here",
-                                  "line\r\nbreaks\u2028here"])
+                                  "[a](http://x.org/)", "> quoted\nnew", "~~~\ncode\n~~~",
+                                  "emoji :tada: here", "line\r\nbreaks\u2028here"])
 def test_plain_fast_path_is_what_the_markdown_rules_give(body: str) -> None:
-    import re
-
     plain = re.search(MARKUP_HINT, body) is None
     assert plain == (body in ("plain words only\nsecond line", "line\r\nbreaks\u2028here"))
     if plain:  # the fast path must change nothing that the full rules would keep

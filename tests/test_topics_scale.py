@@ -16,6 +16,7 @@ from tests.conftest import raw_rows
 from communitas.store import Workspace
 from communitas.topics import model as topic_model
 from communitas.topics import read_corpus
+from communitas.topics import text as topic_text
 from communitas.topics.documents import boilerplate_lines
 from communitas.topics.model import fit_topics, solve_w, tokenize, vectorize
 from communitas.topics.text import MARKUP_HINT, prepare
@@ -24,8 +25,8 @@ from communitas.topics.text import MARKUP_HINT, prepare
 def _reference_boilerplate(texts: list[str], threshold: int) -> set[str]:
     """Lines of 3+ words in ``threshold`` posts or more, with the standard library only."""
     counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update({n for n in (" ".join(ln.lower().split()) for ln in text.splitlines())
+    for body in texts:
+        counts.update({n for n in (" ".join(ln.lower().split()) for ln in body.splitlines())
                        if len(n.split(" ")) >= 3})
     return {line for line, n in counts.items() if n >= threshold}
 
@@ -44,11 +45,13 @@ def test_boilerplate_counted_in_duckdb_matches_python_lines() -> None:
 @pytest.mark.parametrize("body", ["plain words only\nsecond line", "see www.Example.org now", "a `x` b",
                                   "[a](http://x.org/)", "> quoted\nnew", "~~~\ncode\n~~~",
                                   "emoji :tada: here", "line\r\nbreaks\u2028here"])
-def test_plain_fast_path_is_what_the_markdown_rules_give(body: str) -> None:
+def test_plain_fast_path_is_what_the_markdown_rules_give(body: str, monkeypatch: pytest.MonkeyPatch) -> None:
     plain = re.search(MARKUP_HINT, body) is None
     assert plain == (body in ("plain words only\nsecond line", "line\r\nbreaks\u2028here"))
-    if plain:  # the fast path must change nothing that the full rules would keep
-        assert prepare(body, "markdown").text == "\n".join(body.splitlines())
+    fast = prepare(body, "markdown")
+    monkeypatch.setattr(topic_text, "_MARKUP_HINT", re.compile(""))  # always matches: the full rules
+    full = prepare(body, "markdown")
+    assert (fast.text, fast.code, fast.hosts) == (full.text, full.code, full.hosts)
 
 
 def test_solve_w_matches_scikit_learn_with_h_fixed(beer_store: Path) -> None:

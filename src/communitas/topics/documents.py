@@ -55,22 +55,26 @@ def read_corpus(ws: Any, *, source_id: str | None = None) -> Corpus:
     if table.column("body").null_count == table.num_rows:
         raise StoreError(f"{ws.path}: the posts have no text (ingested with --no-text). "
                          "Re-ingest with text: `communitas ingest PATH --force`.")
-    body = table.column("body")
-    plain = pc.invert(pc.match_substring_regex(body, MARKUP_HINT)).fill_null(False).to_pylist()
     raw = table.drop_columns(["body"]).to_pandas()
     platforms = _platforms(backend)
     threads = backend.table("threads")
     if source_id is not None:
         threads = threads.filter(threads.source_id == source_id)
     threads = threads.select("thread_id", "title", "place_id", "created_at")
-    docs = _documents(raw, body.to_pylist(), plain, threads.execute(), platforms)
+    docs = _documents(table, raw, threads.execute(), platforms)
     tp = backend.table("thread_places").select("thread_id", "place_id").execute()
     tp = pd.concat([tp, docs[["thread_id", "place_id"]].dropna()]).drop_duplicates()
-    tp = tp[tp["thread_id"].isin(set(docs["thread_id"]))].sort_values(["thread_id", "place_id"])
+    tp = tp[_isin(tp["thread_id"], docs["thread_id"])].sort_values(["thread_id", "place_id"])
     places = backend.table("places").select("place_id", "name", "kind").execute()
-    places = places[places["place_id"].isin(set(tp["place_id"]))].reset_index(drop=True)
+    places = places[_isin(places["place_id"], tp["place_id"])].reset_index(drop=True)
     return Corpus(docs, raw[["post_id", "thread_id", "author_id", "created_at"]], places,
                   tp.reset_index(drop=True), str(ws.path))
+
+
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` computed by Arrow (pandas converts Arrow strings one by one)."""
+    found = pc.is_in(pa.array(values), value_set=pa.array(among)).fill_null(False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _check_text_kept(ws: Any, source_id: str | None) -> None:
@@ -87,21 +91,26 @@ def _platforms(backend: Any) -> dict[str, str]:
     return dict(zip(src["source_id"], src["platform"], strict=True))
 
 
-def _documents(raw: pd.DataFrame, bodies: list[str | None], plain: list[bool], threads: pd.DataFrame,
-               platforms: dict[str, str]) -> pd.DataFrame:
-    """One row per thread; ``raw`` and ``bodies`` are the posts in thread order, ``plain`` says which
-    bodies have no markup at all (their text is the body, without a call to :func:`prepare`)."""
-    texts, codes, hosts = _prepare_posts(raw["source_id"].tolist(), bodies, plain, platforms)
+def _documents(table: pa.Table, raw: pd.DataFrame, threads: pd.DataFrame, platforms: dict[str, str]
+               ) -> pd.DataFrame:
+    """One row per thread; ``table`` (Arrow) and ``raw`` (its pandas copy, without bodies) are the
+    posts in thread order."""
+    body = table.column("body")
+    # plain: no markup, and "\n" its only line break (so the body is its own text, as it is)
+    plain = pc.invert(pc.match_substring_regex(body, f"{MARKUP_HINT}|{_OTHER_BREAK}|\n$")).fill_null(False)
+    texts, codes, hosts = _prepare_posts(table.column("source_id").to_pylist(), body.to_pylist(),
+                                         plain.to_pylist(), platforms)
     boilerplate, where = _boilerplate(texts)
     for i in where:
         text = texts[i]
         if text is not None:
             texts[i] = "\n".join(ln for ln in text.splitlines() if _norm(ln) not in boilerplate)
-    tids = raw["thread_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1]])
-    bounds = list(zip(starts.tolist(), [*starts[1:].tolist(), len(tids)], strict=True))
+    tids = table.column("thread_id")
+    n = len(tids)
+    starts = np.flatnonzero(np.r_[True, pc.not_equal(tids.slice(1), tids.slice(0, n - 1)).to_numpy()])
+    bounds = list(zip(starts.tolist(), [*starts[1:].tolist(), n], strict=True))
     docs = raw.iloc[starts][["thread_id", "source_id", "created_at"]].reset_index(drop=True)
-    docs = docs.rename(columns={"created_at": "first_post_at"}).assign(n_posts=np.diff([*starts, len(tids)]))
+    docs = docs.rename(columns={"created_at": "first_post_at"}).assign(n_posts=np.diff([*starts, n]))
     docs = docs.merge(threads, on="thread_id", how="left")
     docs["created_at"] = docs["created_at"].fillna(docs["first_post_at"])
     docs["title"] = docs["title"].fillna("")
@@ -128,7 +137,7 @@ def _prepare_posts(sources: list[str], bodies: list[str | None], plain: list[boo
             codes.append(None)
             hosts.append([])
         elif is_plain and sid not in email:  # e-mail always goes through strip_email (signatures)
-            texts.append("\n".join(body.splitlines()))
+            texts.append(body)  # == "\n".join(body.splitlines()) for these bodies
             codes.append("")
             hosts.append([])
         else:
@@ -145,7 +154,8 @@ def _norm(line: str) -> str:
 
 # Python's str.splitlines() and str.split() separators, for RE2 (DuckDB), so that the lines DuckDB
 # counts are exactly the lines _norm() normalises
-_LINE_BREAK = r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x{85}\x{2028}\x{2029}]"
+_OTHER_BREAK = r"[\r\x0b\x0c\x1c-\x1e\x{85}\x{2028}\x{2029}]"
+_LINE_BREAK = rf"\r\n|\n|{_OTHER_BREAK}"
 _WHITE = r"\t-\r\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
 _SPACES = rf"[ {_WHITE}]{{2,}}|[{_WHITE}]"  # what " ".join(s.split()) changes, single spaces left alone
 

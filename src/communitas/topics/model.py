@@ -21,6 +21,7 @@ import math
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import filterfalse
 from typing import Any
 
 import numpy as np
@@ -84,7 +85,7 @@ def tokenize(docs: pd.DataFrame, *, stop_words: bool = True) -> tuple[list[list[
     stop: set[str] = set().union(*(STOP_WORDS[lang] for lang in languages)) if stop_words else set()
     out = []
     for ws, code, hosts in zip(prose, docs["code"], docs["hosts"], strict=True):
-        toks = [w for w in ws if w not in stop]
+        toks = list(filterfalse(stop.__contains__, ws))
         if code.strip():
             toks.extend("code:" + c for c in code_tokens(code) if c not in stop)
         if hosts:

@@ -7,7 +7,8 @@ Stack Exchange HTML (paragraphs, links, some code blocks). The rows are written 
 fresh store, then ``communitas.topics.analyse`` (read through Ibis, text preparation, TF-IDF,
 NMF with k chosen automatically) and the outputs are timed. Prints throughput and peak RSS.
 
-Run: .venv/bin/python benchmarks/topics.py [--posts 200000]
+Run: .venv/bin/python benchmarks/topics.py [--posts 200000] [--fit-sample N] [--embed 0]
+     .venv/bin/python benchmarks/topics.py --store DIR/bench.duckdb  (a store kept by benchmarks/report.py)
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score
 
 from communitas.store import Workspace
-from communitas.topics import Corpus, fit_topics, outputs, read_corpus
+from communitas.topics import Corpus, TopicModel, fit_topics, outputs, read_corpus
+from communitas.topics import model as topic_model
+from communitas.topics.model import FIT_SAMPLE
 
 SID = "stackexchange:synthetic"
 FUNCTION = ["the", "a", "of", "and", "to", "in", "is", "it", "that", "for", "on", "with", "as", "this",
@@ -50,7 +53,7 @@ def generate(n_posts: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, n
     vocab = np.array(_words(rng, 20 * 400 + 3000))
     themes = [vocab[i * 400:(i + 1) * 400] for i in range(20)]
     p_theme, p_back = _zipf(400), _zipf(3000)
-    sizes = []
+    sizes: list[int] = []
     while sum(sizes) < n_posts:
         sizes.append(int(min(30, rng.geometric(0.12))))
     sizes[-1] -= sum(sizes) - n_posts
@@ -123,12 +126,53 @@ def embed_throughput(corpus: Corpus, n: int) -> None:
           f"in {took:.1f} s = {len(texts) / took:,.1f} threads/s, {vectors.shape[1]} dimensions")
 
 
+def timed_topics(store: Path) -> tuple[TopicModel, Corpus, dict[str, float]]:
+    """read_corpus, fit_topics (k auto) and the outputs on ``store``, timed (wall and CPU)."""
+    t1, c1 = time.perf_counter(), time.process_time()
+    with Workspace(store, read_only=True) as ws:
+        corpus = read_corpus(ws)
+    t_read = time.perf_counter()
+    model = fit_topics(corpus, k="auto")
+    t2 = time.perf_counter()
+    outputs.summary(model, period="month")
+    t_summary = time.perf_counter()
+    sim = outputs.member_similarity(model)
+    t3, c3 = time.perf_counter(), time.process_time()
+    return model, corpus, {"read": t_read - t1, "model": t2 - t_read, "summary": t_summary - t2,
+                           "similarity": t3 - t_summary, "pairs": len(sim), "wall": t3 - t1, "cpu": c3 - c1}
+
+
+def report(model: TopicModel, posts: int, times: dict[str, float]) -> None:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    fitted = min(model.params["modelled_threads"], topic_model.FIT_SAMPLE)
+    print(f"analyse (read + prepare + TF-IDF + NMF, k auto = {model.k}, scores {model.k_scores}): "
+          f"{times['read'] + times['model']:.1f} s = {posts / (times['read'] + times['model']):,.0f} posts/s "
+          f"(read + prepare {times['read']:.1f} s, model {times['model']:.1f} s; "
+          f"{model.params['threads']:,} threads, H fitted on {fitted:,})")
+    print(f"outputs: summary (trends, places) {times['summary']:.1f} s, member similarity "
+          f"({times['pairs']:,} pairs) {times['similarity']:.1f} s")
+    print(f"total topics time {times['wall']:.1f} s wall, {times['cpu']:.1f} s CPU; "
+          f"without member similarity (what the report runs) {times['wall'] - times['similarity']:.1f} s; "
+          f"{len(model.topics)} topics; peak RSS {rss:,.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--posts", type=int, default=200_000)
     ap.add_argument("--embed", type=int, default=512,
                     help="threads to embed for the embeddings throughput (0: skip; needs the extra)")
+    ap.add_argument("--store", type=Path, help="time topics on this existing store instead (e.g. the one "
+                    "benchmarks/report.py --keep DIR leaves in DIR/bench.duckdb); no planted themes")
+    ap.add_argument("--fit-sample", type=int, help=f"threads H is fitted on (default {FIT_SAMPLE:,})")
     args = ap.parse_args()
+    if args.fit_sample:
+        topic_model.FIT_SAMPLE = args.fit_sample
+    if args.store:
+        with Workspace(args.store, read_only=True) as ws:
+            n_posts = ws.con.execute("SELECT count(*) FROM posts").fetchone()[0]
+        model, corpus, times = timed_topics(args.store)
+        report(model, n_posts, times)
+        return
     t0 = time.perf_counter()
     posts, threads, truth = generate(args.posts)
     words = int(posts["body"].str.count(" ").sum())
@@ -136,29 +180,15 @@ def main() -> None:
         store = Path(tmp) / "bench.duckdb"
         write_store(store, posts, threads)
         del posts
-        t1, c1 = time.perf_counter(), time.process_time()
         print(f"generated {args.posts:,} posts in {len(threads):,} threads (~{words:,} words) "
-              f"in {t1 - t0:.1f} s")
-        with Workspace(store, read_only=True) as ws:
-            corpus = read_corpus(ws)
-        t_read = time.perf_counter()
-        model = fit_topics(corpus, k="auto")
-        t2 = time.perf_counter()
-        summary = outputs.summary(model, period="month")
-        sim = outputs.member_similarity(model)
-        t3, c3 = time.perf_counter(), time.process_time()
+              f"in {time.perf_counter() - t0:.1f} s")
+        model, corpus, times = timed_topics(store)
     nmi = normalized_mutual_info_score(truth, model.docs.sort_values("thread_id", key=lambda s: s.str.rsplit(
         ":", n=1).str[1].astype(int))["topic"])
     if args.embed:
         embed_throughput(corpus, args.embed)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"analyse (read + prepare + TF-IDF + NMF, k auto = {model.k}, scores {model.k_scores}): "
-          f"{t2 - t1:.1f} s = {args.posts / (t2 - t1):,.0f} posts/s (read + prepare {t_read - t1:.1f} s, "
-          f"model {t2 - t_read:.1f} s)")
-    print(f"outputs (summary, trends, places, similarity: {len(sim):,} pairs): {t3 - t2:.1f} s")
-    print(f"total topics time {t3 - t1:.1f} s wall, {c3 - c1:.1f} s CPU; "
-          f"NMI with the planted themes {nmi:.3f}; "
-          f"{len(summary['topics'])} topics; peak RSS {rss:,.0f} MB")
+    report(model, args.posts, times)
+    print(f"NMI with the planted themes {nmi:.3f}")
 
 
 if __name__ == "__main__":

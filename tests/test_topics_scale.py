@@ -94,3 +94,15 @@ def test_sampled_fit_still_finds_the_tags(beer_store: Path, beer_first_tags: dic
     tags = [beer_first_tags[t.rsplit(":", 1)[1]] for t in model.docs["thread_id"]]
     # measured: 0.344 with H from 600 threads, 0.345 with H from all 1,029 (test_topics_beer: >= 0.28)
     assert normalized_mutual_info_score(tags, model.docs["topic"]) >= 0.28
+
+
+def test_k_grid_in_threads_scores_as_one_by_one(beer_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Workspace(beer_store, read_only=True) as ws:
+        corpus = read_corpus(ws)
+    x, _ = vectorize(tokenize(corpus.docs)[0])
+    monkeypatch.setattr(topic_model, "GRID_THREADS", 1)
+    k1, serial, (w1, _) = topic_model.choose_k(x, 0, (4, 8, 12))
+    monkeypatch.setattr(topic_model, "GRID_THREADS", 3)
+    k3, threaded, (w3, _) = topic_model.choose_k(x, 0, (4, 8, 12))
+    assert list(serial) == [4, 8, 12] and serial == threaded and k1 == k3
+    assert np.array_equal(w1, w3)

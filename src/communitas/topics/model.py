@@ -18,8 +18,10 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import filterfalse
 from typing import Any
@@ -43,6 +45,7 @@ K_TOLERANCE = 0.01  # parsimony: the smallest k whose NPMI is within 0.01 of the
 MIN_TOKENS = 10  # threads with fewer features are too short to model (chat small talk)
 K_SAMPLE = 4000  # threads the k grid is scored on, at most
 FIT_SAMPLE = 30000  # threads the topics (H) are fitted on, at most; every thread's mix is then solved
+GRID_THREADS = 4  # k-grid fits run at once, at most (and never more than the CPUs)
 LANGUAGE_SAMPLE = 5000  # threads the corpus languages are detected on, at most
 LANGUAGE_SHARE = 0.1  # a language counts for a corpus when it is detected in >= 10% of its threads
 
@@ -220,10 +223,15 @@ def choose_k(x: sp.csr_matrix, seed: int, grid: tuple[int, ...] = K_GRID
         rows = np.sort(np.random.default_rng(seed).choice(x.shape[0], K_SAMPLE, replace=False))
         sample = x[rows]
     binary = (sample > 0).astype(np.float32).tocsc()
-    scores: dict[int, float] = {}
     svd = truncated_svd(sample, max(ks), seed)
-    for k in ks:
-        scores[k] = round(npmi_coherence(fit_nmf(sample, k, seed, svd)[1], binary), 4)
+
+    def score(k: int) -> float:
+        return round(npmi_coherence(fit_nmf(sample, k, seed, svd)[1], binary), 4)
+
+    # the fits are independent and spend their time in code that releases the GIL (sparse products,
+    # the coordinate descent): threads run them side by side, with the same results as one by one
+    with ThreadPoolExecutor(max_workers=max(1, min(GRID_THREADS, os.cpu_count() or 1))) as pool:
+        scores = dict(zip(ks, pool.map(score, ks), strict=True))
     best_score = max(scores.values())
     best = min(k for k, s in scores.items() if s >= best_score - K_TOLERANCE)
     # refit with the k-SVD start, so that auto and an explicit k give the very same topics

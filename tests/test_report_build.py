@@ -63,6 +63,11 @@ def test_each_chart_has_a_spec_and_a_static_svg(beer_html: str) -> None:
         assert '<div class="chart-static"><svg' in inner, key
 
 
+def test_cohort_heat_map_orders_its_columns_by_time(beer_html: str) -> None:
+    # cohorts are monthly whatever the report's period; 12 months comes after 6, not after 1
+    assert '"sort": ["1 month", "3 months", "6 months", "12 months"]' in beer_html.replace("\\/", "/")
+
+
 def test_figures_match_the_raw_dump(beer_html: str) -> None:
     posts, comments, _ = _raw_beer()
     questions = sum(1 for p in posts if p["PostTypeId"] == "1")

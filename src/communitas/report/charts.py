@@ -63,12 +63,12 @@ def bars(key: str, title: str, rows: list[dict[str, Any]], *, label: str, value:
 
 def heatmap(key: str, title: str, rows: list[dict[str, Any]], *, x: str, y: str, value: str,
             caption: str = "", x_type: str = "O", y_type: str = "O",
-            y_sort: list[str] | None = None) -> Chart:
+            x_sort: list[str] | None = None, y_sort: list[str] | None = None) -> Chart:
     """A heat map of ``value`` over two ordinal axes (cohort retention, weekday × hour)."""
     values = [{"x": r[x], "y": r[y], "v": r[value]} for r in rows]
     height = min(640, max(HEIGHT, 9 * len({v["y"] for v in values})))
     chart = alt.Chart(alt.Data(values=values)).mark_rect().encode(
-        x=alt.X(f"x:{x_type}", title=x.replace("_", " ")),
+        x=alt.X(f"x:{x_type}", title=x.replace("_", " "), sort=x_sort),
         y=alt.Y(f"y:{y_type}", title=y.replace("_", " "), sort=y_sort),
         color=alt.Color("v:Q", title=value.replace("_", " ")),
         tooltip=[f"x:{x_type}", f"y:{y_type}", "v:Q"],

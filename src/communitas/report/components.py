@@ -127,12 +127,13 @@ def build_people(ctx: ReportContext) -> dict[str, Any] | None:
                                  p["trend"], x="period", series=["active_members", "newcomers", "returning"],
                                  caption="Members who posted at least one contribution; newcomers posted "
                                          "for the first time.")]
-    cohorts = [{"cohort": r["cohort"][:7], "after": f"{k} {ctx.period}s" if k > 1 else "1 month",
-                "retained": r[f"retained_{k}"]} for r in p["cohorts"] for k in (1, 3, 6, 12)
-               if r.get(f"retained_{k}") is not None]
+    after = {k: "1 month" if k == 1 else f"{k} months" for k in (1, 3, 6, 12)}  # cohorts are monthly
+    cohorts = [{"cohort": r["cohort"][:7], "after": after[k], "retained": r[f"retained_{k}"]}
+               for r in p["cohorts"] for k in after if r.get(f"retained_{k}") is not None]
     if cohorts:
         out.append(charts.heatmap("people-cohorts", "Cohort retention", cohorts, x="after", y="cohort",
-                                  value="retained", caption="Share of each monthly cohort of newcomers "
+                                  value="retained", x_sort=list(after.values()),
+                                  caption="Share of each monthly cohort of newcomers "
                                   "still contributing 1, 3, 6 and 12 months later."))
     shares = [{"group": g, "share": h.get(k)} for g, k in
               (("top 1%", "top1_share"), ("next 9%", "next9_share"), ("other 90%", "rest90_share"))]

@@ -99,21 +99,32 @@ def build_glance(ctx: ReportContext) -> dict[str, Any] | None:
 
 def _table(title: str, rows: list[dict[str, Any]], columns: list[str], numeric: list[str]
            ) -> dict[str, Any]:
-    clean = [{c: scrub(str(r.get(c))) if isinstance(r.get(c), str) else _cell(r.get(c)) for c in columns}
+    clean = [{c: scrub(str(r.get(c))) if isinstance(r.get(c), str) else _cell(r.get(c), c) for c in columns}
              for r in rows]
     return {"title": title, "columns": columns, "numeric": numeric, "rows": clean}
 
 
-def _cell(v: Any) -> str:
+def is_share(key: str) -> bool:
+    """Whether a figure is a share (shown as a percentage): by its name, never by its value.
+
+    >>> is_share("replied_share"), is_share("retained_3"), is_share("threads_per_day")
+    (True, True, False)
+    """
+    name = key.rsplit(".", 1)[-1]
+    return (name.endswith("_share") or name.startswith(("retained_", "converted_"))
+            or name in ("reciprocity", "interest_overlap"))
+
+
+def _cell(v: Any, key: str = "") -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
-        return f"{v:.0%}" if 0 <= v <= 1 else f"{v:,.2f}"
+        return f"{v:.0%}" if is_share(key) else f"{v:,.2f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
 def _headline(h: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    rows = [{"figure": k, "value": _cell(h.get(k))} for k in keys if k in h]
+    rows = [{"figure": k, "value": _cell(h.get(k), k)} for k in keys if k in h]
     return {"title": "Headline figures", "columns": ["figure", "value"], "numeric": ["value"], "rows": rows}
 
 
@@ -187,7 +198,8 @@ def build_interaction(ctx: ReportContext) -> dict[str, Any] | None:
             "interaction-unanswered", f"Share of threads with no response per {ctx.period}", i["trend"],
             x="period", series=["no_response_share"],
             caption=f"Overall {pct(h.get('no_response_share'))} of threads got no response."))
-    bands = [{"reference": b["label"], "observed": _cell(b.get("observed")), "met": band_text(b)}
+    bands = [{"reference": b["label"], "observed": _cell(b.get("observed"), b["metric"]),
+              "met": band_text(b)}
              for b in bands_for(ctx, "social_interaction")]
     tables = [_headline(h, ["threads", "replied_share", "no_response_share", "median_hours", "p90_hours",
                             "replies_per_thread", "reciprocity", "reception_share"])]

@@ -66,18 +66,15 @@ def test_profile_and_network_agree_on_every_platform(key: str, everything: tuple
         contributors, in_network, replies = _plain_counts(ws, sid)
         profile = build_profile(ws, source=sid)
         result = analyse(ws.ibis(), GraphOptions(source_id=sid), whole=True, roles=True)
+        members = {r[0] for r in ws.con.execute(
+            "SELECT member_id FROM members WHERE source_id = ?", [sid]).fetchall()}
     assert profile["overview"]["contributors"] == contributors > 0
     whole = result.figures.iloc[0]
     assert whole["members"] == in_network >= contributors
     assert whole["interactions"] == replies > 0
     assert whole["stage"] in {"too small", "scattered fragments", "hub-and-spoke", "multi-hub",
                               "core/periphery"}
-    assert set(result.roles["member_id"]) <= set(ws_members(path, sid))
+    assert set(result.roles["member_id"]) <= members
     for component in ("people", "common_ties", "social_interaction", "place"):
         assert profile[component]["headline"], component
 
-
-def ws_members(path: Path, sid: str) -> list[str]:
-    with Workspace(path, read_only=True) as ws:
-        return [r[0] for r in ws.con.execute(
-            "SELECT member_id FROM members WHERE source_id = ?", [sid]).fetchall()]

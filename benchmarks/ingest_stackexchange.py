@@ -23,6 +23,7 @@ _VOCABULARY = ("beer hops malt yeast lager ale stout porter barley wheat brewing
                "glass aroma bitter sweet sour flavour taste style temperature cellar cask draught "
                "pint label abbey trappist belgian german czech pilsner ipa session imperial")
 WORDS = _VOCABULARY.split()
+NON_ASCII = ("Märzen", "Kölsch", "café", "naïve", "—", "it’s", "“good”", "Weißbier", "ビール")
 # share of the XML bytes per file, close to real dumps (PostHistory and Posts dominate)
 SHARES = {"Posts": 0.34, "PostHistory": 0.34, "Comments": 0.09, "Users": 0.08, "Votes": 0.08,
           "Badges": 0.05, "PostLinks": 0.01, "Tags": 0.01}
@@ -35,7 +36,10 @@ def _date(rng: random.Random) -> str:
 
 
 def _text(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choices(WORDS, k=n))
+    words = rng.choices(WORDS, k=n)
+    if rng.random() < 0.15:  # like real dumps: ~1 text in 7 has a non-ASCII character
+        words[rng.randrange(n)] = rng.choice(NON_ASCII)
+    return " ".join(words)
 
 
 def _row(kind: str, i: int, rng: random.Random, bodies: list[str], n_users: int) -> str:

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import data_path, run_cli
 
 from communitas.errors import BrokenInput, UnsafeInput
-from communitas.sources.xml_rows import iter_rows
+from communitas.sources.xml_rows import iter_row_columns
 from communitas.store import Workspace
 
 SEVEN_Z = ("stackexchange-beer-7z", "beer.stackexchange.com.7z")
@@ -188,9 +188,9 @@ def test_xml_reader_refuses_entities_directly(tmp_path: Path) -> None:
     secret = _secret_file(tmp_path)
     doc = (f'<!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]><r><row A="&x;"/></r>').encode()
     with pytest.raises(UnsafeInput, match="DOCTYPE"):
-        list(iter_rows(io.BytesIO(doc), "crafted.xml", lambda n: None))
+        list(iter_row_columns(io.BytesIO(doc), "crafted.xml", lambda n: None, ("A",)))
     with pytest.raises(BrokenInput, match=r"crafted\.xml: is not well-formed"):
-        list(iter_rows(io.BytesIO(b'<r><row A="1"/><row B='), "crafted.xml", lambda n: None))
+        list(iter_row_columns(io.BytesIO(b'<r><row A="1"/><row B='), "crafted.xml", lambda n: None, ("A",)))
 
 
 def _store_mentions(store: Path, text: str) -> bool:

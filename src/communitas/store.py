@@ -200,7 +200,7 @@ class Workspace:
             ctx = ReadContext(info, self._salt(), keep_bodies=keep_bodies, progress=progress,
                               scratch=staging.dir)
             for batch in source.read(src_path, ctx):  # a broken input stops here: store untouched
-                staging.write(batch)
+                staging.write(batch, ctx)
             self._bound_memory(True)
             self.con.execute("BEGIN TRANSACTION")
             try:

@@ -82,8 +82,8 @@ def _run(task: Task, index: int, info: SourceInfo, salt: bytes, keep_bodies: boo
     for n, batch in enumerate(reader(task.arg, ctx, result.state)):
         if len(batch):
             path = scratch / f"w{index:03d}-{batch.table}-{n:06d}.parquet"
-            write_parquet(batch, path)
-            result.staged.append((batch.table, path, batch.origin))
+            if write_parquet(batch, path, ctx):
+                result.staged.append((batch.table, path, batch.origin))
     result.skipped, result.warnings = ctx.skipped, ctx.warnings
     return result
 

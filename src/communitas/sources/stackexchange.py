@@ -29,10 +29,9 @@ from communitas.model import SourceInfo
 from communitas.sources.archives import iter_7z, list_7z, open_plain_or_gz
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.parallel import Task, default_workers, read_in_workers
-from communitas.sources.stackexchange_rows import HANDLERS, Rows
-from communitas.sources.xml_rows import iter_rows
+from communitas.sources.stackexchange_rows import HANDLERS, FileContext
+from communitas.sources.xml_rows import iter_row_columns
 
-BATCH_ROWS = 10_000
 PARALLEL_MIN_BYTES = 64 << 20  # smaller dumps: worker start-up would cost more than it saves
 
 # canonical file key -> what is lost without it
@@ -209,23 +208,14 @@ def _read_file(
 ) -> Iterator[Batch]:
     # Errors name the whole path; skip counts and progress bars the file (or archive!member).
     short = Path(label).name
-    outs, row = HANDLERS[key](ctx.source_id, ctx, short, tags)
-    rows = iter_rows(stream, label, lambda n: ctx.skip(short, "line is not valid UTF-8", n))
+    fields, mapper = HANDLERS[key]
+    fc = FileContext(ctx.source_id, ctx, short, tags)
+    batches = iter_row_columns(stream, label, lambda n: ctx.skip(short, "line is not valid UTF-8", n),
+                               fields)
     ctx.report_progress(short, 0, total, 0)
     n = 0
-    for n, attrib in enumerate(rows, 1):  # the hot loop: one iteration per XML row
-        row(attrib)
-        if n % BATCH_ROWS == 0:
-            ctx.report_progress(short, position(), total, n)
-            yield from _full(outs)
-    for out in outs:
-        if out.rows:
-            yield out.batch()
+    for columns in batches:
+        n += len(columns[fields[0]])
+        yield from mapper(fc, columns)
+        ctx.report_progress(short, position(), total, n)
     ctx.report_progress(short, total or position(), total, n)
-
-
-def _full(outs: list[Rows]) -> Iterator[Batch]:
-    for out in outs:
-        if len(out.rows) >= BATCH_ROWS:
-            yield out.batch()
-

@@ -1,15 +1,21 @@
-"""Row mapping for each Stack Exchange dump file: one attribute mapping in, canonical rows out.
+"""Column mapping for each Stack Exchange dump file: attribute columns in, canonical batches out.
 
-Each ``_<file>`` function takes the source id and the read context and returns the tables it
-fills plus a per-row function (a closure, for speed: it runs once per XML row). The per-row
-function returns False when it skipped the row (after counting it with ``ctx.skip``).
+The XML reader (:func:`communitas.sources.xml_rows.iter_row_columns`) hands each file's wanted
+attributes as Arrow string columns, a batch of rows at a time; each ``_<file>`` function here
+turns one such batch into canonical :class:`~communitas.sources.base.Batch` es with Arrow compute
+kernels (no Python work per row, except for the tags of questions and the rare malformed date).
+Rows it cannot use are counted with ``ctx.skip`` and left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from communitas.sources.base import Batch, ReadContext
 
@@ -83,32 +89,6 @@ BADGE_CLASSES = {"1": "gold_badge", "2": "silver_badge", "3": "bronze_badge"}
 LINK_KINDS = {"1": "related", "3": "duplicate"}
 
 
-RowFn = Callable[[Any], bool]
-Tags = dict[str, set[str]]  # "used": tags seen on questions, "listed": tags in Tags.xml
-Handler = Callable[[str, ReadContext, str, Tags], tuple[list["Rows"], RowFn]]
-
-
-class Rows:
-    """Row tuples for one table, turned into a column batch when asked."""
-
-    def __init__(self, table: str, columns: tuple[str, ...], sid: str, origin: str) -> None:
-        self.origin = origin
-        self.table = table
-        self.columns = columns
-        self.sid = sid
-        self.rows: list[tuple[Any, ...]] = []
-        self.add = self.rows.append
-
-    def batch(self) -> Batch:
-        n = len(self.rows)
-        cols = zip(*self.rows, strict=True) if n else [()] * len(self.columns)
-        data: dict[str, Sequence[Any]] = dict(zip(self.columns, cols, strict=True))
-        data["source_id"] = [self.sid] * n
-        self.rows = []
-        self.add = self.rows.append
-        return Batch(self.table, data, self.origin)
-
-
 def is_native_id(value: str | None) -> bool:
     """Dump ids are integers (user -1 is the system account).
 
@@ -144,212 +124,257 @@ def is_time(value: str | None) -> bool:
     return True
 
 
-def _bad_id(ctx: ReadContext, label: str) -> bool:
-    ctx.skip(label, "missing or malformed Id")
-    return False
+
+Cols = dict[str, pa.Array]
+Tags = dict[str, set[str]]  # "used": tags seen on questions, "listed": tags in Tags.xml
+_NULL = pa.scalar(None, pa.string())
+_ISO_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$"
 
 
-POST_COLS = ("post_id", "native_id", "thread_id", "author_id", "created_at", "reply_to_post_id",
-             "kind", "is_contribution", "length", "score", "body")
-THREAD_COLS = ("thread_id", "native_id", "place_id", "title", "author_id", "created_at",
-               "status", "accepted_post_id", "closed_at", "view_count")
+@dataclass
+class FileContext:
+    """One dump file being mapped: the source, where to count skips, the tags seen so far."""
+
+    sid: str
+    ctx: ReadContext
+    label: str  # the file name, for skip counts
+    tags: Tags
+
+    def prefix(self, letter: str) -> str:
+        return f"{self.sid}:{letter}:"
+
+    def keep(self, cols: Cols, mask: pa.BooleanArray, reason: str) -> Cols:
+        """The rows where ``mask`` is true; the others are counted as skipped for ``reason``."""
+        bad = len(mask) - (pc.sum(mask).as_py() or 0)
+        if not bad:
+            return cols
+        self.ctx.skip(self.label, reason, bad)
+        return {k: v.filter(mask) for k, v in cols.items()}
+
+    def batch(self, table: str, columns: Cols) -> Batch:
+        n = len(next(iter(columns.values())))
+        columns["source_id"] = constant(self.sid, n)
+        return Batch(table, columns, self.label)
 
 
-def _posts(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    posts = Rows("posts", POST_COLS, sid, label)
-    threads = Rows("threads", THREAD_COLS, sid, label)
-    tplaces = Rows("thread_places", ("thread_id", "place_id", "position"), sid, label)
-    p_, t_, u_, tag_ = f"{sid}:p:", f"{sid}:t:", f"{sid}:u:", f"{sid}:tag:"
-    keep = ctx.keep_bodies
-    used = tags["used"]
-
-    def row(a: Any) -> bool:
-        get = a.get
-        pid = get("Id")
-        if not (pid and pid.isdigit()):  # inline: runs once per row
-            return _bad_id(ctx, label)
-        created = get("CreationDate")
-        if not is_time(created):  # checked here so a question's thread, post and tags go together
-            ctx.skip(label, "missing or malformed CreationDate")
-            return False
-        ptype = get("PostTypeId")
-        owner = get("OwnerUserId")
-        author = u_ + owner if owner else None
-        body = get("Body") or ""
-        kind = POST_KINDS.get(ptype or "") or f"post_type_{ptype}"
-        if ptype == "1":
-            tid = t_ + pid
-            names = parse_tags(get("Tags"))
-            first = tag_ + names[0] if names else None
-            accepted = get("AcceptedAnswerId")
-            closed = get("ClosedDate")
-            status = "closed" if closed else ("accepted" if accepted else "open")
-            threads.add((tid, pid, first, get("Title"), author, created, status,
-                         p_ + accepted if accepted else None, closed, get("ViewCount")))
-            for i, tag in enumerate(names):
-                tplaces.add((tid, tag_ + tag, i))
-                used.add(tag)
-            posts.add((p_ + pid, pid, tid, author, created, None, kind, True, len(body),
-                       get("Score"), body if keep else None))
-        elif ptype == "2":
-            parent = get("ParentId")
-            posts.add((p_ + pid, pid, t_ + parent if parent else None, author, created,
-                       p_ + parent if parent else None, kind, True, len(body), get("Score"),
-                       body if keep else None))
-        else:
-            posts.add((p_ + pid, pid, None, author, created, None, kind, False, len(body),
-                       get("Score"), body if keep else None))
-        return True
-
-    return [posts, threads, tplaces], row
+def present(values: pa.Array) -> pa.Array:
+    """Empty strings as null (an attribute written ``Attr=""`` is as good as missing)."""
+    return pc.if_else(pc.equal(values, ""), _NULL, values)
 
 
-def _comments(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    posts = Rows("posts", POST_COLS, sid, label)
-    c_, p_, u_ = f"{sid}:c:", f"{sid}:p:", f"{sid}:u:"
-    keep = ctx.keep_bodies
-
-    def row(a: Any) -> bool:
-        get = a.get
-        cid = get("Id")
-        if not (cid and cid.isdigit()):  # inline: runs once per row
-            return _bad_id(ctx, label)
-        user = get("UserId")
-        text = get("Text") or ""
-        post = get("PostId")
-        posts.add((c_ + cid, cid, None, u_ + user if user else None, get("CreationDate"),
-                   p_ + post if post else None, "comment", True, len(text), get("Score"),
-                   text if keep else None))
-        return True
-
-    return [posts], row
+def has(values: pa.Array) -> pa.BooleanArray:
+    """True where the value is there and not empty."""
+    return pc.fill_null(pc.not_equal(values, ""), False)
 
 
-def _users(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    members = Rows("members", ("member_id", "native_id", "display_name", "joined_at",
-                               "last_seen_at", "is_bot", "is_system", "score", "account_id"), sid, label)
-    u_ = f"{sid}:u:"
+def prefixed(prefix: str, values: pa.Array) -> pa.Array:
+    """``prefix + value``; a missing or empty value stays null.
 
-    def row(a: Any) -> bool:
-        get = a.get
-        uid = get("Id")
-        if not is_native_id(uid):
-            return _bad_id(ctx, label)
-        account = get("AccountId")
-        members.add((u_ + uid, uid, get("DisplayName"), get("CreationDate"),
-                     get("LastAccessDate"), False, uid.startswith("-"), get("Reputation"),
-                     "stackexchange-account:" + account if account else None))
-        return True
-
-    return [members], row
+    >>> prefixed("s:u:", pa.array(["7", "", None])).to_pylist()
+    ['s:u:7', None, None]
+    """
+    return pc.binary_join_element_wise(prefix, present(values), "")
 
 
-def _votes(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    reactions = Rows("reactions", ("reaction_id", "post_id", "member_id", "kind", "created_at",
-                                   "value"), sid, label)
-    v_, p_, u_ = f"{sid}:v:", f"{sid}:p:", f"{sid}:u:"
-
-    def row(a: Any) -> bool:
-        get = a.get
-        vid = get("Id")
-        if not (vid and vid.isdigit()):  # inline: runs once per row
-            return _bad_id(ctx, label)
-        vtype = get("VoteTypeId") or ""
-        user = get("UserId")
-        post = get("PostId")
-        reactions.add((v_ + vid, p_ + post if post else None, u_ + user if user else None,
-                       VOTE_KINDS.get(vtype) or f"vote_type_{vtype}", get("CreationDate"),
-                       get("BountyAmount")))
-        return True
-
-    return [reactions], row
+def constant(value: str | bool, n: int) -> pa.Array:
+    """``n`` copies of ``value`` (a string as a dictionary array: one copy in memory)."""
+    if isinstance(value, bool):
+        return pa.array(np.full(n, value))
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
 
 
-def _tags(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    places = Rows("places", ("place_id", "native_id", "kind", "name", "parent_id",
-                             "item_count"), sid, label)
-    tag_, site = f"{sid}:tag:", f"{sid}:site"
+def mapped(values: pa.Array, names: dict[str, str], fallback: str, prefix: bool = True,
+           missing: str = "") -> pa.Array:
+    """``names[value]``; otherwise ``fallback + value`` (``fallback`` alone if not ``prefix``).
 
-    def row(a: Any) -> bool:
-        name = a.get("TagName")
-        if not name:
-            ctx.skip(label, "missing TagName")
-            return False
-        places.add((tag_ + name, name, "tag", name, site, a.get("Count")))
-        tags["listed"].add(name)
-        return True
+    A missing value reads as ``missing``.
 
-    return [places], row
-
-
-EVENT_COLS = ("event_id", "category", "kind", "created_at", "member_id", "post_id",
-              "thread_id", "target_id", "detail")
+    >>> mapped(pa.array(["1", "9", None]), {"1": "accept"}, "vote_type_").to_pylist()
+    ['accept', 'vote_type_9', 'vote_type_']
+    >>> mapped(pa.array(["1", "9"]), {"1": "gold"}, "badge", prefix=False).to_pylist()
+    ['gold', 'badge']
+    """
+    hit = pc.take(pa.array(list(names.values())), pc.index_in(values, value_set=pa.array(list(names))))
+    other = pc.binary_join_element_wise(fallback, pc.fill_null(values, missing), "") if prefix else fallback
+    return pc.coalesce(hit, other)
 
 
-def _badges(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    events = Rows("events", EVENT_COLS, sid, label)
-    b_, u_ = f"{sid}:b:", f"{sid}:u:"
+def valid_ids(values: pa.Array, signed: bool = False) -> pa.BooleanArray:
+    """Dump ids are ASCII integers (``signed``: user -1 is the system account).
 
-    def row(a: Any) -> bool:
-        get = a.get
-        bid = get("Id")
-        if not (bid and bid.isdigit()):  # inline: runs once per row
-            return _bad_id(ctx, label)
-        user = get("UserId")
-        events.add((b_ + bid, "recognition", BADGE_CLASSES.get(get("Class") or "", "badge"),
-                    get("Date"), u_ + user if user else None, None, None, None, get("Name")))
-        return True
-
-    return [events], row
+    >>> valid_ids(pa.array(["42", "-1", "x1", None, ""]), signed=True).to_pylist()
+    [True, True, False, False, False]
+    """
+    return pc.fill_null(pc.match_substring_regex(values, "^-*[0-9]+$" if signed else "^[0-9]+$"), False)
 
 
-def _posthistory(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    events = Rows("events", EVENT_COLS, sid, label)
-    h_, p_, u_ = f"{sid}:h:", f"{sid}:p:", f"{sid}:u:"
+def valid_times(values: pa.Array) -> pa.BooleanArray:
+    """Which values are times as :func:`is_time` decides, without Python work in the usual case.
 
-    def row(a: Any) -> bool:
-        get = a.get
-        hid = get("Id")
-        if not (hid and hid.isdigit()):  # inline: runs once per row
-            return _bad_id(ctx, label)
-        htype = get("PostHistoryTypeId") or ""
-        category, kind = HISTORY_KINDS.get(htype) or ("edit", f"history_type_{htype}")
-        user = get("UserId")
-        post = get("PostId")
-        events.add((h_ + hid, category, kind, get("CreationDate"), u_ + user if user else None,
-                    p_ + post if post else None, None, None,
-                    get("Comment") if htype in DETAIL_KINDS else None))
-        return True
-
-    return [events], row
+    >>> valid_times(pa.array(["2014-01-21T20:26:05.383", "2019-02-30T10:00:00", None])).to_pylist()
+    [True, False, False]
+    """
+    shaped = pc.fill_null(pc.match_substring_regex(values, _ISO_SHAPE), False)
+    if pc.all(shaped).as_py() is not False:
+        try:
+            pc.cast(values, pa.timestamp("us"))
+            return shaped
+        except pa.ArrowInvalid:  # an impossible date (February 30): decide row by row
+            pass
+    return pa.array([is_time(v) for v in values.to_pylist()], pa.bool_())
 
 
-def _postlinks(sid: str, ctx: ReadContext, label: str, tags: Tags) -> tuple[list[Rows], RowFn]:
-    events = Rows("events", EVENT_COLS, sid, label)
-    l_, p_, t_ = f"{sid}:l:", f"{sid}:p:", f"{sid}:t:"
-
-    def row(a: Any) -> bool:
-        get = a.get
-        lid = get("Id")
-        if not (lid and lid.isdigit()):  # inline: runs once per row
-            return _bad_id(ctx, label)
-        post, related = get("PostId"), get("RelatedPostId")
-        ltype = get("LinkTypeId") or ""
-        events.add((l_ + lid, "link", LINK_KINDS.get(ltype) or f"link_type_{ltype}",
-                    get("CreationDate"), None, p_ + post if post else None,
-                    t_ + post if post else None, t_ + related if related else None, None))
-        return True
-
-    return [events], row
+POST_FIELDS = ("Id", "PostTypeId", "ParentId", "AcceptedAnswerId", "CreationDate", "Score",
+               "ViewCount", "Body", "OwnerUserId", "Title", "Tags", "ClosedDate")
 
 
-HANDLERS: dict[str, Handler] = {
-    "posts": _posts,
-    "comments": _comments,
-    "users": _users,
-    "votes": _votes,
-    "tags": _tags,
-    "badges": _badges,
-    "posthistory": _posthistory,
-    "postlinks": _postlinks,
+def _posts(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, valid_ids(c["Id"]), "missing or malformed Id")
+    # checked here so a question's thread, post and tags go (or stay) together
+    c = fc.keep(c, valid_times(c["CreationDate"]), "missing or malformed CreationDate")
+    pid, ptype, parent = c["Id"], c["PostTypeId"], c["ParentId"]
+    is_q = pc.fill_null(pc.equal(ptype, "1"), False)
+    is_a = pc.fill_null(pc.equal(ptype, "2"), False)
+    t_, p_ = fc.prefix("t"), fc.prefix("p")
+    body = pc.fill_null(c["Body"], "")
+    author = prefixed(fc.prefix("u"), c["OwnerUserId"])
+    posts = {
+        "post_id": prefixed(p_, pid), "native_id": pid,
+        "thread_id": pc.if_else(is_q, prefixed(t_, pid), pc.if_else(is_a, prefixed(t_, parent), _NULL)),
+        "author_id": author, "created_at": c["CreationDate"],
+        "reply_to_post_id": pc.if_else(is_a, prefixed(p_, parent), _NULL),
+        "kind": mapped(ptype, POST_KINDS, "post_type_", missing="None"),
+        "is_contribution": pc.or_(is_q, is_a), "length": pc.utf8_length(body), "score": c["Score"],
+    }
+    if fc.ctx.keep_bodies:
+        posts["body"] = body
+    q = {k: c[k].filter(is_q) for k in ("Id", "Title", "CreationDate", "AcceptedAnswerId",
+                                         "ClosedDate", "ViewCount", "Tags")}
+    q["author"] = author.filter(is_q)
+    return [fc.batch("posts", posts), *_threads(fc, q)]
+
+
+def _threads(fc: FileContext, q: Cols) -> list[Batch]:
+    """A thread per question, and its tags (in their order) as thread places."""
+    tid = prefixed(fc.prefix("t"), q["Id"])
+    tag_ = fc.prefix("tag")
+    names = [parse_tags(t) for t in q["Tags"].to_pylist()]
+    fc.tags["used"].update(t for n in names for t in n)
+    closed, accepted = q["ClosedDate"], q["AcceptedAnswerId"]
+    status = pc.if_else(has(closed), "closed", pc.if_else(has(accepted), "accepted", "open"))
+    threads = {
+        "thread_id": tid, "native_id": q["Id"],
+        "place_id": pa.array([tag_ + n[0] if n else None for n in names], pa.string()),
+        "title": q["Title"], "author_id": q["author"], "created_at": q["CreationDate"],
+        "status": status, "accepted_post_id": prefixed(fc.prefix("p"), accepted),
+        "closed_at": closed, "view_count": q["ViewCount"],
+    }
+    counts = np.fromiter((len(n) for n in names), np.int64, len(names))
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    places = {
+        "thread_id": tid.take(np.repeat(np.arange(len(names)), counts)),
+        "place_id": pa.array([tag_ + t for n in names for t in n], pa.string()),
+        "position": pa.array(np.arange(int(counts.sum())) - starts, pa.int32()),
+    }
+    return [fc.batch("threads", threads), fc.batch("thread_places", places)]
+
+
+def _comments(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, valid_ids(c["Id"]), "missing or malformed Id")
+    text = pc.fill_null(c["Text"], "")
+    n = len(text)
+    posts = {
+        "post_id": prefixed(fc.prefix("c"), c["Id"]), "native_id": c["Id"],
+        "author_id": prefixed(fc.prefix("u"), c["UserId"]), "created_at": c["CreationDate"],
+        "reply_to_post_id": prefixed(fc.prefix("p"), c["PostId"]), "kind": constant("comment", n),
+        "is_contribution": constant(True, n), "length": pc.utf8_length(text), "score": c["Score"],
+    }
+    if fc.ctx.keep_bodies:
+        posts["body"] = text
+    return [fc.batch("posts", posts)]
+
+
+def _users(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, valid_ids(c["Id"], signed=True), "missing or malformed Id")
+    uid = c["Id"]
+    return [fc.batch("members", {
+        "member_id": prefixed(fc.prefix("u"), uid), "native_id": uid,
+        "display_name": c["DisplayName"], "joined_at": c["CreationDate"],
+        "last_seen_at": c["LastAccessDate"], "is_bot": constant(False, len(uid)),
+        "is_system": pc.starts_with(uid, "-"), "score": c["Reputation"],
+        "account_id": prefixed("stackexchange-account:", c["AccountId"]),
+    })]
+
+
+def _votes(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, valid_ids(c["Id"]), "missing or malformed Id")
+    return [fc.batch("reactions", {
+        "reaction_id": prefixed(fc.prefix("v"), c["Id"]),
+        "post_id": prefixed(fc.prefix("p"), c["PostId"]),
+        "member_id": prefixed(fc.prefix("u"), c["UserId"]),
+        "kind": mapped(c["VoteTypeId"], VOTE_KINDS, "vote_type_"),
+        "created_at": c["CreationDate"], "value": c["BountyAmount"],
+    })]
+
+
+def _tags(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, has(c["TagName"]), "missing TagName")
+    name = c["TagName"]
+    fc.tags["listed"].update(name.to_pylist())
+    return [fc.batch("places", {
+        "place_id": prefixed(fc.prefix("tag"), name), "native_id": name,
+        "kind": constant("tag", len(name)), "name": name,
+        "parent_id": constant(f"{fc.sid}:site", len(name)), "item_count": c["Count"],
+    })]
+
+
+def _badges(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, valid_ids(c["Id"]), "missing or malformed Id")
+    return [fc.batch("events", {
+        "event_id": prefixed(fc.prefix("b"), c["Id"]),
+        "category": constant("recognition", len(c["Id"])),
+        "kind": mapped(c["Class"], BADGE_CLASSES, "badge", prefix=False),
+        "created_at": c["Date"], "member_id": prefixed(fc.prefix("u"), c["UserId"]),
+        "detail": c["Name"],
+    })]
+
+
+def _posthistory(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, valid_ids(c["Id"]), "missing or malformed Id")
+    htype = c["PostHistoryTypeId"]
+    return [fc.batch("events", {
+        "event_id": prefixed(fc.prefix("h"), c["Id"]),
+        "category": mapped(htype, {k: v[0] for k, v in HISTORY_KINDS.items()}, "edit", prefix=False),
+        "kind": mapped(htype, {k: v[1] for k, v in HISTORY_KINDS.items()}, "history_type_"),
+        "created_at": c["CreationDate"], "member_id": prefixed(fc.prefix("u"), c["UserId"]),
+        "post_id": prefixed(fc.prefix("p"), c["PostId"]),
+        "detail": pc.if_else(pc.is_in(htype, value_set=pa.array(sorted(DETAIL_KINDS))), c["Comment"], _NULL),
+    })]
+
+
+def _postlinks(fc: FileContext, c: Cols) -> list[Batch]:
+    c = fc.keep(c, valid_ids(c["Id"]), "missing or malformed Id")
+    return [fc.batch("events", {
+        "event_id": prefixed(fc.prefix("l"), c["Id"]),
+        "category": constant("link", len(c["Id"])),
+        "kind": mapped(c["LinkTypeId"], LINK_KINDS, "link_type_"),
+        "created_at": c["CreationDate"], "post_id": prefixed(fc.prefix("p"), c["PostId"]),
+        "thread_id": prefixed(fc.prefix("t"), c["PostId"]),
+        "target_id": prefixed(fc.prefix("t"), c["RelatedPostId"]),
+    })]
+
+
+Mapper = Callable[[FileContext, Cols], list[Batch]]
+# file key -> (the attributes read from each row, the mapping)
+HANDLERS: dict[str, tuple[tuple[str, ...], Mapper]] = {
+    "posts": (POST_FIELDS, _posts),
+    "comments": (("Id", "PostId", "Score", "Text", "CreationDate", "UserId"), _comments),
+    "users": (("Id", "Reputation", "CreationDate", "DisplayName", "LastAccessDate", "AccountId"),
+              _users),
+    "votes": (("Id", "PostId", "VoteTypeId", "UserId", "CreationDate", "BountyAmount"), _votes),
+    "tags": (("TagName", "Count"), _tags),
+    "badges": (("Id", "UserId", "Name", "Date", "Class"), _badges),
+    "posthistory": (("Id", "PostHistoryTypeId", "PostId", "CreationDate", "UserId", "Comment"),
+                    _posthistory),
+    "postlinks": (("Id", "CreationDate", "PostId", "RelatedPostId", "LinkTypeId"), _postlinks),
 }

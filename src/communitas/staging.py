@@ -18,6 +18,7 @@ is written with the model's type.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -51,6 +52,9 @@ def _column(values: Sequence[object] | pa.Array, sql_type: str) -> pa.Array:
         return pa.nulls(len(values), ARROW_TYPES[sql_type])
     try:
         if type(values[0]) is str:  # the common case: skip type inference
+            if values.count(values[0]) == len(values):  # one value (the source id): stored once
+                return pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(values), np.int32)),
+                                                      pa.array([values[0]]))
             return pa.array(values, pa.string())
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: hand them over as text
@@ -112,10 +116,11 @@ def write_parquet(batch: Batch, path: Path, ctx: ReadContext) -> bool:
         arrays = {c: a.filter(present) for c, a in arrays.items()}
     n = len(next(iter(arrays.values())))
     arrays[ORIGIN] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([origin]))
-    # Uncompressed, no dictionaries, no statistics: each file is read once, right away, and these
+    # Uncompressed, no statistics, no dictionaries: each file is read once, right away, and these
     # cost more CPU (~0.3 s per 500 MB of XML) than the disk they would save.
-    pq.write_table(pa.table(arrays), path, compression="none", use_dictionary=False,
-                   write_statistics=False)
+    # Only constant columns (dictionary arrays: the source id, the origin) stay dictionaries.
+    pq.write_table(pa.table(arrays), path, compression="none", write_statistics=False,
+                   use_dictionary=[c for c, a in arrays.items() if pa.types.is_dictionary(a.type)])
     return True
 
 
@@ -164,6 +169,12 @@ def typed(values: pa.Array, sql_type: str) -> pa.Array:
         return pc.cast(values, ARROW_TYPES[sql_type])
     except pa.ArrowInvalid:  # e.g. February 30: TRY_CAST decides, and counts
         return values
+
+
+def release_memory() -> None:
+    """Give back what reading freed (Arrow keeps freed blocks) before DuckDB takes its share."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def _alive(pid: int) -> bool:

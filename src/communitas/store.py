@@ -28,7 +28,7 @@ from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
 from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
 from communitas.sources import find_source
 from communitas.sources.base import ProgressFn, ReadContext
-from communitas.staging import Staging, load
+from communitas.staging import Staging, load, release_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,6 +201,7 @@ class Workspace:
                               scratch=staging.dir)
             for batch in source.read(src_path, ctx):  # a broken input stops here: store untouched
                 staging.write(batch, ctx)
+            release_memory()
             self._bound_memory(True)
             self.con.execute("BEGIN TRANSACTION")
             try:

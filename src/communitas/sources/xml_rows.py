@@ -3,9 +3,10 @@
 * Memory stays flat: lxml parses with a *target* (no tree is built); the wanted attributes of
   each row go straight into column lists, handed out as Arrow arrays every few MB.
 * Nothing is fetched or expanded: no DTD is loaded, no entity but XML's five predefined ones
-  (and character references) is decoded, no network is used, and a document that declares a DOCTYPE or an ENTITY is refused before parsing
-  (:class:`~communitas.errors.UnsafeInput`): dumps never carry one, so its presence means a
-  crafted file (external entity, "billion laughs").
+  (and character references) is decoded, no network is used, and a document that declares a
+  DOCTYPE or an ENTITY is refused before parsing (:class:`~communitas.errors.UnsafeInput`):
+  dumps never carry one, so its presence means a crafted file (external entity, "billion
+  laughs").
 * A line with bytes that are not UTF-8 is dropped and counted (the dumps hold one row per line),
   instead of aborting the whole file.
 * A truncated or non-XML file raises :class:`~communitas.errors.BrokenInput` naming the file.

@@ -1,8 +1,10 @@
 """Benchmark: ingest a Stack-Exchange-shaped dump of >= 500 MB of XML into a fresh store.
 
 Generates the dump (synthetic, written to a scratch folder, never committed) with the real
-files' row shapes and roughly their byte proportions, then runs ``communitas ingest`` in a child
-process and reports XML MB/s, rows/s and the child's peak RSS.
+files' row shapes, roughly their byte proportions and some non-ASCII text, then runs
+``communitas ingest`` in a child process pinned to one core (the per-core figure), and again
+on every usable core, and reports XML MB/s (wall and per CPU-second), rows/s and the child's
+peak RSS.
 
     .venv/bin/python benchmarks/ingest_stackexchange.py [--mb 500] [--dir bench-data/se]
 """
@@ -10,8 +12,9 @@ process and reports XML MB/s, rows/s and the child's peak RSS.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -102,10 +105,29 @@ def generate(folder: Path, total_mb: int, seed: int = 7) -> int:
     return size
 
 
+def _ingest(dump: Path, store: Path, one_core: bool) -> tuple[float, float, float, dict[str, int]]:
+    """One ``communitas ingest`` in a child process: wall s, CPU s, peak RSS MB, rows per table."""
+    for p in (store, Path(f"{store}.wal")):
+        p.unlink(missing_ok=True)
+    exe = Path(sys.executable).with_name("communitas")
+    first_cpu = min(os.sched_getaffinity(0))
+    pin = (lambda: os.sched_setaffinity(0, {first_cpu})) if one_core else None
+    t = time.perf_counter()
+    proc = subprocess.Popen([str(exe), "ingest", str(dump), "--store", str(store), "--json"],
+                            stdout=subprocess.PIPE, preexec_fn=pin)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    if status != 0:
+        raise SystemExit(f"communitas ingest failed (status {status})")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, json.loads(out)["counts"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--dir", type=Path, default=Path("bench-data/se"))
+    parser.add_argument("--runs", type=int, default=3, help="runs per mode (the median is shown)")
     parser.add_argument("--keep", action="store_true", help="keep the generated dump")
     args = parser.parse_args()
     dump = args.dir / "dump"
@@ -113,23 +135,16 @@ def main() -> None:
         t = time.perf_counter()
         generate(dump, args.mb)
         print(f"generated in {time.perf_counter() - t:.1f} s")
-    size = sum(p.stat().st_size for p in dump.glob("*.xml"))
-    store = args.dir / "bench.duckdb"
-    for p in (store, Path(f"{store}.wal")):
-        p.unlink(missing_ok=True)
-    exe = Path(sys.executable).with_name("communitas")
-    t = time.perf_counter()
-    out = subprocess.run([str(exe), "ingest", str(dump), "--store", str(store), "--json"],
-                         check=True, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    import json
-
-    counts = json.loads(out.stdout)["counts"]
-    rows = sum(counts.values())
-    print(f"XML: {size / 1e6:,.0f} MB in {elapsed:.1f} s = {size / 1e6 / elapsed:.1f} MB/s "
-          f"({rows:,} rows, {rows / elapsed:,.0f} rows/s); peak RSS {rss:,.0f} MB")
-    print("rows per table:", counts)
+    mb = sum(p.stat().st_size for p in dump.glob("*.xml")) / 1e6
+    cores = len(os.sched_getaffinity(0))
+    for label, one_core in (("one core", True), (f"all {cores} cores", False)):
+        runs = sorted(_ingest(dump, args.dir / "bench.duckdb", one_core) for _ in range(args.runs))
+        wall, cpu, rss, counts = runs[len(runs) // 2]
+        rows = sum(counts.values())
+        print(f"{label}: {mb:,.0f} MB of XML in {wall:.2f} s = {mb / wall:.1f} MB/s wall, "
+              f"{mb / cpu:.1f} MB per CPU-second ({rows / wall:,.0f} rows/s); peak RSS {rss:,.0f} MB "
+              f"[median of {len(runs)}; walls {', '.join(f'{r[0]:.2f}' for r in runs)}]")
+    print(f"rows: {rows:,}", counts)
     if not args.keep:
         shutil.rmtree(args.dir)
 

@@ -28,6 +28,7 @@ from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
 from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
 from communitas.sources import find_source
 from communitas.sources.base import ProgressFn, ReadContext
+from communitas.sources.parallel import usable_cpus
 from communitas.staging import Staging, load, release_memory
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class Workspace:
             raise StoreError(f"{self.path}: cannot open the store ({e}).") from None
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal
+        # DuckDB counts the machine's cores; under taskset or a container cpuset, use those allowed.
+        self.con.execute(f"SET threads = {min(usable_cpus(), _duckdb_threads(self.con))}")
         self.read_only = read_only
         if not read_only:
             for stmt in create_statements():
@@ -283,6 +286,11 @@ def derive(con: duckdb.DuckDBPyConnection, source_id: str) -> None:
     """Fill the derived columns of one source (see ``docs/data-model.md``, "Derived")."""
     for stmt in _DERIVE:
         con.execute(stmt, {"sid": source_id})
+
+
+def _duckdb_threads(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT current_setting('threads')").fetchall()
+    return int(row[0][0])
 
 
 def _sql_path(p: Path) -> str:

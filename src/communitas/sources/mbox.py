@@ -24,7 +24,6 @@ signatures, attachments and HTML removed) waits in a temporary file.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 import re
 import sys
@@ -49,6 +48,7 @@ from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprin
 from communitas.sources.email_text import clean_title, decode_words, message_id, subject_key
 from communitas.sources.email_threading import Mail, thread
 from communitas.sources.mbox_parse import DATE_FROM_LINE, Parsed, parse_message
+from communitas.sources.parallel import usable_cpus
 
 _zlib: Any = zlib
 try:  # ISA-L decompresses gzip about twice as fast as zlib
@@ -378,7 +378,7 @@ def _damaged(spec: _Spec, e: BaseException) -> BrokenInput:
 
 def _parallel(specs: list[_Spec]) -> bool:
     """Worth parsing in worker processes: several files, enough bytes, none too large, spare CPUs."""
-    cpus = os.cpu_count() or 1
+    cpus = usable_cpus()
     wanted = PARALLEL if PARALLEL is not None else cpus > 1
     return (wanted and sys.platform == "linux" and len(specs) > 1
             and sum(s.total for s in specs) >= PARALLEL_MIN_BYTES
@@ -409,7 +409,7 @@ def parse_stream(spec: _Spec) -> tuple[list[Parsed | str], Counter[str]]:
 
 def _read_parallel(specs: list[_Spec], ctx: ReadContext, state: _State) -> None:
     """Files parsed by worker processes (forked: nothing to import), recorded here in file order."""
-    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(specs))
+    workers = min(MAX_WORKERS, usable_cpus(), len(specs))
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
         for spec, (parsed, skips) in zip(specs, pool.map(parse_stream, specs), strict=True):

@@ -56,10 +56,17 @@ class _Result:
     state: dict[str, Any] = field(default_factory=dict)
 
 
+def usable_cpus() -> int:
+    """CPU cores this process may run on (``taskset``, container cpusets), not the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def default_workers() -> int:
-    """Worker processes to use: ``$COMMUNITAS_WORKERS``, else the CPU cores (at most 4)."""
+    """Worker processes to use: ``$COMMUNITAS_WORKERS``, else the usable CPU cores (at most 4)."""
     env = os.environ.get("COMMUNITAS_WORKERS", "")
-    return int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, 4)
+    return int(env) if env.isdigit() and int(env) > 0 else min(usable_cpus(), 4)
 
 
 def _init(progress: Any) -> None:

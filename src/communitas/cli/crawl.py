@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from communitas.cli.common import JsonOpt, console, err_console, print_json
-from communitas.sources.discourse_crawler import CrawlReport, crawl
+
+if TYPE_CHECKING:  # httpx is imported only when a crawl runs
+    from communitas.sources.discourse_crawler import CrawlReport
 
 crawl_app = typer.Typer(
     help="Save a live community's public data for `communitas ingest`.\n\n"
@@ -47,6 +49,8 @@ def discourse(
             saved += 1
             progress.update(task, description=f"crawling {base_url}: {saved} topics saved "
                                               f"(last: topic {topic_id}, {posts} posts)")
+
+        from communitas.sources.discourse_crawler import crawl
 
         report = crawl(base_url, out_dir, rate=rate, max_pages=max_pages, contact=contact, raw=raw,
                        on_topic=on_topic)

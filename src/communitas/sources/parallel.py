@@ -1,11 +1,13 @@
-"""Read the files of one export in worker processes, each writing its rows as staged Parquet.
+"""Read the files of one export in several processes, the workers writing staged Parquet.
 
 A dump made of several large files (a Stack Exchange site: Posts, PostHistory, Votes, ...) can be
-parsed one file per CPU core. Each worker runs an ordinary per-file reader (a function yielding
-:class:`~communitas.sources.base.Batch` es) with its own :class:`ReadContext`, writes every batch
-straight into the store's staging folder (``ctx.scratch``) and sends back what it counted: skipped
-rows, warnings, and a small ``state`` dict the source merges (e.g. the tags seen). The parent only
-yields staged batches, so the store loads them exactly as if the source had read sequentially.
+parsed one file per CPU core: the files are split into lanes (:func:`lanes`), one read by this
+process itself (its batches go to the store as usual), the others by spawned workers. Each worker
+runs an ordinary per-file reader (a function yielding :class:`~communitas.sources.base.Batch` es)
+with its own :class:`ReadContext`, writes every batch straight into the store's staging folder
+(``ctx.scratch``) and sends back what it counted: skipped rows, warnings, and a small ``state``
+dict the source merges (e.g. the tags seen). The parent then yields the staged batches, so the
+store loads them exactly as if the source had read sequentially.
 
 Workers are started with the ``spawn`` method (the parent holds an open DuckDB connection and
 its threads; forking it is not safe), and without re-running the caller's ``__main__`` script
@@ -78,12 +80,17 @@ def _report(label: str, done: int, total: int, rows: int) -> None:
     _progress.put((label, done, total, rows))
 
 
+def _reader(task: Task) -> Reader:
+    module, name = task.reader.split(":")
+    reader: Reader = getattr(importlib.import_module(module), name)
+    return reader
+
+
 def _run(task: Task, index: int, info: SourceInfo, salt: bytes, keep_bodies: bool,
          scratch: Path) -> _Result:
     from communitas.staging import write_parquet
 
-    module, name = task.reader.split(":")
-    reader: Reader = getattr(importlib.import_module(module), name)
+    reader = _reader(task)
     ctx = ReadContext(info, salt, keep_bodies=keep_bodies, progress=_report, scratch=scratch)
     result = _Result()
     for n, batch in enumerate(reader(task.arg, ctx, result.state)):
@@ -95,24 +102,55 @@ def _run(task: Task, index: int, info: SourceInfo, salt: bytes, keep_bodies: boo
     return result
 
 
+# Bytes the parent parses while a spawned worker starts (imports its libraries: ~0.5 s).
+SPAWN_HEAD = 32 << 20
+
+
+def lanes(weights: list[int], workers: int, head: int = SPAWN_HEAD) -> tuple[list[int], list[int]]:
+    """Split tasks (by their ``weights``) between the parent and ``workers - 1`` spawned workers.
+
+    Largest first, each onto the lane with the least work so far; the workers' lanes start
+    ``head`` behind, as a spawned worker first has to start. Returns the task indexes the parent
+    reads itself, and those for the workers (largest first).
+
+    >>> lanes([170, 170, 45, 40, 40, 25, 5, 5], 2, head=32)  # a Stack Exchange dump, in MB
+    ([0, 2, 4, 6, 7], [1, 3, 5])
+
+    (here 170 + 45 + 40 + 5 + 5 = 265 MB; the worker 32 + 170 + 40 + 25 = 267.)
+    """
+    load = [0] + [head] * (workers - 1)
+    here: list[int] = []
+    there: list[int] = []
+    for i in sorted(range(len(weights)), key=lambda i: -weights[i]):
+        lane = min(range(len(load)), key=lambda k: load[k])
+        load[lane] += weights[i]
+        (here if lane == 0 else there).append(i)
+    return here, there
+
+
 def read_in_workers(
     tasks: list[Task], ctx: ReadContext, workers: int,
     merge: Callable[[dict[str, Any]], None] = lambda state: None,
 ) -> Iterator[Batch]:
-    """Run ``tasks`` in ``workers`` processes; yield their staged batches; ``merge`` each state."""
+    """Run ``tasks`` on ``workers`` lanes: this process and ``workers - 1`` spawned ones.
+
+    Yields the parent's batches as it reads them, then the workers' staged batches; ``merge``
+    gets each task's state.
+    """
     if ctx.scratch is None:
         raise ValueError("read_in_workers needs ctx.scratch (the staging folder)")
+    here, there = lanes([t.weight for t in tasks], workers)
     spawn = mp.get_context("spawn")
     progress = spawn.Queue()
-    order = sorted(range(len(tasks)), key=lambda i: -tasks[i].weight)
-    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init,
+    with ProcessPoolExecutor(max(1, workers - 1), mp_context=spawn, initializer=_init,
                              initargs=(progress,)) as pool:
         with _main_hidden():  # the workers start here
             pending: set[Future[_Result]] = {
                 pool.submit(_run, tasks[i], i, ctx.info, ctx.salt, ctx.keep_bodies, ctx.scratch)
-                for i in order
+                for i in there
             }
         try:
+            yield from _read_here([tasks[i] for i in here], ctx, merge, progress)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(progress, ctx)
@@ -123,6 +161,17 @@ def read_in_workers(
             for future in pending:
                 future.cancel()
             raise
+
+
+def _read_here(tasks: list[Task], ctx: ReadContext, merge: Callable[[dict[str, Any]], None],
+               progress: Any) -> Iterator[Batch]:
+    """The parent's lane: the same readers, in this process (the store stages the batches)."""
+    for task in tasks:
+        state: dict[str, Any] = {}
+        for batch in _reader(task)(task.arg, ctx, state):
+            yield batch
+            _drain(progress, ctx)  # the workers' progress bars move meanwhile
+        merge(state)
 
 
 @contextmanager

@@ -277,3 +277,19 @@ def test_profile_runs_on_both_discourse_sources(discourse_store: Path, capsys: p
         overview = json.loads(capsys.readouterr().out)["overview"]
         assert overview["posts_by_kind"] == dict(expected), sid
         assert overview["contributors"] == len({p["user_id"] for p in people}), sid
+
+
+def test_a_folder_holding_only_the_archive_reads_the_archive(discourse_store: Path, tmp_path: Path) -> None:
+    """The shared folder has the .tar.gz beside stats.json and notes: pointing at the folder is
+    pointing at the archive (same source, same rows; the second form is "unchanged")."""
+    folder = data_path("discourse-delvingbitcoin")
+    assert find_source(folder).platform == "discourse"
+    with Workspace(discourse_store, read_only=True) as ws:
+        want = {t: n for t, n in ws.counts(DELVING_SID).items() if t != "sources"}
+    with Workspace(tmp_path / "f.duckdb") as ws:
+        report = ws.ingest(folder)
+        assert report.source_id == DELVING_SID
+        assert {t: n for t, n in ws.counts(DELVING_SID).items() if t != "sources"} == want
+        assert report.counts["posts"] == 4661
+        again = ws.ingest(data_path("discourse-delvingbitcoin", "delvingbitcoin-posts.tar.gz"))
+        assert again.unchanged

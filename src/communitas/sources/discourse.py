@@ -6,7 +6,8 @@ Accepted inputs (``docs/sources/discourse.md`` has the whole mapping):
   (``/t/<id>.json``, with their ``post_stream``), post files (``/posts/<id>.json``), topic lists
   (``/latest.json``, ``/c/<slug>.json``, or a plain list of topic summaries), ``/categories.json``
   and the ``discourse-site.json`` that ``communitas crawl discourse`` writes;
-* a ``.tar.gz`` / ``.tgz`` of such files, read as a stream (nothing extracted);
+* a ``.tar.gz`` / ``.tgz`` of such files, read as a stream (nothing extracted), or a folder
+  holding exactly one such archive and no Discourse JSON of its own (the archive is read);
 * a single topic or post file.
 
 Files are read one at a time; each is classified by its shape, never by its name. A file that is
@@ -78,6 +79,20 @@ def _is_tar(path: Path) -> bool:
     return path.is_file() and path.name.lower().endswith(TAR_SUFFIXES)
 
 
+def _resolve(path: Path) -> Path:
+    """The archive, for a folder holding exactly one ``.tar.gz`` and no Discourse JSON of its own
+    (a ``stats.json`` or other notes beside the archive are not Discourse objects)."""
+    if not path.is_dir():
+        return path
+    archives = [p for p in path.iterdir() if _is_tar(p)]
+    if len(archives) != 1:
+        return path
+    for n, (_, value, _) in enumerate(_iter_inputs(path), 1):
+        if classify(value) in ("topic", "post", "site") or n >= DETECT_PEEK:
+            return path
+    return archives[0]
+
+
 def _decode(stream: IO[bytes] | Any, label: str, ctx: ReadContext | None) -> Any:
     """The JSON value of one file, or None (counted) when it is not valid JSON."""
     try:
@@ -131,6 +146,7 @@ class DiscourseSource:
     platform = "discourse"
 
     def detect(self, path: Path) -> bool:
+        path = _resolve(path)
         if not (path.is_dir() or _is_tar(path) or (path.is_file() and _is_json_name(path.name))):
             return False
         try:
@@ -146,6 +162,7 @@ class DiscourseSource:
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         if not path.exists():
             raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
+        path = _resolve(path)
         inputs = _json_files(path) if path.is_dir() else [path]
         if not inputs:
             raise UnknownFormat(f"{path}: no .json or .json.gz files here; not a Discourse dump.")
@@ -153,6 +170,7 @@ class DiscourseSource:
                           fingerprint_files(inputs))
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
+        path = _resolve(path)
         col = Collector(ctx)
         total = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in _json_files(path))
         done = files = 0

@@ -64,11 +64,12 @@ def _key(filename: str) -> str | None:
 
 @dataclass
 class _Layout:
-    """Where a dump's files are: a folder of (gzipped) XML, or one .7z archive."""
+    """Where a dump's files are: a folder of (gzipped) XML, or .7z archives (one per site, or one
+    per dump file as Stack Overflow's ``stackoverflow.com-Posts.7z``, ...)."""
 
-    archive: Path | None
+    archives: list[Path]
     files: dict[str, Path]  # key -> path (folder form)
-    members: dict[str, str]  # key -> archive member name (7z form)
+    members: dict[str, tuple[Path, str]]  # key -> (archive, member name) (7z form)
     name: str
 
     @property
@@ -76,22 +77,51 @@ class _Layout:
         return set(self.files) | set(self.members)
 
 
+def _site_name(archive: Path) -> str:
+    """``beer.stackexchange.com.7z`` -> ``beer.stackexchange.com``; a split dump's
+    ``stackoverflow.com-Posts.7z`` -> ``stackoverflow.com``."""
+    stem = archive.name[: -len(".7z")]
+    site, _, part = stem.rpartition("-")
+    return site if site and part.lower() in FILES else stem
+
+
+class _SeveralSites(UnknownFormat):
+    """Stack Exchange archives, but of several sites at once (detected, then refused by name)."""
+
+
+def _archives(paths: list[Path], folder: Path) -> _Layout:
+    """The layout of one site's .7z archives; two archives holding the same file are refused."""
+    members: dict[str, tuple[Path, str]] = {}
+    for archive in paths:
+        for name in list_7z(archive):
+            key = _key(name)
+            if key is None:
+                continue
+            if key in members:
+                raise _SeveralSites(
+                    f"{folder}: {members[key][0].name} and {archive.name} both hold {FILE_NAMES[key]}; "
+                    "these are several sites' dumps. Point at one site's .7z (or its folder) at a time."
+                )
+            members[key] = (archive, name)
+    names = {_site_name(a) for a in paths}
+    return _Layout(paths, {}, members, names.pop() if len(names) == 1 else folder.name)
+
+
 def _locate(path: Path) -> _Layout:
     if not path.exists():
         raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
     if path.is_file() and path.name.lower().endswith(".7z"):
-        members = {k: n for n in list_7z(path) if (k := _key(n))}
-        return _Layout(path, {}, members, path.name[: -len(".7z")])
+        return _archives([path], path.parent)
     if path.is_dir():
         files = {k: p for p in sorted(path.iterdir()) if p.is_file() and (k := _key(p.name))}
         if files:
-            return _Layout(None, files, {}, path.name)
-        archives = sorted(p for p in path.iterdir() if p.name.lower().endswith(".7z"))
-        if len(archives) == 1:
-            return _locate(archives[0])
+            return _Layout([], files, {}, path.name)
+        archives = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(".7z"))
+        if archives:
+            return _archives(archives, path)
     raise UnknownFormat(
         f"{path}: not a Stack Exchange dump (no Posts.xml, Posts.xml.gz or site .7z found). "
-        "Give the folder holding the dump's XML files, or the site's .7z archive."
+        "Give the folder holding the dump's XML files, or the site's .7z archive(s)."
     )
 
 
@@ -103,12 +133,14 @@ class StackExchangeSource:
     def detect(self, path: Path) -> bool:
         try:
             return "posts" in _locate(path).keys
+        except _SeveralSites:
+            return True  # a Stack Exchange input all right: describe() says what is wrong with it
         except (UnknownFormat, InputNotFound):
             return False  # a damaged .7z (BrokenInput) is reported as such, not as "unknown"
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         layout = _locate(path)
-        inputs = [layout.archive] if layout.archive else list(layout.files.values())
+        inputs = layout.archives or list(layout.files.values())
         return SourceInfo(self.platform, name or layout.name, str(path.resolve()),
                           fingerprint_files(inputs))
 
@@ -123,9 +155,8 @@ class StackExchangeSource:
         yield _site_place(ctx)
         tags: dict[str, set[str]] = {"used": set(), "listed": set()}
         workers = default_workers()
-        if _parallel(layout, ctx, workers):
-            tasks = [Task(f"{__name__}:read_file_task", (key, str(p)), p.stat().st_size)
-                     for key, p in layout.files.items()]
+        tasks = _tasks(layout)
+        if _parallel(tasks, ctx, workers):
             yield from read_in_workers(tasks, ctx, workers, lambda state: _merge_tags(tags, state))
         else:
             for key, label, stream, total, position in _streams(layout):
@@ -135,11 +166,18 @@ class StackExchangeSource:
             yield _unlisted_tags(ctx, unlisted)
 
 
-def _parallel(layout: _Layout, ctx: ReadContext, workers: int) -> bool:
-    """Parse files in worker processes: a folder dump of several files and >= 64 MB on disk."""
-    size = sum(p.stat().st_size for p in layout.files.values())
-    return (workers > 1 and ctx.scratch is not None and len(layout.files) > 1
-            and size >= PARALLEL_MIN_BYTES)
+def _tasks(layout: _Layout) -> list[Task]:
+    """One task per XML file, or per archive when a site comes as several .7z (Stack Overflow)."""
+    if len(layout.archives) > 1:
+        return [Task(f"{__name__}:read_archive_task", str(a), a.stat().st_size) for a in layout.archives]
+    return [Task(f"{__name__}:read_file_task", (key, str(p)), p.stat().st_size)
+            for key, p in layout.files.items()]
+
+
+def _parallel(tasks: list[Task], ctx: ReadContext, workers: int) -> bool:
+    """Read in several processes: several files or archives, and >= 64 MB of them on disk."""
+    return (workers > 1 and ctx.scratch is not None and len(tasks) > 1
+            and sum(t.weight for t in tasks) >= PARALLEL_MIN_BYTES)
 
 
 def read_file_task(arg: tuple[str, str], ctx: ReadContext, state: dict[str, Any]) -> Iterator[Batch]:
@@ -156,6 +194,14 @@ def read_file_task(arg: tuple[str, str], ctx: ReadContext, state: dict[str, Any]
         disk.close()
 
 
+def read_archive_task(arg: str, ctx: ReadContext, state: dict[str, Any]) -> Iterator[Batch]:
+    """The dump files of one .7z archive, in a worker process."""
+    tags: dict[str, set[str]] = state.setdefault("tags", {"used": set(), "listed": set()})
+    archive = Path(arg)
+    for key, label, stream, total, position in _archive_streams(archive, list_7z(archive)):
+        yield from _read_file(key, label, stream, total, position, ctx, tags)
+
+
 def _merge_tags(tags: dict[str, set[str]], state: dict[str, Any]) -> None:
     for k, v in state.get("tags", {}).items():
         tags[k] |= v
@@ -164,14 +210,8 @@ def _merge_tags(tags: dict[str, set[str]], state: dict[str, Any]) -> None:
 def _streams(
     layout: _Layout,
 ) -> Iterator[tuple[str, str, IO[bytes], int, Callable[[], int]]]:
-    if layout.archive is not None:
-        sizes = list_7z(layout.archive)
-        for member, stream in iter_7z(layout.archive):
-            key = _key(member)
-            if key is not None:
-                label = f"{layout.archive}!{member}"
-                yield key, label, stream, sizes.get(member, 0), _position_of(stream)  # type: ignore[misc]
-        return
+    for archive in layout.archives:
+        yield from _archive_streams(archive, list_7z(archive))
     for key, p in layout.files.items():
         data, disk = open_plain_or_gz(p)
         try:
@@ -179,6 +219,15 @@ def _streams(
         finally:
             data.close()
             disk.close()
+
+
+def _archive_streams(
+    archive: Path, sizes: dict[str, int],
+) -> Iterator[tuple[str, str, IO[bytes], int, Callable[[], int]]]:
+    for member, stream in iter_7z(archive):
+        key = _key(member)
+        if key is not None:
+            yield key, f"{archive}!{member}", stream, sizes.get(member, 0), _position_of(stream)  # type: ignore[misc]
 
 
 def _position_of(stream: Any) -> Callable[[], int]:

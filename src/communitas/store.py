@@ -229,11 +229,11 @@ class Workspace:
     def _bound_memory(self, on: bool) -> None:
         """While loading, cap DuckDB's memory (it spills to disk beyond) and drop insertion order.
 
-        The cap is ``$COMMUNITAS_INGEST_MEMORY`` (default 192MB: with what the read keeps, an
+        The cap is ``$COMMUNITAS_INGEST_MEMORY`` (default 224MB: with what the read keeps, an
         ingest stays under 500 MB); queries afterwards get DuckDB's defaults back.
         """
         if on:
-            limit = os.environ.get("COMMUNITAS_INGEST_MEMORY", "192MB")
+            limit = os.environ.get("COMMUNITAS_INGEST_MEMORY", "224MB")
             self.con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
             self.con.execute("SET preserve_insertion_order = false")
         else:

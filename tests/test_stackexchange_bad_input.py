@@ -130,7 +130,7 @@ def test_not_a_dump_with_platform_named(tmp_path: Path, store: Path,
     assert code == 2
     assert err.strip() == (
         f"error: {folder}: not a Stack Exchange dump (no Posts.xml, Posts.xml.gz or site .7z found). "
-        "Give the folder holding the dump's XML files, or the site's .7z archive.")
+        "Give the folder holding the dump's XML files, or the site's .7z archive(s).")
     assert _state(store) == before
 
 

@@ -10,10 +10,10 @@ next ingest into the same store.
 
 Type handling: a source may hand any column as strings (e.g. times as ISO 8601, numbers as
 text). While staging, a text column whose every value has the plain shape of its model type
-(``2014-01-21T20:26:05.383``, ``-42``) is parsed with Arrow (:func:`typed`) and rows missing a
-required column are dropped and counted; any other text is parsed by the load with ``TRY_CAST``,
-which counts what it could not parse (see :func:`select_exprs`). A column a batch leaves empty
-is written with the model's type.
+(``2014-01-21T20:26:05.383``, ``-42``) is parsed with Arrow (``sources.columns.typed``) and
+rows missing a required column are dropped and counted; any other text is parsed by the load
+with ``TRY_CAST``, which counts what it could not parse (see :func:`select_exprs`). A column a
+batch leaves empty is written with the model's type.
 """
 
 from __future__ import annotations
@@ -28,24 +28,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from communitas.model import REQUIRED, TABLES
 from communitas.sources.base import Batch, ReadContext
+from communitas.sources.columns import ARROW_TYPES, repeated, typed
 
 ORIGIN = "_origin"
-ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "JSON": pa.string(),
-    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    "BOOLEAN": pa.bool_(),
-    "DOUBLE": pa.float64(),
-    "BIGINT": pa.int64(),
-    "INTEGER": pa.int32(),
-}
 
 
 def _column(values: Sequence[object] | pa.Array, sql_type: str) -> pa.Array:
@@ -53,11 +44,11 @@ def _column(values: Sequence[object] | pa.Array, sql_type: str) -> pa.Array:
         return values
     if values.count(None) == len(values):
         return pa.nulls(len(values), ARROW_TYPES[sql_type])
+    first = values[0]
     try:
-        if type(values[0]) is str:  # the common case: skip type inference
-            if values.count(values[0]) == len(values):  # one value (the source id): stored once
-                return pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(values), np.int32)),
-                                                      pa.array([values[0]]))
+        if isinstance(first, str):  # the common case: skip type inference
+            if values.count(first) == len(values):  # one value (the source id): stored once
+                return repeated(first, len(values))
             return pa.array(values, pa.string())
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: hand them over as text
@@ -118,7 +109,7 @@ def write_parquet(batch: Batch, path: Path, ctx: ReadContext) -> bool:
             return False
         arrays = {c: a.filter(present) for c, a in arrays.items()}
     n = len(next(iter(arrays.values())))
-    arrays[ORIGIN] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([origin]))
+    arrays[ORIGIN] = repeated(origin, n)
     # Uncompressed, no statistics, no dictionaries: each file is read once, right away, and these
     # cost more CPU (~0.3 s per 500 MB of XML) than the disk they would save.
     # Only constant columns (dictionary arrays: the source id, the origin) stay dictionaries.
@@ -137,41 +128,9 @@ def _required_rows(table: str, arrays: dict[str, pa.Array], n: int, origin: str,
         if not missing:
             continue
         ctx.skip(origin, f"missing {col}", missing)
-        has = pa.array(np.zeros(n, bool)) if values is None else pc.is_valid(values)
+        has = pa.nulls(n, pa.bool_()).fill_null(False) if values is None else pc.is_valid(values)
         keep = has if keep is None else pc.and_(keep, has)
     return keep
-
-
-# Plain shapes of text that Arrow parses exactly as DuckDB's TRY_CAST would (times carry no
-# offset: they are UTC; integers fit their type).
-_SHAPES = {
-    "TIMESTAMPTZ": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$",
-    "BIGINT": r"^-?[0-9]{1,18}$",
-    "INTEGER": r"^-?[0-9]{1,9}$",
-}
-
-
-def typed(values: pa.Array, sql_type: str) -> pa.Array:
-    """``values`` parsed to ``sql_type`` when they are text all in plain shape; else unchanged.
-
-    >>> typed(pa.array(["2014-01-21T20:26:05.383", None]), "TIMESTAMPTZ").to_pylist()[0].isoformat()
-    '2014-01-21T20:26:05.383000+00:00'
-    >>> typed(pa.array(["7", "x"]), "BIGINT").to_pylist()  # left for TRY_CAST to count
-    ['7', 'x']
-    >>> typed(pa.array(["2019-02-30T10:00:00"]), "TIMESTAMPTZ").type  # no such day: left as text
-    DataType(string)
-    """
-    shape = _SHAPES.get(sql_type)
-    if shape is None or not pa.types.is_string(values.type) or values.null_count == len(values):
-        return values
-    if not pc.all(pc.match_substring_regex(values, shape)).as_py():
-        return values
-    try:
-        if sql_type == "TIMESTAMPTZ":  # naive times read as UTC
-            return pc.cast(values, pa.timestamp("us")).cast(ARROW_TYPES[sql_type])
-        return pc.cast(values, ARROW_TYPES[sql_type])
-    except pa.ArrowInvalid:  # e.g. February 30: TRY_CAST decides, and counts
-        return values
 
 
 def release_memory() -> None:

@@ -92,7 +92,8 @@ class Workspace:
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal
         # DuckDB counts the machine's cores; under taskset or a container cpuset, use those allowed.
-        self.con.execute(f"SET threads = {min(usable_cpus(), _duckdb_threads(self.con))}")
+        threads = self._one("SELECT current_setting('threads')")
+        self.con.execute(f"SET threads = {min(usable_cpus(), int(threads[0]) if threads else 1)}")
         self.read_only = read_only
         if not read_only:
             for stmt in create_statements():
@@ -286,11 +287,6 @@ def derive(con: duckdb.DuckDBPyConnection, source_id: str) -> None:
     """Fill the derived columns of one source (see ``docs/data-model.md``, "Derived")."""
     for stmt in _DERIVE:
         con.execute(stmt, {"sid": source_id})
-
-
-def _duckdb_threads(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT current_setting('threads')").fetchall()
-    return int(row[0][0])
 
 
 def _sql_path(p: Path) -> str:

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from communitas.sources.base import Batch, ReadContext
+from communitas.sources.columns import repeated, typed
 
 POST_KINDS = {
     "1": "question",
@@ -128,7 +129,6 @@ def is_time(value: str | None) -> bool:
 Cols = dict[str, pa.Array]
 Tags = dict[str, set[str]]  # "used": tags seen on questions, "listed": tags in Tags.xml
 _NULL = pa.scalar(None, pa.string())
-_ISO_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$"
 
 
 @dataclass
@@ -179,10 +179,10 @@ def prefixed(prefix: str, values: pa.Array) -> pa.Array:
 
 
 def constant(value: str | bool, n: int) -> pa.Array:
-    """``n`` copies of ``value`` (a string as a dictionary array: one copy in memory)."""
+    """``n`` copies of ``value`` (a string is stored once: :func:`~.columns.repeated`)."""
     if isinstance(value, bool):
         return pa.array(np.full(n, value))
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
+    return repeated(value, n)
 
 
 def mapped(values: pa.Array, names: dict[str, str], fallback: str, prefix: bool = True,
@@ -210,20 +210,22 @@ def valid_ids(values: pa.Array, signed: bool = False) -> pa.BooleanArray:
     return pc.fill_null(pc.utf8_is_digit(pc.utf8_ltrim(values, "-") if signed else values), False)
 
 
-def valid_times(values: pa.Array) -> pa.BooleanArray:
-    """Which values are times as :func:`is_time` decides, without Python work in the usual case.
+def parsed_times(values: pa.Array) -> tuple[pa.Array, pa.BooleanArray]:
+    """The times parsed, and which are valid as :func:`is_time` decides.
 
-    >>> valid_times(pa.array(["2014-01-21T20:26:05.383", "2019-02-30T10:00:00", None])).to_pylist()
-    [True, False, False]
+    In the usual case (every time in plain shape) Arrow parses them, and staging then keeps them
+    as they are; otherwise the text is returned and each value is checked in Python.
+
+    >>> times, ok = parsed_times(pa.array(["2014-01-21T20:26:05.383", None]))
+    >>> times.type, ok.to_pylist()
+    (TimestampType(timestamp[us, tz=UTC]), [True, False])
+    >>> parsed_times(pa.array(["2014-01-21T20:26:05", "2019-02-30T10:00:00"]))[1].to_pylist()
+    [True, False]
     """
-    shaped = pc.fill_null(pc.match_substring_regex(values, _ISO_SHAPE), False)
-    if pc.all(shaped).as_py() is not False:
-        try:
-            pc.cast(values, pa.timestamp("us"))
-            return shaped
-        except pa.ArrowInvalid:  # an impossible date (February 30): decide row by row
-            pass
-    return pa.array([is_time(v) for v in values.to_pylist()], pa.bool_())
+    times = typed(values, "TIMESTAMPTZ")
+    if times is not values:
+        return times, pc.is_valid(times)
+    return values, pa.array([is_time(v) for v in values.to_pylist()], pa.bool_())
 
 
 POST_FIELDS = ("Id", "PostTypeId", "ParentId", "AcceptedAnswerId", "CreationDate", "Score",
@@ -233,7 +235,8 @@ POST_FIELDS = ("Id", "PostTypeId", "ParentId", "AcceptedAnswerId", "CreationDate
 def _posts(fc: FileContext, c: Cols) -> list[Batch]:
     c = fc.keep(c, valid_ids(c["Id"]), "missing or malformed Id")
     # checked here so a question's thread, post and tags go (or stay) together
-    c = fc.keep(c, valid_times(c["CreationDate"]), "missing or malformed CreationDate")
+    created, ok = parsed_times(c["CreationDate"])
+    c = fc.keep({**c, "CreationDate": created}, ok, "missing or malformed CreationDate")
     pid, ptype, parent = c["Id"], c["PostTypeId"], c["ParentId"]
     is_q = pc.fill_null(pc.equal(ptype, "1"), False)
     is_a = pc.fill_null(pc.equal(ptype, "2"), False)

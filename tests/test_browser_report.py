@@ -123,7 +123,8 @@ def test_dashboard_filters_change_the_figures(browser: Any, server: str) -> None
     ARTIFACTS.mkdir(exist_ok=True)
     rec.page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     rec.page.select_option("#f-place", TASTE)
-    rec.page.click("#f-apply")
+    with rec.page.expect_navigation(wait_until="load"):  # a form submit: wait for the new page
+        rec.page.click("#f-apply")
     rec.page.wait_for_selector("body[data-charts-ready]", timeout=30_000)
     after = _figure(rec.page)
     assert before.startswith("1,352 active members") and after.startswith("305 active members")
@@ -136,9 +137,12 @@ def test_brief_done_and_dismiss_persist_across_reload(browser: Any, server: str,
     rec = Recorder(browser)
     rec.page.goto(server + "/brief")
     items = rec.page.eval_on_selector_all("li[data-item]", "els => els.map(e => e.dataset.item)")
-    assert len(items) >= 2
-    rec.page.click(f'li[data-item="{items[0]}"] .done-btn')
-    rec.page.click(f'li[data-item="{items[1]}"] .dismiss-btn')
+    assert len(items) >= 3
+    # Each button posts a form and is answered by a redirect to /brief: wait for the page that
+    # redirect loads before the next click, or the reload can race the navigation.
+    for item, button in ((items[0], "done"), (items[1], "dismiss")):
+        with rec.page.expect_navigation(wait_until="load"):
+            rec.page.click(f'li[data-item="{item}"] .{button}-btn')
     rec.page.reload()
     assert rec.page.get_attribute(f'li[data-item="{items[0]}"]', "class") == "done"
     assert rec.page.get_attribute(f'li[data-item="{items[1]}"]', "class") == "dismissed"

@@ -29,7 +29,7 @@ from communitas.model import SourceInfo
 from communitas.sources.archives import iter_7z, list_7z, open_plain_or_gz
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.parallel import Task, default_workers, read_in_workers
-from communitas.sources.stackexchange_rows import HANDLERS, FileContext
+from communitas.sources.stackexchange_rows import DROPPED, HANDLERS, FileContext
 from communitas.sources.xml_rows import iter_row_columns
 
 PARALLEL_MIN_BYTES = 64 << 20  # smaller dumps: worker start-up would cost more than it saves
@@ -260,7 +260,7 @@ def _read_file(
     fields, mapper = HANDLERS[key]
     fc = FileContext(ctx.source_id, ctx, short, tags)
     batches = iter_row_columns(stream, label, lambda n: ctx.skip(short, "line is not valid UTF-8", n),
-                               fields)
+                               fields, drop=DROPPED.get(key))
     ctx.report_progress(short, 0, total, 0)
     n = 0
     for columns in batches:

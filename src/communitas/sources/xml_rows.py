@@ -14,10 +14,11 @@
 
 from __future__ import annotations
 
-import codecs
+import functools
 import gc
 import itertools
 import re
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO
@@ -28,7 +29,6 @@ from lxml import etree
 from communitas.errors import BrokenInput, UnsafeInput
 
 CHUNK = 1 << 20
-_SLICE = 1 << 16
 _PEEK = 1 << 16
 _PROLOG_NOISE = re.compile(rb"<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)", re.S)
 
@@ -56,20 +56,19 @@ def clean_chunks(raw: IO[bytes], on_bad_lines: Callable[[int], None]) -> Iterato
 
 
 def is_utf8(data: bytes) -> bool:
-    """Whether ``data`` is valid UTF-8, decoded 64 KiB at a time (the text itself is not kept).
+    """Whether ``data`` is valid UTF-8, checked by Arrow's validator (no text is built; it
+    rejects what Python's codec rejects: overlong forms, surrogates, truncated sequences).
 
-    >>> is_utf8("café".encode()), is_utf8(b"caf\\xe9")
-    (True, False)
+    >>> is_utf8("café".encode()), is_utf8(b"caf\\xe9"), is_utf8(b"\\xed\\xa0\\x80")
+    (True, False, False)
     """
     if data.isascii():
         return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
+    offsets = pa.py_buffer(struct.pack("<qq", 0, len(data)))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
     try:
-        for start in range(0, len(data), _SLICE):  # small pieces: no big temporary string
-            decoder.decode(view[start:start + _SLICE])
-        decoder.decode(b"", True)
-    except UnicodeDecodeError:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
         return False
     return True
 
@@ -142,6 +141,23 @@ class _RowTarget:
         return None
 
 
+def dropping(name: str) -> Callable[[bytes], bytes]:
+    """A function that removes attribute ``name`` from the ``<row .../>`` elements in a chunk.
+
+    For a large attribute no caller needs (PostHistory's revision ``Text``): lxml would decode
+    every value into a Python string only to drop it. The pattern walks each row's attributes
+    whole from ``<row``, so it cuts only at an attribute's start, never inside another value (a
+    value cannot hold its quote character). A row written otherwise (single quotes, tabs) is left
+    as it is and parsed in full. What the removed value holds is not checked.
+
+    >>> dropping("Text")(b'<row Id="1" Note=" Text=" Text="a&amp;b" UserId="7" />')
+    b'<row Id="1" Note=" Text=" UserId="7" />'
+    """
+    attr = re.escape(name.encode())
+    pattern = re.compile(rb'(<row(?: [\w:.-]+="[^"]*")*?) ' + attr + rb'="[^"]*"')
+    return functools.partial(pattern.sub, rb"\1")
+
+
 def _columns(flat: list[str | None], fields: tuple[str, ...]) -> dict[str, pa.Array]:
     k = len(fields)
     return {f: pa.array(flat[i::k], pa.string()) for i, f in enumerate(fields)}
@@ -171,11 +187,13 @@ def iter_row_columns(
     fields: tuple[str, ...],
     batch_rows: int = 20_000,
     batch_bytes: int = 8 << 20,
+    drop: str | None = None,
 ) -> Iterator[dict[str, pa.Array]]:
     """Yield the ``fields`` attributes of the ``<row>`` elements of ``raw``, as string columns.
 
     One dict of Arrow string arrays (missing attribute: null) per batch of about ``batch_rows``
-    rows or ``batch_bytes`` of XML, whichever comes first.
+    rows or ``batch_bytes`` of XML, whichever comes first. Attribute ``drop`` (not one of
+    ``fields``) is cut out before parsing (:func:`dropping`).
 
     >>> import io
     >>> doc = b'<posts><row Id="1" Title="a &amp; b"/><row Id="2"/></posts>'
@@ -193,8 +211,13 @@ def iter_row_columns(
     parser = etree.XMLParser(target=target, resolve_entities="internal",  # type: ignore[arg-type]
                              load_dtd=False, no_network=True, huge_tree=False)
     flat, limit, fed = target.flat, batch_rows * len(fields), 0
+    pieces: Iterator[bytes] = itertools.chain((head,), chunks)
+    if drop is not None:
+        if drop in fields:
+            raise ValueError(f"{drop} is a wanted field; it cannot be dropped")
+        pieces = map(dropping(drop), pieces)
     try:
-        for chunk in itertools.chain((head,), chunks):
+        for chunk in pieces:
             with _gc_paused():
                 parser.feed(chunk)
                 fed += len(chunk)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from tests.conftest import data_path
 
-from communitas.sources import find_source
 from communitas.sources.discourse import DiscourseSource
+from communitas.sources.registry import find_source
 from communitas.store import Workspace
 
 ASKCI_SID = "discourse:discourse-askci"

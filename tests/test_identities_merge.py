@@ -19,8 +19,8 @@ from communitas.cli.app import main
 from communitas.metrics.base import contributions
 from communitas.metrics.summary import overview
 from communitas.model import SourceInfo
-from communitas.sources import SOURCES
 from communitas.sources.base import Batch, ReadContext
+from communitas.sources.registry import SOURCES
 from communitas.store import Workspace
 
 

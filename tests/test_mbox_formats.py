@@ -14,8 +14,9 @@ from tests.conftest import data_path
 
 from communitas.errors import BrokenInput, UnsafeInput
 from communitas.model import SourceInfo
-from communitas.sources import find_source, mbox
+from communitas.sources import mbox
 from communitas.sources.base import ReadContext
+from communitas.sources.registry import find_source
 from communitas.store import Workspace
 
 SAMPLES = ("pipermail", "hyperkitty", "mbox")

@@ -277,7 +277,7 @@ def test_a_thread_reply_whose_parent_is_missing_opens_the_thread(
 
 
 def test_detection_claims_only_slack_exports() -> None:
-    from communitas.sources import SOURCES
+    from communitas.sources.registry import SOURCES
 
     for name in ("slack-houstondatavis", "discord-komodo", "discourse-askci", "mbox-usrp-users-2022",
                  "stackexchange-beer", "stackexchange-beer-7z"):

@@ -26,8 +26,8 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -35,6 +35,9 @@ import pyarrow.parquet as pq
 from communitas.model import REQUIRED, TABLES
 from communitas.sources.base import Batch, ReadContext
 from communitas.sources.columns import ARROW_TYPES, repeated, typed
+
+if TYPE_CHECKING:
+    import duckdb
 
 ORIGIN = "_origin"
 

@@ -26,9 +26,9 @@ import duckdb
 
 from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
 from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
-from communitas.sources import find_source
 from communitas.sources.base import ProgressFn, ReadContext
 from communitas.sources.parallel import usable_cpus
+from communitas.sources.registry import find_source
 from communitas.staging import Staging, load, release_memory
 
 if TYPE_CHECKING:

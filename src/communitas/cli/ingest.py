@@ -11,7 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, err_console, print_json
-from communitas.sources import SOURCES
+from communitas.sources.registry import SOURCES
 from communitas.store import IngestReport, Workspace
 
 

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from communitas.errors import InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
-from communitas.sources.archives import iter_7z, list_7z, open_plain_or_gz
+from communitas.sources.archives import open_plain_or_gz
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.parallel import Task, default_workers, read_in_workers
 from communitas.sources.stackexchange_rows import DROPPED, HANDLERS, FileContext
@@ -91,6 +91,8 @@ class _SeveralSites(UnknownFormat):
 
 def _archives(paths: list[Path], folder: Path) -> _Layout:
     """The layout of one site's .7z archives; two archives holding the same file are refused."""
+    from communitas.sources.sevenzip import list_7z  # py7zr only when a .7z is read
+
     members: dict[str, tuple[Path, str]] = {}
     for archive in paths:
         for name in list_7z(archive):
@@ -198,7 +200,7 @@ def read_archive_task(arg: str, ctx: ReadContext, state: dict[str, Any]) -> Iter
     """The dump files of one .7z archive, in a worker process."""
     tags: dict[str, set[str]] = state.setdefault("tags", {"used": set(), "listed": set()})
     archive = Path(arg)
-    for key, label, stream, total, position in _archive_streams(archive, list_7z(archive)):
+    for key, label, stream, total, position in _archive_streams(archive):
         yield from _read_file(key, label, stream, total, position, ctx, tags)
 
 
@@ -211,7 +213,7 @@ def _streams(
     layout: _Layout,
 ) -> Iterator[tuple[str, str, IO[bytes], int, Callable[[], int]]]:
     for archive in layout.archives:
-        yield from _archive_streams(archive, list_7z(archive))
+        yield from _archive_streams(archive)
     for key, p in layout.files.items():
         data, disk = open_plain_or_gz(p)
         try:
@@ -221,9 +223,10 @@ def _streams(
             disk.close()
 
 
-def _archive_streams(
-    archive: Path, sizes: dict[str, int],
-) -> Iterator[tuple[str, str, IO[bytes], int, Callable[[], int]]]:
+def _archive_streams(archive: Path) -> Iterator[tuple[str, str, IO[bytes], int, Callable[[], int]]]:
+    from communitas.sources.sevenzip import iter_7z, list_7z  # py7zr only when a .7z is read
+
+    sizes = list_7z(archive)
     for member, stream in iter_7z(archive):
         key = _key(member)
         if key is not None:

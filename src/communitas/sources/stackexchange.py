@@ -33,6 +33,12 @@ from communitas.sources.stackexchange_rows import DROPPED, HANDLERS, FileContext
 from communitas.sources.xml_rows import iter_row_columns
 
 PARALLEL_MIN_BYTES = 64 << 20  # smaller dumps: worker start-up would cost more than it saves
+# What reading a byte of each file costs, relative to Posts.xml (one core, 500 MB benchmark dump:
+# Posts 9.4 ms per MB; short rows cost more per byte, PostHistory less as its revision text is cut
+# unparsed). Worker lanes are balanced on size x cost: on bytes alone, the lane holding Posts,
+# Votes and Comments took 1.2 s longer than the other.
+READ_COST = {"posts": 1.0, "posthistory": 0.5, "comments": 1.2, "users": 1.0, "votes": 2.3,
+             "badges": 2.3, "postlinks": 2.3, "tags": 2.3}
 
 # canonical file key -> what is lost without it
 FILES: dict[str, str] = {
@@ -158,7 +164,7 @@ class StackExchangeSource:
         tags: dict[str, set[str]] = {"used": set(), "listed": set()}
         workers = default_workers()
         tasks = _tasks(layout)
-        if _parallel(tasks, ctx, workers):
+        if _parallel(layout, tasks, ctx, workers):
             yield from read_in_workers(tasks, ctx, workers, lambda state: _merge_tags(tags, state))
         else:
             for key, label, stream, total, position in _streams(layout):
@@ -169,17 +175,21 @@ class StackExchangeSource:
 
 
 def _tasks(layout: _Layout) -> list[Task]:
-    """One task per XML file, or per archive when a site comes as several .7z (Stack Overflow)."""
+    """One task per XML file, or per archive when a site comes as several .7z (Stack Overflow).
+
+    A file's weight (what worker lanes are balanced on) is its size times :data:`READ_COST`; an
+    archive's is its size (BZip2 decompression, the bulk of its cost, goes with it).
+    """
     if len(layout.archives) > 1:
         return [Task(f"{__name__}:read_archive_task", str(a), a.stat().st_size) for a in layout.archives]
-    return [Task(f"{__name__}:read_file_task", (key, str(p)), p.stat().st_size)
+    return [Task(f"{__name__}:read_file_task", (key, str(p)), int(p.stat().st_size * READ_COST.get(key, 1)))
             for key, p in layout.files.items()]
 
 
-def _parallel(tasks: list[Task], ctx: ReadContext, workers: int) -> bool:
+def _parallel(layout: _Layout, tasks: list[Task], ctx: ReadContext, workers: int) -> bool:
     """Read in several processes: several files or archives, and >= 64 MB of them on disk."""
-    return (workers > 1 and ctx.scratch is not None and len(tasks) > 1
-            and sum(t.weight for t in tasks) >= PARALLEL_MIN_BYTES)
+    on_disk = sum(p.stat().st_size for p in layout.archives or layout.files.values())
+    return workers > 1 and ctx.scratch is not None and len(tasks) > 1 and on_disk >= PARALLEL_MIN_BYTES
 
 
 def read_file_task(arg: tuple[str, str], ctx: ReadContext, state: dict[str, Any]) -> Iterator[Batch]:

@@ -101,12 +101,18 @@ class Prepared:
     Many metrics start from the same contributions; materialising them once (per ``include_bots``
     value) saves each metric from re-deriving them (bot filter, person mapping). Everything else
     is the wrapped backend's. Use as a context manager: the temporary tables are dropped on exit.
+
+    On DuckDB the tables go to an attached in-memory database that compresses them (``COMPRESS``,
+    then a checkpoint after each table): DuckDB keeps temporary tables uncompressed, and on a
+    store of 815,000 posts the two largest took 736 MB that way, 92 MB compressed. Other
+    backends get plain temporary tables.
     """
 
     def __init__(self, backend: Any, *, source_id: str | None = None) -> None:
         self.backend = backend
         self.source_id = source_id
         self._made: dict[Any, str] = {}
+        self._scratch: str | None = None
 
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
@@ -121,19 +127,38 @@ class Prepared:
         """The table ``build()`` makes, materialised once per ``key`` as a temporary table."""
         if key not in self._made:
             name = f"_communitas_memo_{uuid.uuid4().hex}"
-            self.backend.create_table(name, build(), temp=True)
+            scratch = self._scratch_db()
+            if scratch is None:
+                self.backend.create_table(name, build(), temp=True)
+            else:
+                self.backend.create_table(name, build(), database=f"{scratch}.main")
+                self.backend.raw_sql(f'CHECKPOINT "{scratch}"')  # compresses what was just written
             self._made[key] = name
-        return self.backend.table(self._made[key])
+        where = None if self._scratch is None else (self._scratch, "main")
+        return self.backend.table(self._made[key], database=where)
+
+    def _scratch_db(self) -> str | None:
+        """The compressed in-memory database the memo tables go to (DuckDB only), attached once."""
+        if self._scratch is None and getattr(self.backend, "name", "") == "duckdb":
+            name = f"_communitas_scratch_{uuid.uuid4().hex}"
+            # READ_ONLY false: a store opened read-only would otherwise attach it read-only too
+            self.backend.raw_sql(f"ATTACH ':memory:' AS \"{name}\" (COMPRESS, READ_ONLY false)")
+            self._scratch = name
+        return self._scratch
 
     def __enter__(self) -> Prepared:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for name in self._made.values():
-            try:
-                self.backend.drop_table(name, force=True)
-            except Exception:  # ibis 12's DROP breaks with sqlglot 30; the name is ours (hex)
-                self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+        if self._scratch is not None:
+            self.backend.raw_sql(f'DETACH "{self._scratch}"')
+            self._scratch = None
+        else:
+            for name in self._made.values():
+                try:
+                    self.backend.drop_table(name, force=True)
+                except Exception:  # ibis 12's DROP breaks with sqlglot 30; the name is ours (hex)
+                    self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
         self._made.clear()
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -84,3 +86,15 @@ def test_lanes_are_balanced_on_read_cost_not_on_bytes(tmp_path: Path) -> None:
     assert worker == {"votes", "posthistory", "comments"}
     loads = sum(cost[k] for k in parent), SPAWN_HEAD / (1 << 20) + sum(cost[k] for k in worker)
     assert abs(loads[0] - loads[1]) < 0.03 * sum(loads)
+
+
+def test_a_parsing_worker_imports_neither_duckdb_nor_py7zr() -> None:
+    """What a worker imports to parse XML files (start-up is paid per worker): not the store's
+    engine, not the other platforms, not py7zr; ``communitas.Workspace`` still works on demand."""
+    code = ("import sys, communitas, communitas.sources.stackexchange, communitas.sources.parallel, "
+            "communitas.staging\n"
+            "print(sorted(m for m in ('duckdb', 'py7zr', 'communitas.store', 'communitas.sources.mbox') "
+            "if m in sys.modules))\n"
+            "communitas.Workspace\nprint('duckdb' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["[]", "True"]

@@ -30,3 +30,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(store, name)
     raise AttributeError(f"module 'communitas' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

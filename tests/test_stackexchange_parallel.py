@@ -79,7 +79,7 @@ def test_lanes_are_balanced_on_read_cost_not_on_bytes(tmp_path: Path) -> None:
             f.truncate(mb << 20)  # sparse: only the sizes matter here
     tasks = stackexchange._tasks(stackexchange._locate(tmp_path))
     cost = {t.arg[0]: t.weight / (1 << 20) for t in tasks}
-    assert cost["votes"] == 40 * 2.3 and cost["posthistory"] == 170 * 0.5
+    assert cost["votes"] == pytest.approx(40 * 2.3) and cost["posthistory"] == pytest.approx(170 * 0.5)
     here, there = lanes([t.weight for t in tasks], 2, head=SPAWN_HEAD)
     parent, worker = ({tasks[i].arg[0] for i in lane} for lane in (here, there))
     assert parent == {"posts", "badges", "users", "postlinks", "tags"}

@@ -15,6 +15,8 @@ from communitas.cli.app import app, main
 from communitas.store import Workspace
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The dashboard answers only requests addressed to loopback (web/guards.py): TestClient's base URL.
+LOCAL = "http://127.0.0.1"
 
 
 def data_path(*parts: str) -> Path:

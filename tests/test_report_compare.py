@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import data_path
+from tests.conftest import LOCAL, data_path
 
 from communitas.cli.app import main
 from communitas.web import create_app
@@ -68,7 +68,7 @@ def test_compare_report_section(compared: tuple[list[dict], Path]) -> None:
 
 def test_compare_dashboard_page_and_unknown_source(beer_store: Path, capsys: pytest.CaptureFixture[str]
                                                    ) -> None:
-    page = TestClient(create_app(beer_store)).get("/compare")
+    page = TestClient(create_app(beer_store), base_url=LOCAL).get("/compare")
     assert page.status_code == 200 and "stackexchange:beer.stackexchange.com" in page.text
     with pytest.raises(SystemExit) as exit_info:
         main(["compare", "no-such-source", "--store", str(beer_store)])

@@ -10,6 +10,7 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import LOCAL
 
 from communitas.report import ReportOptions, build_report
 from communitas.store import Workspace
@@ -72,7 +73,7 @@ def test_report_renders_payloads_as_text(xss_store: Path) -> None:
 
 
 def test_dashboard_renders_payloads_as_text(xss_store: Path) -> None:
-    client = TestClient(create_app(xss_store, show_names=True))
+    client = TestClient(create_app(xss_store, show_names=True), base_url=LOCAL)
     drill = client.get("/drill")
     assert drill.status_code == 200
     assert_inert(drill.text)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import data_path
+from tests.conftest import LOCAL, data_path
 
 from communitas.web import create_app
 from communitas.web.brief_state import state_path
@@ -20,7 +20,7 @@ TASTE = "stackexchange:beer.stackexchange.com:tag:taste"  # the beer_store fixtu
 
 @pytest.fixture(scope="module")
 def client(beer_store: Path) -> TestClient:
-    return TestClient(create_app(beer_store))
+    return TestClient(create_app(beer_store), base_url=LOCAL)
 
 
 def _raw_authors(tag: str | None) -> int:
@@ -74,22 +74,31 @@ def test_drill_from_a_figure_to_threads_and_pseudonymised_members(client: TestCl
     assert all(re.fullmatch(r"[a-z]+ [a-z]+ [0-9a-f]{4}", m) for m in members)
 
 
+def _form_token(page: str) -> str:
+    found = re.search(r'name="form_token" value="([0-9a-f]{64})"', page)
+    assert found is not None
+    return found.group(1)
+
+
 def test_brief_marks_persist_across_restarts(beer_store: Path, client: TestClient) -> None:
     state_path(beer_store).unlink(missing_ok=True)
-    ids = re.findall(r'name="item_id" value="([^"]+)"', client.get("/brief").text)
+    page = client.get("/brief").text
+    ids = re.findall(r'name="item_id" value="([^"]+)"', page)
+    token = _form_token(page)
     assert len(ids) >= 2
-    assert client.post("/brief/mark", data={"item_id": ids[0], "state": "done"}).status_code == 200
-    client.post("/brief/mark", data={"item_id": ids[1], "state": "dismissed"})
-    fresh = TestClient(create_app(beer_store)).get("/brief").text
+    assert client.post("/brief/mark", data={"form_token": token, "item_id": ids[0], "state": "done"}
+                       ).status_code == 200
+    client.post("/brief/mark", data={"form_token": token, "item_id": ids[1], "state": "dismissed"})
+    fresh = TestClient(create_app(beer_store), base_url=LOCAL).get("/brief").text
     assert re.search(rf'<li class="done" data-item="{re.escape(ids[0])}">', fresh)
     assert re.search(rf'<li class="dismissed" data-item="{re.escape(ids[1])}">', fresh)
-    client.post("/brief/mark", data={"item_id": ids[0], "state": "open"})
+    client.post("/brief/mark", data={"form_token": token, "item_id": ids[0], "state": "open"})
     assert re.search(rf'<li class="open" data-item="{re.escape(ids[0])}">', client.get("/brief").text)
     state_path(beer_store).unlink()
 
 
 def test_token_required_beyond_loopback(beer_store: Path) -> None:
-    guarded = TestClient(create_app(beer_store, token="s3cret"))
+    guarded = TestClient(create_app(beer_store, token="s3cret"), base_url=LOCAL)
     assert guarded.get("/brief").status_code == 401
     assert guarded.get("/brief", params={"token": "wrong"}).status_code == 401
     assert guarded.get("/brief", params={"token": "s3cret"}).status_code == 200
@@ -113,7 +122,7 @@ def test_chat_sample_without_titles(tmp_path: Path) -> None:
 
     with Workspace(store) as ws:
         ws.ingest(data_path("slack-houstondatavis"))
-    chat = TestClient(create_app(store))
+    chat = TestClient(create_app(store), base_url=LOCAL)
     pages = {url: chat.get(url) for url in ("/", "/drill", "/brief", "/compare")}
     assert {url: r.status_code for url, r in pages.items()} == dict.fromkeys(pages, 200)
     assert pages["/drill"].text.count('<div class="thread-title">') == 30

@@ -43,7 +43,7 @@ def serve(
     from communitas.web import create_app
 
     token = None if is_loopback(host) else secrets.token_urlsafe(18)
-    app = create_app(store_path(store), token=token, show_names=names)
+    app = create_app(store_path(store), token=token, show_names=names, host=host)
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     console.print(f"dashboard: {url}", highlight=False, soft_wrap=True)
     if token:

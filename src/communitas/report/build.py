@@ -79,6 +79,22 @@ def vega_bundle() -> str:
     return bundle.replace("</script", "<\\/script")
 
 
+def embed_script() -> str:
+    """The inline script that draws every chart (``embed.js.j2``), exactly as placed in the page."""
+    return environment().get_template("embed.js.j2").render()
+
+
+def report_csp(inline_scripts: list[str]) -> str:
+    """The report's policy: nothing loaded from anywhere, and only these exact inline scripts run
+    (by SHA-256; no ``unsafe-inline``, no ``unsafe-eval``: charts parse their expressions with
+    Vega's interpreter, ``ast: true``)."""
+    from communitas.web.guards import script_hash
+
+    hashes = " ".join(script_hash(s) for s in inline_scripts)
+    return (f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; "
+            "font-src data:; base-uri 'none'; form-action 'none'")
+
+
 def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None, str | None]:
     """The section's data, or ``None`` and the note saying why it is left out."""
     try:
@@ -132,7 +148,9 @@ def build_report(ws: Workspace, options: ReportOptions | None = None,
     chosen = [s for s in sections or registered_sections() if s.key not in opts.skip]
     rendered, specs = render_sections(ctx, chosen, static_svg=opts.static_svg)
     page = environment().get_template("report.html.j2")
-    return page.render(sections=rendered, specs=specs, bundle=Markup(vega_bundle()),
+    bundle, embed_js = vega_bundle(), embed_script()
+    return page.render(sections=rendered, specs=specs, bundle=Markup(bundle), embed_js=Markup(embed_js),
+                       csp=report_csp([bundle, embed_js]),
                        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                        source=opts.source_id, names=opts.show_names)
 

@@ -21,19 +21,21 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
-from communitas.errors import UsageError
-from communitas.report.build import json_for_script, render_sections, vega_bundle
+from communitas.errors import StoreLocked, UsageError
+from communitas.report.build import embed_script, json_for_script, render_sections, vega_bundle
 from communitas.report.context import Pseudonyms, ReportContext, scrub, snippet, store_salt
 from communitas.report.drill import members_behind, threads_behind
 from communitas.report.sections import registered_sections
 from communitas.store import Workspace
-from communitas.web import brief_state
+from communitas.web import brief_state, guards
 from communitas.web.brief import brief_items
 
 PERIODS = ("week", "month", "quarter", "year")
 DASHBOARD_SECTIONS = ("glance", "people", "interaction", "place")
 COOKIE = "communitas_token"
+BUSY_RETRY_S = 5
 
 
 def _env() -> Environment:
@@ -52,6 +54,8 @@ class Dashboard:
         self.show_names = show_names
         self.lock = threading.Lock()
         self.env = _env()
+        self.form_token = guards.form_token(secrets.token_bytes(32))
+        self.embed_js = embed_script()
         with self.open() as ws:  # fail at start-up, not on the first request
             self.salt = store_salt(ws)
 
@@ -60,8 +64,11 @@ class Dashboard:
         with self.lock, Workspace(self.store, read_only=True) as ws:
             yield ws
 
-    def page(self, name: str, **kw: Any) -> HTMLResponse:
-        return HTMLResponse(self.env.get_template(name).render(**kw))
+    def page(self, name: str, *, status_code: int = 200, headers: dict[str, str] | None = None,
+             **kw: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(name).render(
+            form_token=self.form_token, embed_js=Markup(self.embed_js), **kw),
+            status_code=status_code, headers=headers)
 
     def pseudonyms(self) -> Pseudonyms:
         return Pseudonyms(self.salt, show_names=self.show_names)
@@ -82,17 +89,25 @@ def filters(ws: Workspace, source: str | None, period: str, place: str | None) -
             "places": [{"id": r[0], "name": scrub(r[1])} for r in places], "place": place}
 
 
-def create_app(store: str | Path, *, token: str | None = None, show_names: bool = False) -> FastAPI:
-    """The dashboard app over ``store`` (opened read-only per request)."""
+def create_app(store: str | Path, *, token: str | None = None, show_names: bool = False,
+               host: str = "127.0.0.1") -> FastAPI:
+    """The dashboard app over ``store`` (opened read-only per request), answering only requests
+    addressed to loopback or ``host`` (:mod:`communitas.web.guards`)."""
     dash = Dashboard(Path(store), show_names)
     app = FastAPI(title="communitas", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.dashboard = dash
     if token:
         _require_token(app, token)
+    guards.install(app, hosts=guards.allowed_hosts(host), csp=guards.dashboard_csp([dash.embed_js]))
 
     @app.exception_handler(UsageError)
     async def usage_error(request: Request, exc: UsageError) -> Response:
         return PlainTextResponse(str(exc), status_code=400)
+
+    @app.exception_handler(StoreLocked)
+    async def busy(request: Request, exc: StoreLocked) -> Response:
+        return dash.page("busy.html.j2", f=None, retry=BUSY_RETRY_S, status_code=503,
+                         headers={"Retry-After": str(BUSY_RETRY_S)})
 
     @app.get("/static/vega.js")
     def vega_js() -> Response:
@@ -161,7 +176,13 @@ def _brief_routes(app: FastAPI, dash: Dashboard) -> None:
 
     @app.post("/brief/mark")
     async def mark(request: Request) -> Response:
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        body = await guards.read_small_body(request)
+        if body is None:
+            return PlainTextResponse(f"request body over {guards.MAX_BODY} bytes.", status_code=413)
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        if not secrets.compare_digest(form.get("form_token", "").encode(), dash.form_token.encode()):
+            return PlainTextResponse("refused: reload the brief page and try again (form token).",
+                                     status_code=403)
         item_id, state, source = form.get("item_id", ""), form.get("state", ""), form.get("source", "")
         if not item_id:
             raise UsageError("brief mark: item_id is missing.")

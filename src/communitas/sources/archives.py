@@ -41,11 +41,14 @@ class CountingReader:
         self._raw.close()
 
 
-def open_plain_or_gz(path: Path) -> tuple[CountingReader, CountingReader]:
-    """Open ``path`` (plain or ``.gz``): returns (decompressed stream, on-disk byte counter)."""
+def open_plain_or_gz(path: Path) -> tuple[CountingReader | BoundedGzip, CountingReader]:
+    """Open ``path`` (plain or ``.gz``): returns (decompressed stream, on-disk byte counter).
+
+    A ``.gz`` is bounded like every decompression here (:class:`BoundedGzip`); a reader that stops
+    before the end calls ``drain()`` so the gzip trailer (CRC and length) is still checked."""
     disk = CountingReader(path.open("rb"), str(path))
     if path.name.lower().endswith(".gz"):
-        return CountingReader(gzip.GzipFile(fileobj=disk, mode="rb"), str(path)), disk  # type: ignore[call-overload]
+        return BoundedGzip(disk, str(path)), disk
     return disk, disk
 
 
@@ -65,47 +68,82 @@ def member_name_is_safe(name: str) -> bool:
     return ".." not in name.split("/")
 
 
-# -- tar.gz archives (Discourse post dumps) ---------------------------------------------------
+# -- gzip streams: one bound for every decompression path --------------------------------------
 
-TAR_MAX_TOTAL = 16 << 30  # bytes, the whole tar stream decompressed
-TAR_MAX_RATIO = 200  # decompressed / compressed bytes, checked once past TAR_RATIO_FLOOR
-TAR_RATIO_FLOOR = 16 << 20
+MAX_TOTAL = 16 << 30  # bytes decompressed from one input (a file, an archive)
+MAX_RATIO = 200  # decompressed / compressed bytes, checked once past RATIO_FLOOR
+RATIO_FLOOR = 16 << 20
 
 
-class _BoundedGzip:
-    """The decompressed tar stream; refuses to inflate past the total or ratio bound."""
+class BoundedGzip(io.RawIOBase):
+    """A decompressed ``.gz`` stream over ``raw`` (a binary stream, closed with this one).
 
-    def __init__(self, path: Path, max_total: int, max_ratio: int) -> None:
-        self.path = path
+    It refuses to inflate past ``max_total`` bytes, or past ``max_ratio`` times the compressed
+    bytes read so far once over :data:`RATIO_FLOOR` (:class:`UnsafeInput`: a 4 MB file that
+    expands to 1 GiB is refused before it is), and turns a damaged or truncated stream into
+    :class:`BrokenInput`. gzip checks its CRC and length only at the end of the stream, so a reader
+    that stops early (a tar reader at the end-of-archive blocks, a JSON parser at the closing
+    brace) calls :meth:`drain`: a flipped byte or a missing trailer is then an error, not silently
+    corrupted text.
+    """
+
+    def __init__(self, raw: IO[bytes] | CountingReader, label: str, max_total: int = MAX_TOTAL,
+                 max_ratio: int = MAX_RATIO) -> None:
+        super().__init__()
+        self.label = label
         self.max_total = max_total
         self.max_ratio = max_ratio
-        self.disk = CountingReader(path.open("rb"), str(path))
+        self.disk = raw if isinstance(raw, CountingReader) else CountingReader(raw, label)
         self._gz = gzip.GzipFile(fileobj=self.disk, mode="rb")  # type: ignore[call-overload]
         self.produced = 0
+        self.position = 0  # bytes decompressed, like CountingReader.position
 
-    def read(self, size: int = -1) -> bytes:
-
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:  # to the end, a bounded piece at a time
+            return b"".join(iter(lambda: self.read(1 << 20), b""))
         try:
             data: bytes = self._gz.read(size)
         except (OSError, EOFError, zlib.error) as e:
             raise BrokenInput(
-                f"{self.path}: cannot be decompressed ({e}); the archive is truncated or "
-                "damaged. Download it again and ingest again."
+                f"{self.label}: cannot be decompressed ({e}); the file is truncated or "
+                "damaged. Copy or download it again and ingest again."
             ) from None
         self.produced += len(data)
+        self.position = self.produced
         ratio_bound = self.max_ratio * max(self.disk.position, 1)
         if self.produced > self.max_total or (
-                self.produced > TAR_RATIO_FLOOR and self.produced > ratio_bound):
+                self.produced > RATIO_FLOOR and self.produced > ratio_bound):
             raise UnsafeInput(
-                f"{self.path}: decompresses to more than {self.produced:,} bytes from "
-                f"{self.disk.position:,} (a decompression bomb?); refusing the archive. "
-                "Unpack it yourself if you trust it, and ingest the folder."
+                f"{self.label}: decompresses to more than {self.produced:,} bytes from "
+                f"{self.disk.position:,} (a decompression bomb?); refusing it. "
+                "Decompress it yourself if you trust it, and ingest the result."
             )
         return data
 
+    def drain(self) -> None:
+        """Read to the end of the stream, so its CRC and length are checked."""
+        while self.read(1 << 20):
+            pass
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
     def close(self) -> None:
-        self._gz.close()
-        self.disk.close()
+        if self.closed:
+            return
+        try:
+            self._gz.close()
+            self.disk.close()
+        finally:
+            super().close()
+
+
+# -- tar.gz archives (Discourse post dumps) ---------------------------------------------------
 
 
 def _tar_refuse(path: Path, member: tarfile.TarInfo) -> None:
@@ -123,7 +161,7 @@ def _tar_refuse(path: Path, member: tarfile.TarInfo) -> None:
 
 
 def iter_tar_gz(
-    path: Path, max_total: int = TAR_MAX_TOTAL, max_ratio: int = TAR_MAX_RATIO,
+    path: Path, max_total: int = MAX_TOTAL, max_ratio: int = MAX_RATIO,
 ) -> Iterator[tuple[str, CountingReader, int]]:
     """Yield ``(member name, stream, size)`` for every regular file of a ``.tar.gz``, in order.
 
@@ -135,7 +173,7 @@ def iter_tar_gz(
     archive raises :class:`BrokenInput`.
     """
 
-    stream = _BoundedGzip(path, max_total, max_ratio)
+    stream = BoundedGzip(path.open("rb"), str(path), max_total, max_ratio)
     declared = 0
     try:
         try:
@@ -158,6 +196,7 @@ def iter_tar_gz(
                 data = tar.extractfile(member)
                 if data is not None:
                     yield member.name, _TarMemberStream(data, f"{path}!{member.name}"), member.size
+        stream.drain()  # past the end-of-archive blocks: the gzip trailer's CRC and length
     finally:
         stream.close()
 

@@ -30,6 +30,8 @@ from communitas.sources.discourse_rows import Collector
 
 SITE_FILE = "discourse-site.json"  # written by the crawler: {"base_url": ..., "site": ...}
 JSON_SUFFIXES = (".json", ".json.gz")
+# One saved API response (a topic, a page of posts) is at most a few MB; Ask.CI's largest is 0.1 MB.
+MAX_JSON_FILE = 64 << 20
 TAR_SUFFIXES = (".tar.gz", ".tgz")
 DETECT_PEEK = 5  # JSON files looked at by detect()
 PROGRESS_FILES = 200
@@ -94,9 +96,16 @@ def _resolve(path: Path) -> Path:
 
 
 def _decode(stream: IO[bytes] | Any, label: str, ctx: ReadContext | None) -> Any:
-    """The JSON value of one file, or None (counted) when it is not valid JSON."""
+    """The JSON value of one file, or None (counted) when it is not valid JSON or is larger than
+    any saved API response (:data:`MAX_JSON_FILE`: it is then not read further, so a small file
+    that decompresses to gigabytes costs no memory)."""
+    data = stream.read(MAX_JSON_FILE + 1)
+    if len(data) > MAX_JSON_FILE:
+        if ctx is not None:
+            ctx.skip(label, f"file over {MAX_JSON_FILE >> 20} MiB decompressed (not an API response)")
+        return None
     try:
-        return json.loads(stream.read())
+        return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
         if ctx is not None:
             ctx.skip(label, "file is not valid JSON")

@@ -2,13 +2,13 @@
 
 :class:`ExportFile` hides where a file lives: a plain path, or a member of a :class:`SafeZip`
 (read in place, never extracted; names and sizes checked when the zip was opened). ``.gz``
-files are decompressed on the fly either way. Readers get a binary stream and a function
+files are decompressed on the fly either way, within the bounds of
+:class:`~communitas.sources.archives.BoundedGzip`. Readers get a binary stream and a function
 telling how many bytes of input they have consumed (for progress bars).
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import zlib
 from collections.abc import Callable
@@ -16,21 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from communitas.errors import InputError
-from communitas.sources.archives import SafeZip
-
-
-class _ClosingGzip(gzip.GzipFile):
-    """A gzip stream that also closes the stream it reads from (``GzipFile`` leaves it open)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__(fileobj=raw, mode="rb")
-        self._raw = raw
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._raw.close()
+from communitas.sources.archives import BoundedGzip, SafeZip
 
 
 class ExportFile:
@@ -77,7 +63,7 @@ class ExportFile:
             def position() -> int:
                 return disk.tell() if not disk.closed else 0
         if self.name.lower().endswith(".gz"):
-            return _ClosingGzip(raw), position  # type: ignore[return-value]
+            return BoundedGzip(raw, self.where), position  # type: ignore[return-value]
         return raw, position
 
     def head(self, n: int = 4096) -> bytes:

@@ -30,7 +30,7 @@ from communitas.sources.archives import open_plain_or_gz
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.parallel import Task, default_workers, read_in_workers
 from communitas.sources.stackexchange_rows import DROPPED, HANDLERS, FileContext
-from communitas.sources.xml_rows import iter_row_columns
+from communitas.sources.xml_rows import MAX_LINE, iter_row_columns
 
 PARALLEL_MIN_BYTES = 64 << 20  # smaller dumps: worker start-up would cost more than it saves
 # What reading a byte of each file costs, relative to Posts.xml (one core, 500 MB benchmark dump:
@@ -273,7 +273,8 @@ def _read_file(
     fields, mapper = HANDLERS[key]
     fc = FileContext(ctx.source_id, ctx, short, tags)
     batches = iter_row_columns(stream, label, lambda n: ctx.skip(short, "line is not valid UTF-8", n),
-                               fields, drop=DROPPED.get(key))
+                               fields, drop=DROPPED.get(key), on_long_lines=lambda n: ctx.skip(
+                                   short, f"line over {MAX_LINE >> 20} MiB (no row of a dump is)", n))
     ctx.report_progress(short, 0, total, 0)
     n = 0
     for columns in batches:

@@ -29,30 +29,50 @@ from lxml import etree
 from communitas.errors import BrokenInput, UnsafeInput
 
 CHUNK = 1 << 20
+# No row of a real dump comes near this (Stack Overflow caps a post at 30,000 characters; the
+# revision text, the longest attribute, is cut before parsing); lxml itself refuses values over 10 MB.
+MAX_LINE = 8 << 20
 _PEEK = 1 << 16
 _PROLOG_NOISE = re.compile(rb"<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)", re.S)
 
 
-def clean_chunks(raw: IO[bytes], on_bad_lines: Callable[[int], None]) -> Iterator[bytes]:
+def clean_chunks(raw: IO[bytes], on_bad_lines: Callable[[int], None],
+                 on_long_lines: Callable[[int], None] | None = None) -> Iterator[bytes]:
     """The bytes of ``raw`` in pieces of about 1 MiB cut at line ends, without the lines that are
-    not valid UTF-8 (their number goes to ``on_bad_lines``).
+    not valid UTF-8 (their number goes to ``on_bad_lines``) and without lines longer than
+    :data:`MAX_LINE` (``on_long_lines``): a file without line ends is read through in bounded
+    memory, never gathered into one growing buffer.
 
     >>> import io
     >>> bad = []
     >>> list(clean_chunks(io.BytesIO(b"a\\n\\xff\\xfeb\\nc\\n"), bad.append)), bad
     ([b'a\\nc\\n'], [1])
     """
-    tail = b""
+    tail: list[bytes] = []  # the line in progress, in pieces (joined once: no quadratic copying)
+    held, skipping = 0, False
     while chunk := raw.read(CHUNK):
-        data = tail + chunk if tail else chunk
-        cut = data.rfind(b"\n") + 1
+        if skipping:  # inside an over-long line: drop up to its end
+            end = chunk.find(b"\n")
+            if end < 0:
+                continue
+            chunk, skipping = chunk[end + 1:], False
+            if not chunk:
+                continue
+        cut = chunk.rfind(b"\n") + 1
         if cut == 0:
-            tail = data
+            tail.append(chunk)
+            held += len(chunk)
+            if held > MAX_LINE:
+                tail, held, skipping = [], 0, True
+                (on_long_lines or on_bad_lines)(1)
             continue
-        tail = data[cut:]
-        yield _clean(data[:cut] if tail else data, on_bad_lines)
-    if tail:
-        yield _clean(tail, on_bad_lines)
+        data = b"".join((*tail, chunk)) if tail else chunk
+        cut += len(data) - len(chunk)
+        tail, held = ([data[cut:]], len(data) - cut) if cut < len(data) else ([], 0)
+        if cut:
+            yield _clean(data[:cut], on_bad_lines)
+    if tail and not skipping:
+        yield _clean(b"".join(tail), on_bad_lines)
 
 
 def is_utf8(data: bytes) -> bool:
@@ -188,6 +208,7 @@ def iter_row_columns(
     batch_rows: int = 20_000,
     batch_bytes: int = 8 << 20,
     drop: str | None = None,
+    on_long_lines: Callable[[int], None] | None = None,
 ) -> Iterator[dict[str, pa.Array]]:
     """Yield the ``fields`` attributes of the ``<row>`` elements of ``raw``, as string columns.
 
@@ -201,7 +222,7 @@ def iter_row_columns(
     ...  for c in iter_row_columns(io.BytesIO(doc), "x.xml", print, ("Id", "Title"))]
     [{'Id': ['1', '2'], 'Title': ['a & b', None]}]
     """
-    chunks = clean_chunks(raw, on_bad_lines)
+    chunks = clean_chunks(raw, on_bad_lines, on_long_lines)
     head = _head(chunks)
     _check_prolog(head, label)
     target = _RowTarget(fields)

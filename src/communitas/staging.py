@@ -25,6 +25,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -159,7 +160,8 @@ def load(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], ctx: Rea
     names = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
     src = f"read_parquet([{names}], union_by_name = true)"
     staged = {name: typ for name, typ, *_ in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-    select, checks, keep = select_exprs(table, staged, count_missing=False)  # counted when staged
+    select, checks, keep = select_exprs(table, staged, count_missing=False,  # counted when staged
+                                        bounds=ctx.time_bounds)
     if checks:
         q = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in checks)
         for origin, *found in con.execute(f"SELECT {ORIGIN}, {q} FROM {src} GROUP BY 1").fetchall():
@@ -171,13 +173,17 @@ def load(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], ctx: Rea
 
 
 def select_exprs(table: str, staged: dict[str, str], count_missing: bool = True,
+                 bounds: tuple[datetime, datetime] | None = None,
                  ) -> tuple[list[str], list[tuple[str, str]], str]:
     """SELECT expressions casting staged columns to ``table``'s types, the checks, the filter.
 
     ``staged`` maps the staged column names to their DuckDB types. Text handed for a typed column
     is parsed with TRY_CAST; a required column that comes out NULL drops the row (counted as
     missing — unless not ``count_missing`` — or malformed); an optional one is set to NULL
-    (counted; the row is kept).
+    (counted; the row is kept). With ``bounds`` (earliest, latest), a time outside them is treated
+    the same way (:func:`communitas.sources.base.time_bounds`: a date before the platform existed or
+    after the ingest is an error in the export, and one such date would stretch every windowed
+    computation over empty centuries).
 
     >>> sel, checks, keep = select_exprs("reactions", {"reaction_id": "VARCHAR", "value": "VARCHAR"})
     >>> sel[-1], keep
@@ -196,7 +202,8 @@ def select_exprs(table: str, staged: dict[str, str], count_missing: bool = True,
         raw = f'"{col}"'
         parse = staged[col] == "VARCHAR" and sql_type not in ("VARCHAR", "JSON")
         expr = f"TRY_CAST({raw} AS {sql_type})" if parse else f"CAST({raw} AS {sql_type})"
-        select.append(expr)
+        outside = _outside(expr, bounds) if sql_type == "TIMESTAMPTZ" and bounds else None
+        select.append(f"CASE WHEN NOT ({outside}) THEN {expr} END" if outside else expr)
         if col in required:
             if count_missing:
                 checks.append((f"missing {col}", f"{raw} IS NULL"))
@@ -207,4 +214,15 @@ def select_exprs(table: str, staged: dict[str, str], count_missing: bool = True,
         elif parse:
             checks.append((f"malformed {col} (row kept, value dropped)",
                            f"{raw} IS NOT NULL AND {expr} IS NULL"))
+        if outside and bounds:
+            why = f"{col} outside {bounds[0]:%Y-%m-%d}..{bounds[1]:%Y-%m-%d}"
+            checks.append((why if col in required else f"{why} (row kept, value dropped)", outside))
+            if col in required:
+                keep.append(f"NOT ({outside})")
     return select, checks, " AND ".join(keep) or "true"
+
+
+def _outside(expr: str, bounds: tuple[datetime, datetime]) -> str:
+    """SQL: ``expr`` is a time before ``bounds[0]`` or after ``bounds[1]`` (NULL is neither)."""
+    lo, hi = (f"TIMESTAMPTZ '{b.isoformat()}'" for b in bounds)
+    return f"coalesce({expr} < {lo} OR {expr} > {hi}, false)"

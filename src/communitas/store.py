@@ -26,7 +26,7 @@ import duckdb
 
 from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
 from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
-from communitas.sources.base import ProgressFn, ReadContext
+from communitas.sources.base import ProgressFn, ReadContext, time_bounds
 from communitas.sources.parallel import usable_cpus
 from communitas.sources.registry import find_source
 from communitas.staging import Staging, load, release_memory
@@ -202,7 +202,7 @@ class Workspace:
         report.replaced = previous is not None
         with Staging(self.path) as staging:
             ctx = ReadContext(info, self._salt(), keep_bodies=keep_bodies, progress=progress,
-                              scratch=staging.dir)
+                              scratch=staging.dir, time_bounds=time_bounds(source))
             for batch in source.read(src_path, ctx):  # a broken input stops here: store untouched
                 staging.write(batch, ctx)
             release_memory()

@@ -15,6 +15,7 @@ import hmac
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
@@ -61,6 +62,8 @@ class ReadContext:
     warnings: list[str] = field(default_factory=list)
     # A folder where a source may write staged Parquet files itself (None: it may not).
     scratch: Path | None = None
+    # Times outside (earliest, latest) are skipped and counted when loaded (:func:`time_bounds`).
+    time_bounds: tuple[datetime, datetime] | None = None
 
     @property
     def source_id(self) -> str:
@@ -99,6 +102,23 @@ class Source(Protocol):
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
         """Yield canonical rows; count bad rows with ``ctx.skip``; raise InputError if unusable."""
         ...
+
+
+# Before any online community could have written it: also catches a zero Unix time (1970-01-01).
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+
+
+def time_bounds(source: object, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The plausible times of a source's records: from its platform's start (a source class may
+    say ``earliest``, a UTC datetime; else :data:`EARLIEST`) to a day after now (an export cannot
+    hold the future; a day covers clocks and time zones).
+
+    >>> lo, hi = time_bounds(object(), now=datetime(2026, 1, 1, tzinfo=UTC))
+    >>> lo.year, hi.isoformat()
+    (1971, '2026-01-02T00:00:00+00:00')
+    """
+    earliest = getattr(source, "earliest", None) or EARLIEST
+    return earliest, (now or datetime.now(UTC)) + timedelta(days=1)
 
 
 def fingerprint_files(paths: Iterable[Path]) -> str:

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,7 @@ class DiscordSource:
     """Reads a DiscordChatExporter export. See the module docstring for the mapping."""
 
     platform = "discord"
+    earliest = datetime(2015, 5, 13, tzinfo=UTC)  # Discord's launch; it imports no older history
 
     def detect(self, path: Path) -> bool:
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -137,6 +138,7 @@ class StackExchangeSource:
     """Reads a Stack Exchange site dump. See the module docstring for the mapping."""
 
     platform = "stackexchange"
+    earliest = datetime(2008, 7, 31, tzinfo=UTC)  # Stack Overflow's public beta: no site is older
 
     def detect(self, path: Path) -> bool:
         try:

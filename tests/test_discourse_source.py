@@ -134,7 +134,7 @@ def test_askci_likes_and_votes_become_reactions(discourse_store: Path) -> None:
                 for a in p["actions_summary"]:
                     counts[a["id"]] += a.get("count", 0)
     with Workspace(discourse_store, read_only=True) as ws:
-        got = dict(ws.con.execute("SELECT kind, count(*) FROM reactions WHERE source_id = ? GROUP BY 1",
+        got = dict(ws.con.execute("SELECT kind, sum(value)::INT FROM reactions WHERE source_id = ? GROUP BY 1",
                                   [ASKCI_SID]).fetchall())
     assert got == {"like": counts[2], "qa_vote": counts[100], "flag_spam": counts[8]}
     assert counts[2] == 74
@@ -172,7 +172,7 @@ def test_delving_replies_and_emoji_reactions(discourse_store: Path) -> None:
         for r in d["reactions"]:
             emoji[f"emoji:{r['id']}"] += r["count"]
     with Workspace(discourse_store, read_only=True) as ws:
-        got = dict(ws.con.execute("SELECT kind, count(*) FROM reactions WHERE source_id = ? AND "
+        got = dict(ws.con.execute("SELECT kind, sum(value)::INT FROM reactions WHERE source_id = ? AND "
                                   "kind LIKE 'emoji:%' GROUP BY 1", [DELVING_SID]).fetchall())
         first_posts = _one(ws, "SELECT count(*) FROM posts WHERE source_id = ? AND kind = 'topic'",
                            DELVING_SID)
@@ -237,7 +237,7 @@ def test_tiny_dump_mapping(tmp_path: Path, workspace: Workspace) -> None:
     assert t == ("closed", f"{sid}:p:71", True, 12)
     assert _one(workspace, "SELECT count(*) FROM reactions WHERE kind = 'accept' AND post_id = ?",
                 f"{sid}:p:71") == 1
-    assert _one(workspace, "SELECT count(*) FROM reactions WHERE kind = 'like'") == 2
+    assert _one(workspace, "SELECT sum(value) FROM reactions WHERE kind = 'like'") == 2
     # the Solved plugin's topic-level accepted_answer (a post number) works the same way
     assert _one(workspace, "SELECT status, accepted_post_id FROM threads WHERE thread_id = ?",
                 f"{sid}:t:8") == ("accepted", f"{sid}:p:81")

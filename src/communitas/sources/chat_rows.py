@@ -185,8 +185,10 @@ class ChatRows:
         self.counts["events"] += 1
 
     def reaction(self, *, native: str, post_id: str, member_id: str | None, kind: str,
-                 at: str | None) -> None:
-        self.builder.add("reactions", (self.id("r", native), post_id, member_id, kind, at, 1.0))
+                 at: str | None, count: float = 1.0) -> None:
+        """One reaction row; ``count`` > 1 for reactions the export only counts (who made them is
+        not known): one row standing for them all, never that many rows."""
+        self.builder.add("reactions", (self.id("r", native), post_id, member_id, kind, at, count))
 
     def full(self) -> Iterator[Batch]:
         return self.builder.full()

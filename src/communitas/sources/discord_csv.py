@@ -355,8 +355,9 @@ def read_csv_channel(entry: ExportFile, delim: str, chan: CsvChannel, ctx: ReadC
 
 
 def _reactions(text: str, native: str, post_id: str, at: str, out: ChatRows) -> None:
-    """``👍 (3),🎈 (1)`` -> one reaction row per count (who reacted is not in the CSV)."""
+    """``👍 (3),🎈 (1)`` -> one reaction row per emoji, its count as ``value`` (who reacted is not
+    in the CSV)."""
     for emoji, count in _REACTION.findall(text):
-        for i in range(1, min(int(count), 10_000) + 1):
-            out.reaction(native=f"{native}:{emoji}:{i}", post_id=post_id, member_id=None,
-                         kind=emoji, at=None)
+        if int(count) > 0:
+            out.reaction(native=f"{native}:{emoji}", post_id=post_id, member_id=None,
+                         kind=emoji, at=None, count=float(count))

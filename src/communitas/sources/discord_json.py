@@ -150,11 +150,25 @@ def _reaction(reaction: Any, native: str, post_id: str, out: ChatRows) -> None:
     emoji = emoji if isinstance(emoji, dict) else {}
     kind = str(emoji.get("name") or emoji.get("id") or "?")
     users = [u for u in (user_id(out, x) for x in reaction.get("users") or []) if u]
-    count = max(int(reaction.get("count") or 0), len(users))
-    for i in range(1, min(count, 10_000) + 1):
-        who = users[i - 1] if i <= len(users) else None
-        out.reaction(native=f"{native}:{kind}:{i}", post_id=post_id, member_id=who, kind=kind,
-                     at=None)
+    for i, who in enumerate(users, 1):
+        out.reaction(native=f"{native}:{kind}:{i}", post_id=post_id, member_id=who, kind=kind, at=None)
+    rest = _count(reaction.get("count")) - len(users)  # counted, not named: one row for them all
+    if rest > 0:
+        out.reaction(native=f"{native}:{kind}:+", post_id=post_id, member_id=None, kind=kind, at=None,
+                     count=float(rest))
+
+
+def _count(value: Any) -> int:
+    """A reaction count as the export wrote it; anything that is not a whole number counts 0.
+
+    >>> _count(3), _count("7"), _count("many"), _count(None), _count(2.5)
+    (3, 7, 0, 0, 0)
+    """
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
 def _snake(name: str) -> str:

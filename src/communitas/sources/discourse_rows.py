@@ -255,15 +255,13 @@ class Collector:
             if not n or n < 0:
                 continue
             kind = ACTION_KINDS.get(as_int(a.get("id")) or 0, f"action_{a.get('id')}")
-            for i in range(n):
-                self._reaction(f"{r_}{kind}:{i}", post_id, None, kind)
+            self._reaction(f"{r_}{kind}", post_id, None, kind, float(n))
         for r in p.get("reactions") or []:
             n = as_int(r.get("count")) if isinstance(r, dict) else None
             if not n or n < 0 or not r.get("id"):
                 continue
             kind = f"emoji:{r['id']}"
-            for i in range(n):
-                self._reaction(f"{r_}{kind}:{i}", post_id, None, kind)
+            self._reaction(f"{r_}{kind}", post_id, None, kind, float(n))
         if p.get("accepted_answer") is True:
             self._accept(pid)
 
@@ -272,9 +270,11 @@ class Collector:
             self.accepted.add(pid)
             self._reaction(f"{self.ctx.source_id}:r:{pid}:accept", self.p_ + str(pid), None, "accept")
 
-    def _reaction(self, rid: str, post_id: str, member: str | None, kind: str) -> None:
+    def _reaction(self, rid: str, post_id: str, member: str | None, kind: str, n: float = 1.0) -> None:
+        """One row; an anonymous count (``n`` likes) stays one row with ``value`` n: a file saying
+        "count": 50000000 must not become fifty million rows."""
         self.out.add("reactions", reaction_id=rid, source_id=self.ctx.source_id, post_id=post_id,
-                     member_id=member, kind=kind, created_at=None, value=1.0)
+                     member_id=member, kind=kind, created_at=None, value=n)
 
     def _member(self, p: dict[str, Any], created: str) -> int | None:
         uid = as_int(p.get("user_id"))

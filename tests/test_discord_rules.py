@@ -85,7 +85,8 @@ def test_tiny_csv_replies_worked_out_by_hand(tmp_path: Path, workspace: Workspac
     assert threads[_pid("7", "11:33")] == f"{S}:t:{CHAN}:2020-01-01T11:30:1:1"
     events = _rows(workspace, "SELECT category, kind, member_id FROM events")
     assert events == [("membership", "join", u + "4")]
-    assert sorted(_rows(workspace, "SELECT kind, sum(value), count(member_id) FROM reactions GROUP BY 1")) == [
+    got = _rows(workspace, "SELECT kind, sum(value), count(member_id) FROM reactions GROUP BY 1")
+    assert sorted(got) == [
         ("🎈", 1, 0), ("👍", 2, 0)]
     assert _rows(workspace, "SELECT native_id FROM members WHERE is_bot") == [("6",)]
     assert _rows(workspace, "SELECT count(*) FROM members") == [(7,)]

@@ -134,7 +134,8 @@ def test_askci_likes_and_votes_become_reactions(discourse_store: Path) -> None:
                 for a in p["actions_summary"]:
                     counts[a["id"]] += a.get("count", 0)
     with Workspace(discourse_store, read_only=True) as ws:
-        got = dict(ws.con.execute("SELECT kind, sum(value)::INT FROM reactions WHERE source_id = ? GROUP BY 1",
+        got = dict(ws.con.execute("SELECT kind, sum(value)::INT FROM reactions WHERE source_id = ? "
+                                  "GROUP BY 1",
                                   [ASKCI_SID]).fetchall())
     assert got == {"like": counts[2], "qa_vote": counts[100], "flag_spam": counts[8]}
     assert counts[2] == 74

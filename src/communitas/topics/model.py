@@ -216,7 +216,7 @@ def choose_k(x: sp.csr_matrix, seed: int, grid: tuple[int, ...] = K_GRID
     ``K_SAMPLE`` threads (same seed, same sample). The grid shares one truncated SVD for its
     starting points; the chosen k is then fitted again on all threads from its own k-SVD start.
     """
-    limit = max(2, min(x.shape[0] // 10, x.shape[1] // 5))
+    limit = min(max(2, min(x.shape[0] // 10, x.shape[1] // 5)), min(x.shape))
     ks = [k for k in grid if k <= limit] or [min(2, limit)]
     sample = x
     if x.shape[0] > K_SAMPLE:
@@ -255,6 +255,10 @@ def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: 
                          "Ingest a larger community, or more of it.")
     x, terms = vectorize([t for t, kept in zip(tokens, keep, strict=True) if kept],
                          min_df=min_df, max_df=max_df)
+    if k == "auto" and min(x.shape) < 2:
+        raise UsageError(f"too little text for topics: {x.shape[1]} distinct word(s) in {x.shape[0]} "
+                         "thread(s) once the most common words are set aside; themes need two of "
+                         "each. Ingest a larger community, or more of it.")
     if k == "auto":
         k_best, scores, (w, h) = choose_k(x, seed, grid)
     else:

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from communitas.masking import TEXT_COLUMNS, mask_column
 from communitas.model import REQUIRED, TABLES
 from communitas.sources.base import Batch, ReadContext
 from communitas.sources.columns import ARROW_TYPES, repeated, typed
@@ -106,6 +107,9 @@ def write_parquet(batch: Batch, path: Path, ctx: ReadContext) -> bool:
     if unknown:
         raise ValueError(f"{batch.table}: columns not in the model: {sorted(unknown)}")
     arrays = {c: typed(_column(v, schema[c]), schema[c]) for c, v in batch.columns.items()}
+    for col in TEXT_COLUMNS.get(batch.table, ()):  # no address is stored in clear (masking.py)
+        if col in arrays:
+            arrays[col] = mask_column(arrays[col], ctx.hash_identifier)
     origin = batch.origin or batch.table
     present = _required_rows(batch.table, arrays, len(batch), origin, ctx)
     if present is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -219,9 +220,15 @@ def test_a_channel_split_into_parts_reads_as_one(tmp_path: Path) -> None:
             ws.ingest(folder)
             sql = "SELECT CAST(COLUMNS(* EXCLUDE (source_id)) AS VARCHAR) FROM {} ORDER BY ALL"
             tables = ("posts", "threads", "places", "events", "reactions")
-            got.append([_rows(ws, sql.format(t)) for t in tables])
+            got.append([_unsalted(_rows(ws, sql.format(t))) for t in tables])
     assert got[0] == got[1]
     assert len(got[1][0]) == 10 and len(got[1][2]) == 2
+
+
+def _unsalted(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows with masked addresses' tokens blanked: each store has its own salt (masking.py)."""
+    return [tuple(re.sub(r"\[address:[0-9a-f]{8}\]", "[address]", v) if isinstance(v, str) else v
+                  for v in row) for row in rows]
 
 
 def test_a_zipped_export_reads_like_the_folder_and_a_bomb_is_refused(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import IO
 
 from communitas.errors import BrokenInput
 from communitas.sources.base import Batch, ReadContext
@@ -217,6 +218,19 @@ class NameIndex:
         return None
 
 
+class _Lines:
+    """The lines of a text stream (line ends kept), remembering whether the last one had its end."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self.text = text
+        self.ended = True
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.text:
+            self.ended = line.endswith(("\n", "\r"))
+            yield line
+
+
 class _CsvRows:
     """Iterates (row number, fields) over one CSV file; ``position()`` is bytes of input read."""
 
@@ -224,16 +238,26 @@ class _CsvRows:
         self.entry = entry
         self.delim = delim
         self.position: Callable[[], int] = lambda: 0
+        self.cut_short = False  # after iterating: the last record was cut off (not yielded)
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         raw, self.position = self.entry.open()
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
         where = self.entry.where
+        lines = _Lines(text)
         try:
-            reader = csv.reader(text, delimiter=self.delim)
+            reader = csv.reader(lines, delimiter=self.delim)
             try:
                 next(reader, None)
-                yield from enumerate(reader, 1)
+                held: tuple[int, list[str]] | None = None  # one record behind: is it the last?
+                for record in enumerate(reader, 1):
+                    if held is not None:
+                        yield held
+                    held = record
+                # the exporter ends every record with a line end: without one the file was cut
+                self.cut_short = held is not None and not lines.ended
+                if held is not None and not self.cut_short:
+                    yield held
             except csv.Error as e:
                 raise BrokenInput(f"{where}: not a readable CSV ({e}). Export the channel again.") from None
             except (OSError, EOFError, zlib.error) as e:
@@ -350,6 +374,8 @@ def read_csv_channel(entry: ExportFile, delim: str, chan: CsvChannel, ctx: ReadC
         if n % PROGRESS_ROWS == 0:
             ctx.report_progress(label, rows.position(), total, n)
             yield from out.full()
+    if rows.cut_short:
+        ctx.skip(label, "last record cut short (the file is truncated)")
     ctx.report_progress(label, total, total, n)
     yield from out.full()
 

@@ -132,6 +132,13 @@ TABLES: dict[str, dict[str, str]] = {
         "is_bot": "BOOLEAN",
         "decided_at": "TIMESTAMPTZ",
     },
+    # Members' requests (``communitas forget``, ``communitas members optout``); kept across
+    # re-ingests. member_key: the salted hash of a forgotten member's id, or an opted-out member's id.
+    "privacy_requests": {
+        "member_key": "VARCHAR",
+        "request": "VARCHAR",
+        "decided_at": "TIMESTAMPTZ",
+    },
 }
 
 # Tables whose rows belong to one source and are replaced when that source is re-ingested.

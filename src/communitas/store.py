@@ -26,6 +26,7 @@ import duckdb
 
 from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
 from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
+from communitas.privacy import reapply
 from communitas.sources.base import ProgressFn, ReadContext, time_bounds
 from communitas.sources.parallel import usable_cpus
 from communitas.sources.registry import find_source
@@ -213,6 +214,10 @@ class Workspace:
                 for table, files in staging.tables():
                     load(self.con, table, files, ctx)
                 derive(self.con, info.source_id)
+                forgotten = reapply(self.con, info.source_id, self._salt())
+                if forgotten:
+                    ctx.warn(f"{forgotten} member(s) forgotten again, at their earlier request "
+                             "(`communitas forget`).")
                 report.counts = self._source_counts(info.source_id)
                 report.skipped = {f"{f}: {r}": n for (f, r), n in sorted(ctx.skipped.items())}
                 report.warnings = list(ctx.warnings)

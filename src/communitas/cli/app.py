@@ -9,6 +9,7 @@ import typer
 from communitas.cli import (
     compare,
     crawl,
+    forget,
     identities,
     ingest,
     members,
@@ -29,7 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, profile, topics, crawl, identities, members, network, report, serve, compare):
+for module in (ingest, profile, topics, crawl, identities, members, forget, network, report, serve,
+               compare):
     module.register(app)
 
 

@@ -63,5 +63,23 @@ def bot(
                   markup=False, emoji=False, highlight=False)
 
 
+@app.command()
+def optout(
+    member_id: Annotated[str, typer.Argument(help="The member id (see `communitas members`).")],
+    out: Annotated[bool, typer.Option("--yes/--no", help="Leave out of every analysis, or take back in.")],
+    store: StoreOpt = None,
+) -> None:
+    """Leave a member out of every analysis (nothing is deleted); survives re-ingests.
+
+    Example: communitas members optout mbox:usrp:m:3f2a... --yes
+    """
+    from communitas.privacy import opt_out
+
+    with Workspace(store) as ws:
+        opt_out(ws.con, member_id, out)
+    console.print(f"{member_id} is now {'left out of' if out else 'back in'} every analysis.",
+                  markup=False, emoji=False, highlight=False)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="members")

@@ -34,7 +34,20 @@ def contributions(
     if not include_bots:
         automated = automated_members(backend)
         posts = posts.anti_join(automated, posts.author_id == automated.member_id)
-    return _as_persons(backend, posts)
+    return _as_persons(backend, _without_opted_out(backend, posts))
+
+
+def _without_opted_out(backend: Any, posts: ir.Table) -> ir.Table:
+    """Posts of members who opted out (``communitas.privacy``) left out, and replies addressed to
+    them no longer tied to them. A no-op when nobody opted out (they are few: a literal list)."""
+    from communitas.privacy import opted_out
+
+    out = opted_out(backend).to_pyarrow()["member_id"].to_pylist()
+    if not out:
+        return posts
+    posts = posts.filter(posts.author_id.isnull() | ~posts.author_id.isin(out))
+    to_them = posts.reply_to_member_id.isin(out).fill_null(False)
+    return posts.mutate(reply_to_member_id=to_them.ifelse(ibis.null("string"), posts.reply_to_member_id))
 
 
 def automated_members(backend: Any) -> ir.Table:

@@ -41,6 +41,8 @@ USERS = [
      "profile": {"real_name": "Bob Example", "email": "bob@example.org"}},
     {"id": "U0STAND", "name": "standup", "real_name": "Standup", "is_bot": True, "is_app_user": False,
      "profile": {"real_name": "Standup", "bot_id": "B0STAND"}},
+    # Slack's user list gives Slackbot is_bot false; it is still the system account
+    {"id": "USLACKBOT", "name": "slackbot", "real_name": "Slackbot", "is_bot": False, "profile": {}},
 ]
 GIPHY = {"type": "message", "text": "", "user": "U0BOB", "bot_id": "B0GIPHY", "ts": f"{T0 + 60}.000300",
          "team": TEAM, "attachments": [{"fallback": "giphy: https://giphy.example/cat", "title": "cat",
@@ -88,7 +90,7 @@ def _members(ws: Workspace) -> dict[str, tuple[Any, ...]]:
 
 def _posts_by(ws: Workspace) -> dict[str, int]:
     return dict(_q(ws, "SELECT m.native_id, count(*) FROM posts p JOIN members m "
-                       "ON m.member_id = p.author_id GROUP BY 1"))  # type: ignore[arg-type]
+                       "ON m.member_id = p.author_id GROUP BY 1"))
 
 
 def test_a_person_using_a_slash_command_stays_a_person(workspace: Workspace, tmp_path: Path) -> None:
@@ -98,7 +100,7 @@ def test_a_person_using_a_slash_command_stays_a_person(workspace: Workspace, tmp
     assert bots == ["B0CI", "U0STAND", "USLACKBOT"]
     assert members["U0BOB"][:2] == (False, False)  # the /giphy message's bot_id is the app's
     assert members["U0ANN"][:2] == (False, False)  # a bot_message posted for her keeps her a person
-    assert members["USLACKBOT"][:2] == (True, True)  # not in users.json, still the system account
+    assert members["USLACKBOT"][:2] == (True, True)  # listed with is_bot false: still the system account
     # every message stays with its author: Bob's two, Ann's two (one relayed by RSS), one per bot
     assert _posts_by(workspace) == {"U0ANN": 2, "U0BOB": 2, "U0STAND": 1, "B0CI": 1, "USLACKBOT": 1}
     people = _q(workspace, "SELECT count(*) FROM posts p JOIN members m ON m.member_id = p.author_id "
@@ -208,3 +210,16 @@ def test_other_folders_of_json_are_not_taken_for_slack(tmp_path: Path) -> None:
         assert not SlackSource().detect(folder)
         with pytest.raises(UnknownFormat, match="not a Slack export"):
             SlackSource().describe(folder)
+
+
+def test_the_cli_ingests_an_export_without_users_json_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from communitas.cli.app import main
+
+    export = _export(tmp_path / "acme", users=None)
+    main(["ingest", str(export), "--store", str(tmp_path / "s.duckdb")])
+    out = capsys.readouterr()
+    assert "slack:acme ingested" in out.out
+    assert "no users.json: members are known by their Slack id only" in " ".join(out.err.split())
+    assert "channels.json" not in out.err

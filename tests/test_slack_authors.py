@@ -196,6 +196,11 @@ def test_private_channels_and_direct_messages_are_not_read(workspace: Workspace,
     assert report.skipped == {
         "dms.json: message in a direct message (only public channels are read)": 3,
         "groups.json: message in a private channel (only public channels are read)": 2}
+    assert [w.split(": ", 1)[1] for w in report.warnings if "not read" in w] == [
+        "1 direct message folder(s) listed in dms.json not read: only public channels are (their "
+        "messages are counted as skipped).",
+        "1 private channel folder(s) listed in groups.json not read: only public channels are (their "
+        "messages are counted as skipped)."]
 
 
 def test_other_folders_of_json_are_not_taken_for_slack(tmp_path: Path) -> None:

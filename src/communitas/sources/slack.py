@@ -204,15 +204,20 @@ def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext
     for n in names:
         if _DAY_FILE.fullmatch(n):
             days.setdefault(n.split("/", 1)[0], []).append(n)
+    unread: dict[str, int] = {}  # index file -> private conversations not read
     for folder in sorted(days):
         if folder not in channels and folder in private:
             _skip_private(layout, z, sorted(days[folder]), private[folder], ctx)
+            unread[private[folder]] = unread.get(private[folder], 0) + 1
             continue
         if folder not in channels:
             if "channels.json" in names:
                 ctx.warn(f"{layout.path}: folder {folder!r} is not in channels.json; read as a channel.")
             channels[folder] = _place(out, folder, {"name": folder})
         yield from _channel(layout, z, sorted(days[folder]), channels[folder], mapper)
+    for index, count in sorted(unread.items()):
+        ctx.warn(f"{layout.path}: {count} {NOT_READ[index]} folder(s) listed in {index} not read: only "
+                 "public channels are (their messages are counted as skipped).")
     for subtype in sorted(mapper.unknown_subtypes):
         ctx.warn(f"message subtype {subtype!r} is not known; kept as a system event.")
     if "integration_logs.json" in names:
@@ -238,10 +243,7 @@ def _skip_private(layout: _Layout, z: SafeZip | None, files: list[str], index: s
                   ctx: ReadContext) -> None:
     """Private channels and direct messages are not read: their messages are counted as skipped."""
     n = sum(len(day) for day in (layout.load(f, z) for f in files) if isinstance(day, list))
-    what = NOT_READ[index]
-    ctx.skip(index, f"message in a {what} (only public channels are read)", n)
-    ctx.warn(f"{layout.path}: {files[0].split('/', 1)[0]!r} is a {what} ({index}): not read, "
-             "only public channels are.")
+    ctx.skip(index, f"message in a {NOT_READ[index]} (only public channels are read)", n)
 
 
 def _channel(layout: _Layout, z: SafeZip | None, files: list[str], chan: ChannelState,

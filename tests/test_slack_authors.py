@@ -228,3 +228,15 @@ def test_the_cli_ingests_an_export_without_users_json_and_says_so(
     assert "slack:acme ingested" in out.out
     assert "no users.json: members are known by their Slack id only" in " ".join(out.err.split())
     assert "channels.json" not in out.err
+
+
+def test_json_files_in_folders_that_are_not_day_files_are_named_in_a_warning(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    export = _export(tmp_path / "acme")
+    (export / "general" / "canvas.json").write_text("{}")
+    report = workspace.ingest(export)
+    assert report.counts["posts"] == 7
+    assert [w.split(": ", 1)[1] for w in report.warnings] == [
+        "1 .json file(s) in folders are not day files (YYYY-MM-DD.json) and are not read, "
+        "e.g. general/canvas.json."]

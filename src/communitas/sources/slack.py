@@ -186,13 +186,7 @@ class SlackSource:
 def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext) -> Iterator[Batch]:
     out = ChatRows(ctx)
     mapper = SlackMessages(ctx, out)  # one for the workspace: a file comment may be elsewhere
-    users_file = next((f for f in USER_FILES if f in names), None)
-    if users_file is not None:
-        mapper.listed = _users(layout.load(users_file, z), out, ctx, users_file)
-    else:
-        ctx.warn(f"{layout.path}: no users.json: members are known by their Slack id only (names "
-                 "from the messages' user_profile where given; no e-mail hashes, no admins, and bot "
-                 "accounts only from the messages).")
+    mapper.listed = _user_list(layout, names, z, out, ctx)
     private = _private_folders(layout, names, z)
     if "channels.json" in names:
         channels = _channels(layout.load("channels.json", z), out, ctx)
@@ -204,6 +198,10 @@ def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext
     for n in names:
         if _DAY_FILE.fullmatch(n):
             days.setdefault(n.split("/", 1)[0], []).append(n)
+    others = [n for n in names if "/" in n and not _DAY_FILE.fullmatch(n)]
+    if others:
+        ctx.warn(f"{layout.path}: {len(others)} .json file(s) in folders are not day files "
+                 f"(YYYY-MM-DD.json) and are not read, e.g. {others[0]}.")
     unread: dict[str, int] = {}  # index file -> private conversations not read
     for folder in sorted(days):
         if folder not in channels and folder in private:
@@ -225,6 +223,18 @@ def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext
     mapper.settle_bots()
     out.member_rows()
     yield from out.drain()
+
+
+def _user_list(layout: _Layout, names: list[str], z: SafeZip | None, out: ChatRows,
+               ctx: ReadContext) -> dict[str, bool]:
+    """Members from users.json (org_users.json in a Grid export); a warning when there is none."""
+    users_file = next((f for f in USER_FILES if f in names), None)
+    if users_file is not None:
+        return _users(layout.load(users_file, z), out, ctx, users_file)
+    ctx.warn(f"{layout.path}: no users.json: members are known by their Slack id only (names "
+             "from the messages' user_profile where given; no e-mail hashes, no admins, and bot "
+             "accounts only from the messages).")
+    return {}
 
 
 def _private_folders(layout: _Layout, names: list[str], z: SafeZip | None) -> dict[str, str]:

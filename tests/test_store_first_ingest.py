@@ -53,8 +53,19 @@ def test_an_unknown_format_leaves_no_store_behind(place: Path) -> None:
     ws = Workspace(place / "new.duckdb")
     with pytest.raises(UnknownFormat):
         ws.ingest(place / "in" / "notes.txt")
-    ws.close()  # closing again after the store was discarded is harmless
+    ws.close()  # closing after the store was discarded is harmless
     assert _left(place) == []
+
+
+def test_the_workspace_is_usable_after_a_failed_first_ingest(place: Path) -> None:
+    good, broken = _slack(place / "in" / "good"), _slack(place / "in" / "broken", broken_day=True)
+    with Workspace(place / "new.duckdb") as ws:
+        with pytest.raises(BrokenInput):
+            ws.ingest(broken)
+        assert _left(place) == []
+        assert ws.ingest(good).counts["posts"] == 2  # opens (creates) the store again
+    with Workspace(place / "new.duckdb", read_only=True) as ws:
+        assert ws.counts()["posts"] == 2
 
 
 def test_an_interrupted_first_ingest_leaves_no_store_behind(place: Path) -> None:

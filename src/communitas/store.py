@@ -84,6 +84,7 @@ class Workspace:
         # A store this Workspace creates is removed again if nothing was ever ingested into it
         # and an ingest fails (see :meth:`_discard_if_new`).
         self._new = not read_only and not self.path.exists()
+        self._con: duckdb.DuckDBPyConnection | None = None
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as e:
@@ -114,16 +115,30 @@ class Workspace:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection. After a failed first ingest removed the new store file, the
+        next use opens (so creates) the store again, as ``Workspace(path)`` would."""
+        if self._con is None:
+            Workspace.__init__(self, self.path)
+        assert self._con is not None
+        return self._con
+
+    @con.setter
+    def con(self, value: duckdb.DuckDBPyConnection) -> None:
+        self._con = value
 
     def _discard_if_new(self) -> None:
         """Close and delete the store file (and its WAL) if this Workspace created it and no
-        ingest has succeeded since: a failed first ingest must leave nothing behind. The
-        Workspace is closed afterwards."""
-        if not self._new:
+        ingest has succeeded since: a failed first ingest must leave nothing behind."""
+        if not self._new or self._con is None:
             return
         self._new = False
-        self.con.close()
+        self._con.close()
+        self._con = None
         for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
             leftover.unlink(missing_ok=True)
 
@@ -203,7 +218,7 @@ class Workspace:
         """Read ``path`` into the store in one transaction; see the module docstring.
 
         When the store file was created by this Workspace and nothing was ingested into it yet,
-        a failure (any error, or an interrupt) deletes the file again and closes the Workspace.
+        a failure (any error, or an interrupt) deletes the file again (see :attr:`con`).
         """
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot ingest.")

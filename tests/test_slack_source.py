@@ -284,3 +284,28 @@ def test_detection_claims_only_slack_exports() -> None:
         claimed = [p for p, src in SOURCES.items() if src.detect(data_path(name))]
         assert ("slack" in claimed) == (name == "slack-houstondatavis"), (name, claimed)
         assert ("discord" in claimed) == (name == "discord-komodo"), (name, claimed)
+
+
+def test_every_post_has_its_raw_author_and_no_member_is_a_bot(slack_store: Path) -> None:
+    """The author rule on the sample, recounted from the raw JSON: ``comment.user`` for the 6 file
+    comments, ``user`` for the 1,025 other posts; the 61 file shares carry ``bot_id: null``
+    and the one ``bot_add`` event a string ``bot_id``, and neither makes anyone a bot."""
+    channels = {c["name"]: c["id"] for c in json.loads(
+        data_path("slack-houstondatavis", "export", "channels.json").read_text())}
+    expected = {}
+    for chan, m in _raw_messages():
+        if m.get("subtype") in CONTRIBUTING:
+            user = m["comment"]["user"] if m.get("subtype") == "file_comment" else m["user"]
+            expected[f"{SID}:p:{channels[chan]}:{m['ts']}"] = f"{SID}:u:{user}"
+    by_rule = Counter("comment.user" if m.get("subtype") == "file_comment" else "user"
+                      for _, m in _raw_messages() if m.get("subtype") in CONTRIBUTING)
+    assert by_rule == {"user": 1025, "comment.user": 6}
+    assert sum(1 for _, m in _raw_messages() if "bot_id" in m and m["bot_id"] is None) == 61
+    with Workspace(slack_store, read_only=True) as ws:
+        got = dict(ws.con.execute("SELECT post_id, author_id FROM posts WHERE source_id = ?",
+                                  [SID]).fetchall())
+        flags = ws.con.execute("SELECT count(*), count(*) FILTER (is_bot OR is_system) FROM members "
+                               "WHERE source_id = ?", [SID]).fetchall()
+    assert got == expected
+    assert len(set(expected.values())) == 32  # members who posted
+    assert flags == [(71, 0)]

@@ -4,7 +4,8 @@
   store (``communitas.staging``; a broken input fails here, before the store is touched), then in
   **one transaction** deletes the old rows of that source, loads the new ones, fills derived
   columns and writes the ``sources`` row; any error (or a killed process) leaves the store exactly
-  as it was before.
+  as it was before. A store file that did not exist before is removed again (with its WAL)
+  when its first ingest fails or is interrupted: a failed first ingest leaves nothing behind.
 * Re-ingesting an input whose fingerprint is already in the store does nothing (idempotent);
   a different input with the same platform and name (a newer dump) replaces that source's rows.
 * Metrics read the store through Ibis (:meth:`Workspace.ibis`), never through SQL strings, so
@@ -81,6 +82,10 @@ class Workspace:
                 f"{self.path}: no store here yet. Run `communitas ingest PATH` first "
                 f"(or point --store / ${STORE_ENV} at an existing store)."
             )
+        # A store this Workspace creates is removed again if nothing was ever ingested into it
+        # and an ingest fails (see :meth:`_discard_if_new`).
+        self._new = not read_only and not self.path.exists()
+        self._con: duckdb.DuckDBPyConnection | None = None
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as e:
@@ -105,11 +110,38 @@ class Workspace:
     def __enter__(self) -> Workspace:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self._discard_if_new()
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection. After a failed first ingest removed the new store file, the
+        next use opens (so creates) the store again, as ``Workspace(path)`` would."""
+        if self._con is None:
+            Workspace.__init__(self, self.path)
+        assert self._con is not None
+        return self._con
+
+    @con.setter
+    def con(self, value: duckdb.DuckDBPyConnection) -> None:
+        self._con = value
+
+    def _discard_if_new(self) -> None:
+        """Close and delete the store file (and its WAL) if this Workspace created it and no
+        ingest has succeeded since: a failed first ingest must leave nothing behind."""
+        if not self._new or self._con is None:
+            return
+        self._new = False
+        self._con.close()
+        self._con = None
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
     # -- identity -------------------------------------------------------------------------
     def _salt(self) -> bytes:
@@ -184,11 +216,24 @@ class Workspace:
         force: bool = False,
         progress: ProgressFn | None = None,
     ) -> IngestReport:
-        """Read ``path`` into the store in one transaction; see the module docstring."""
+        """Read ``path`` into the store in one transaction; see the module docstring.
+
+        When the store file was created by this Workspace and nothing was ingested into it yet,
+        a failure (any error, or an interrupt) deletes the file again (see :attr:`con`).
+        """
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot ingest.")
+        try:
+            report = self._ingest(Path(path), platform, name, keep_bodies, force, progress)
+        except BaseException:
+            self._discard_if_new()
+            raise
+        self._new = False
+        return report
+
+    def _ingest(self, src_path: Path, platform: str | None, name: str | None, keep_bodies: bool,
+                force: bool, progress: ProgressFn | None) -> IngestReport:
         started = time.perf_counter()
-        src_path = Path(path)
         source = find_source(src_path, platform)
         info = source.describe(src_path, name)
         options = {"keep_bodies": keep_bodies}

@@ -4,8 +4,12 @@ Which part becomes what (see ``docs/sources/slack.md``):
 
 ======================== =====================================================================
 users.json               ``members`` (e-mail only as a salted hash; ``is_bot``; admins/owners
-                         as staff; ``USLACKBOT`` as the system account)
-channels.json            ``places`` kind channel (purpose as description)
+(org_users.json: Grid)   as staff; ``USLACKBOT`` as the system account). Optional: without it,
+                         members are known by id (names from messages' ``user_profile``)
+channels.json            ``places`` kind channel (purpose as description); optional: without
+                         it, each channel folder is a channel named after the folder
+groups.json, dms.json,   private channels and direct messages: their folders are not read
+mpims.json               (their messages are counted as skipped)
 <channel>/<day>.json     messages: conversation → ``posts`` (kind message); joins/leaves →
                          ``events`` membership; topic, purpose, rename, archive, pins, bots
                          added, any other subtype → ``events`` system
@@ -19,8 +23,10 @@ integration_logs.json    ``events`` system (integration added / removed)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +37,12 @@ from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.chat_rows import ChatRows, iso_from_epoch
 from communitas.sources.slack_messages import ChannelState, SlackMessages
 
-REQUIRED_FILES = ("channels.json", "users.json")
+USER_FILES = ("users.json", "org_users.json")  # org_users.json: an Enterprise Grid export
+NOT_READ = {"groups.json": "private channel", "dms.json": "direct message",
+            "mpims.json": "group direct message"}
+INDEX_FILES = ("channels.json", *NOT_READ)
 GENERIC_NAMES = {"export", "slack-export", "slack_export"}
-NOT_READ = {"groups.json": "private channels", "dms.json": "direct messages",
-            "mpims.json": "group direct messages"}
+_DAY_FILE = re.compile(r"[^/]+/\d{4}-\d{2}-\d{2}\.json")
 
 
 @dataclass
@@ -81,8 +89,26 @@ class _Layout:
         return sorted(base.rglob("*.json"))
 
 
+def _is_export(has: Callable[[str], bool], has_day: Callable[[], bool]) -> bool:
+    """Slack's layout: channels.json with a user list, or any of Slack's index files
+    (channels, groups, dms, mpims, users, org_users ``.json``) beside channel folders of
+    ``YYYY-MM-DD.json`` day files. Another platform's ``channels.json`` alone is not enough."""
+    if has("channels.json") and any(has(f) for f in USER_FILES):
+        return True
+    return any(has(f) for f in (*INDEX_FILES, *USER_FILES)) and has_day()
+
+
+def _folder_has_day(base: Path) -> bool:
+    return any(_DAY_FILE.fullmatch(f"{sub.name}/{f.name}") for sub in base.iterdir() if sub.is_dir()
+               for f in sub.iterdir())
+
+
+def _any_day_file(names: set[str]) -> bool:
+    return any(_DAY_FILE.fullmatch(n) for n in names)
+
+
 def _zip_root(path: Path, strict: bool = False) -> str | None:
-    """The member prefix under which a zip holds channels.json and users.json; None if it does not.
+    """The member prefix (depth 0 or 1) under which a zip holds a Slack export; None if none.
 
     A zip that cannot be read is None, or BrokenInput when ``strict``.
     """
@@ -93,12 +119,16 @@ def _zip_root(path: Path, strict: bool = False) -> str | None:
         if strict:
             raise
         return None
-    for name in names:
-        if name.endswith("channels.json"):
-            root = name[: -len("channels.json")]
-            if root.count("/") <= 1 and root + "users.json" in names:
-                return root
+    roots = {n[: n.rfind("/") + 1] for n in names if n.rsplit("/", 1)[-1] in (*INDEX_FILES, *USER_FILES)}
+    for root in sorted(r for r in roots if r.count("/") <= 1):
+        inside = {n[len(root):] for n in names if n.startswith(root)}
+        if _is_export(inside.__contains__, partial(_any_day_file, inside)):
+            return root
     return None
+
+
+def _is_export_folder(p: Path) -> bool:
+    return p.is_dir() and _is_export(lambda f: (p / f).is_file(), lambda: _folder_has_day(p))
 
 
 def _locate(path: Path) -> _Layout:
@@ -111,16 +141,17 @@ def _locate(path: Path) -> _Layout:
         if root is not None:
             return _Layout(path, path, root, name)
     elif path.is_dir():
-        if all((path / f).is_file() for f in REQUIRED_FILES):
+        if _is_export_folder(path):
             return _Layout(path, None, "", name)
-        subs = [p for p in path.iterdir() if p.is_dir() and all((p / f).is_file() for f in REQUIRED_FILES)]
+        subs = [p for p in path.iterdir() if _is_export_folder(p)]
         zips = [p for p in path.iterdir() if p.name.lower().endswith(".zip") and _zip_root(p) is not None]
         if len(subs) + len(zips) == 1:
             return _Layout(path, None, subs[0].name, name) if subs else _Layout(
                 path, zips[0], _zip_root(zips[0]) or "", name)
     raise UnknownFormat(
-        f"{path}: not a Slack export (no channels.json and users.json found). Give the folder "
-        "or the .zip that Slack's workspace export produced."
+        f"{path}: not a Slack export (neither channels.json with users.json, nor Slack's .json "
+        "lists beside channel folders of YYYY-MM-DD.json day files). Give the folder or the .zip "
+        "that Slack's workspace export produced."
     )
 
 
@@ -154,28 +185,75 @@ class SlackSource:
 
 def _read(layout: _Layout, names: list[str], z: SafeZip | None, ctx: ReadContext) -> Iterator[Batch]:
     out = ChatRows(ctx)
-    _users(layout.load("users.json", z), out, ctx)
-    for file, what in NOT_READ.items():
-        if file in names:
-            ctx.warn(f"{layout.path}: {file} ({what}) is not read: only public channels are.")
-    channels = _channels(layout.load("channels.json", z), out, ctx)
     mapper = SlackMessages(ctx, out)  # one for the workspace: a file comment may be elsewhere
+    mapper.listed = _user_list(layout, names, z, out, ctx)
+    private = _private_folders(layout, names, z)
+    if "channels.json" in names:
+        channels = _channels(layout.load("channels.json", z), out, ctx)
+    else:
+        channels = {}
+        ctx.warn(f"{layout.path}: no channels.json: each channel folder is read as a public "
+                 "channel named after the folder.")
     days: dict[str, list[str]] = {}
     for n in names:
-        folder, _, day = n.partition("/")
-        if day and "/" not in day and day.endswith(".json"):
-            days.setdefault(folder, []).append(n)
+        if _DAY_FILE.fullmatch(n):
+            days.setdefault(n.split("/", 1)[0], []).append(n)
+    others = [n for n in names if "/" in n and not _DAY_FILE.fullmatch(n)]
+    if others:
+        ctx.warn(f"{layout.path}: {len(others)} .json file(s) in folders are not day files "
+                 f"(YYYY-MM-DD.json) and are not read, e.g. {others[0]}.")
+    unread: dict[str, int] = {}  # index file -> private conversations not read
     for folder in sorted(days):
+        if folder not in channels and folder in private:
+            _skip_private(layout, z, sorted(days[folder]), private[folder], ctx)
+            unread[private[folder]] = unread.get(private[folder], 0) + 1
+            continue
         if folder not in channels:
-            ctx.warn(f"{layout.path}: folder {folder!r} is not in channels.json; read as a channel.")
+            if "channels.json" in names:
+                ctx.warn(f"{layout.path}: folder {folder!r} is not in channels.json; read as a channel.")
             channels[folder] = _place(out, folder, {"name": folder})
         yield from _channel(layout, z, sorted(days[folder]), channels[folder], mapper)
+    for index, count in sorted(unread.items()):
+        ctx.warn(f"{layout.path}: {count} {NOT_READ[index]} folder(s) listed in {index} not read: only "
+                 "public channels are (their messages are counted as skipped).")
     for subtype in sorted(mapper.unknown_subtypes):
         ctx.warn(f"message subtype {subtype!r} is not known; kept as a system event.")
     if "integration_logs.json" in names:
         _integrations(layout.load("integration_logs.json", z), out, ctx)
+    mapper.settle_bots()
     out.member_rows()
     yield from out.drain()
+
+
+def _user_list(layout: _Layout, names: list[str], z: SafeZip | None, out: ChatRows,
+               ctx: ReadContext) -> dict[str, bool]:
+    """Members from users.json (org_users.json in a Grid export); a warning when there is none."""
+    users_file = next((f for f in USER_FILES if f in names), None)
+    if users_file is not None:
+        return _users(layout.load(users_file, z), out, ctx, users_file)
+    ctx.warn(f"{layout.path}: no users.json: members are known by their Slack id only (names "
+             "from the messages' user_profile where given; no e-mail hashes, no admins, and bot "
+             "accounts only from the messages).")
+    return {}
+
+
+def _private_folders(layout: _Layout, names: list[str], z: SafeZip | None) -> dict[str, str]:
+    """{folder: index file} for the conversations groups.json, dms.json and mpims.json list (a
+    folder is named after the conversation's name, or its id for a direct message)."""
+    found: dict[str, str] = {}
+    for file in NOT_READ:
+        raw = layout.load(file, z) if file in names else []
+        for c in raw if isinstance(raw, list) else []:
+            if isinstance(c, dict):
+                found.update({str(c[k]): file for k in ("name", "id") if c.get(k)})
+    return found
+
+
+def _skip_private(layout: _Layout, z: SafeZip | None, files: list[str], index: str,
+                  ctx: ReadContext) -> None:
+    """Private channels and direct messages are not read: their messages are counted as skipped."""
+    n = sum(len(day) for day in (layout.load(f, z) for f in files) if isinstance(day, list))
+    ctx.skip(index, f"message in a {NOT_READ[index]} (only public channels are read)", n)
 
 
 def _channel(layout: _Layout, z: SafeZip | None, files: list[str], chan: ChannelState,
@@ -202,21 +280,24 @@ def _ts_key(msg: Any) -> float:
         return 0.0
 
 
-def _users(users: Any, out: ChatRows, ctx: ReadContext) -> None:
+def _users(users: Any, out: ChatRows, ctx: ReadContext, file: str) -> dict[str, bool]:
+    """The members of the user list; returns {user id: is_bot} for every user it lists."""
     if not isinstance(users, list):
-        raise BrokenInput("users.json is not a list of users. Export the workspace again.")
+        raise BrokenInput(f"{file} is not a list of users. Export the workspace again.")
+    listed = {}
     for u in users:
         if not isinstance(u, dict) or not isinstance(u.get("id"), str):
-            ctx.skip("users.json", "user without an id")
+            ctx.skip(file, "user without an id")
             continue
         profile = u.get("profile") if isinstance(u.get("profile"), dict) else {}
         email = profile.get("email")  # type: ignore[union-attr]
         name = u.get("real_name") or profile.get("real_name") or u.get("name")  # type: ignore[union-attr]
+        listed[u["id"]] = bool(u.get("is_bot"))
         out.member(out.id("u", u["id"]), display_name=str(name) if name else None,
-                   is_bot=bool(u.get("is_bot")) or u["id"] == "USLACKBOT",
-                   is_system=u["id"] == "USLACKBOT",
+                   is_bot=listed[u["id"]],
                    is_staff=bool(u.get("is_admin") or u.get("is_owner") or u.get("is_primary_owner")),
                    email_hash=ctx.hash_identifier(email) if isinstance(email, str) and email else None)
+    return listed
 
 
 def _place(out: ChatRows, native: str, c: dict[str, Any]) -> ChannelState:

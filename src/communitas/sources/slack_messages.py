@@ -23,6 +23,7 @@ MEMBERSHIP_SUBTYPES = {"channel_join": "join", "channel_leave": "leave", "group_
 # System subtypes whose new value is worth keeping as the event's detail (when bodies are kept).
 DETAIL_FIELDS = {"channel_topic": "topic", "channel_purpose": "purpose", "group_topic": "topic",
                  "group_purpose": "purpose", "channel_name": "name", "group_name": "name"}
+SLACKBOT = "USLACKBOT"  # Slack's own system account (reminders, automatic responses)
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -44,6 +45,9 @@ class SlackMessages:
     out: ChatRows
     files: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # file id -> (post, owner)
     unknown_subtypes: set[str] = field(default_factory=set)
+    listed: dict[str, bool] = field(default_factory=dict)  # users.json: user id -> is_bot
+    bot_signs: set[str] = field(default_factory=set)  # unlisted users who posted as an app only
+    person_signs: set[str] = field(default_factory=set)  # unlisted users with a user_profile
 
     def message(self, msg: Any, chan: ChannelState, label: str) -> None:
         if not isinstance(msg, dict):
@@ -81,7 +85,10 @@ class SlackMessages:
             self.ctx.skip(label, "reaction on a join/system message (not a post)", n)
 
     def _author(self, msg: dict[str, Any], subtype: Any, posting: bool) -> str | None:
-        """The member behind a message; a posting one with a ``bot_id`` is a bot."""
+        """The member behind a message: ``comment.user`` of a file comment, else ``user``, else
+        the integration ``bot_id`` (a bot member ``b:<bot_id>``). A ``bot_id`` beside a ``user``
+        (a person's slash command, an app posting for them) says nothing about the user: whether
+        a user is a bot is settled at the end, by :meth:`settle_bots`."""
         user = msg.get("user")
         if subtype == "file_comment" and isinstance(msg.get("comment"), dict):
             user = msg["comment"].get("user") or user
@@ -89,8 +96,14 @@ class SlackMessages:
         if isinstance(user, str) and user:
             member_id = self.out.id("u", user)
             info = self.out.member(member_id)
-            if posting and (subtype == "bot_message" or (isinstance(bot_id, str) and bot_id)):
-                info.is_bot = True
+            profile = msg.get("user_profile")
+            if isinstance(profile, dict) and user == msg.get("user"):  # Slack adds it for people
+                self.person_signs.add(user)
+                name = profile.get("real_name") or profile.get("display_name") or profile.get("name")
+                if name and info.display_name is None:
+                    info.display_name = str(name)
+            elif posting and (subtype == "bot_message" or isinstance(msg.get("bot_profile"), dict)):
+                self.bot_signs.add(user)
             return member_id
         if isinstance(bot_id, str) and bot_id:
             member_id = self.out.id("b", bot_id)
@@ -100,6 +113,24 @@ class SlackMessages:
                 info.display_name = str(name)
             return member_id
         return None
+
+    def settle_bots(self) -> None:
+        """Which ``u:`` members are bots (call once, after every message). ``USLACKBOT`` is a
+        bot and the system account; a user in users.json is a bot when it says ``is_bot``; a user
+        it does not list is a bot when its id is a bot id (``B...``), or when it posted as an app
+        (``subtype: bot_message`` or a ``bot_profile``) and never carried a ``user_profile``."""
+        prefix = self.out.id("u", "")
+        for member_id, info in self.out.members.items():
+            if not member_id.startswith(prefix):
+                continue
+            user = member_id[len(prefix):]
+            if user == SLACKBOT:
+                info.is_bot = info.is_system = True
+            elif user in self.listed:
+                info.is_bot = self.listed[user]
+            else:
+                info.is_bot = user.startswith("B") or (
+                    user in self.bot_signs and user not in self.person_signs)
 
     def _post(self, msg: dict[str, Any], subtype: Any, ts: str, seconds: float, author: str,
               native: str, chan: ChannelState) -> None:

@@ -58,3 +58,17 @@ def test_discord_json_named_reactors_and_the_rest(tmp_path: Path, workspace: Wor
     workspace.ingest(folder)
     assert sorted(_rows(workspace, "SELECT kind, value, member_id IS NULL FROM reactions")) == [
         ("👍", 1.0, False), ("👍", 9_999_999.0, True)]
+
+
+def test_slack_counts_stay_counts_and_a_bad_count_counts_nothing(tmp_path: Path,
+                                                                 workspace: Workspace) -> None:
+    from tests.test_slack_authors import T0, _export, _person
+
+    msg = _person("U0ANN", "ann", "Ann Example", T0, "morning")
+    msg["reactions"] = [{"name": f"e{i}", "users": ["U0BOB"], "count": 10_000} for i in range(2000)]
+    msg["reactions"].append({"name": "odd", "users": [], "count": "many"})
+    root = _export(tmp_path / "acme", day=[msg])
+    assert (root / "general" / "2023-11-14.json").stat().st_size < 150_000
+    workspace.ingest(root)
+    assert _rows(workspace, "SELECT count(*), sum(value), count(member_id) FROM reactions") == [
+        (4000, 2000 * 10_000.0, 2000)]

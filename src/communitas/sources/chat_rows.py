@@ -207,3 +207,16 @@ class ChatRows:
 
     def drain(self) -> Iterator[Batch]:
         return self.builder.drain()
+
+
+def whole_count(value: Any) -> int:
+    """A reaction count as the export wrote it; anything that is not a whole number counts 0.
+
+    >>> whole_count(3), whole_count("7"), whole_count("many"), whole_count(None), whole_count(2.5)
+    (3, 7, 0, 0, 0)
+    """
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else 0

@@ -25,7 +25,7 @@ import ijson
 from communitas.errors import BrokenInput, InputError
 from communitas.sources.base import Batch, ReadContext
 from communitas.sources.chat_adjacency import ChannelFlow
-from communitas.sources.chat_rows import ChatRows
+from communitas.sources.chat_rows import ChatRows, whole_count
 from communitas.sources.discord_csv import DateParser, looks_like_bot
 from communitas.sources.export_file import ExportFile
 
@@ -152,23 +152,10 @@ def _reaction(reaction: Any, native: str, post_id: str, out: ChatRows) -> None:
     users = [u for u in (user_id(out, x) for x in reaction.get("users") or []) if u]
     for i, who in enumerate(users, 1):
         out.reaction(native=f"{native}:{kind}:{i}", post_id=post_id, member_id=who, kind=kind, at=None)
-    rest = _count(reaction.get("count")) - len(users)  # counted, not named: one row for them all
+    rest = whole_count(reaction.get("count")) - len(users)  # counted, not named: one row for them all
     if rest > 0:
         out.reaction(native=f"{native}:{kind}:+", post_id=post_id, member_id=None, kind=kind, at=None,
                      count=float(rest))
-
-
-def _count(value: Any) -> int:
-    """A reaction count as the export wrote it; anything that is not a whole number counts 0.
-
-    >>> _count(3), _count("7"), _count("many"), _count(None), _count(2.5)
-    (3, 7, 0, 0, 0)
-    """
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
 def _snake(name: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from communitas.sources.base import ReadContext
 from communitas.sources.chat_adjacency import ChannelFlow
-from communitas.sources.chat_rows import ChatRows, iso_from_epoch
+from communitas.sources.chat_rows import ChatRows, iso_from_epoch, whole_count
 
 CONTRIBUTION_SUBTYPES = {None, "file_share", "file_comment", "bot_message", "me_message",
                          "thread_broadcast", "reply_broadcast", "file_mention"}
@@ -79,7 +79,7 @@ class SlackMessages:
                        detail=str(detail) if detail is not None and self.ctx.keep_bodies else None)
         if author is not None:
             self.out.member(author).seen(seconds)
-        n = sum(len(r.get("users") or []) or int(r.get("count") or 0)
+        n = sum(len(r.get("users") or []) or whole_count(r.get("count"))
                 for r in msg.get("reactions") or [] if isinstance(r, dict))
         if n:
             self.ctx.skip(label, "reaction on a join/system message (not a post)", n)
@@ -178,13 +178,14 @@ class SlackMessages:
                 continue
             kind = str(r.get("name") or "?")
             users = [self.out.id("u", u) for u in r.get("users") or [] if isinstance(u, str)]
-            count = max(int(r.get("count") or 0), len(users))
-            for i in range(1, min(count, 10_000) + 1):
-                who = users[i - 1] if i <= len(users) else None
+            for i, who in enumerate(users, 1):
                 self.out.reaction(native=f"{native}:{kind}:{i}", post_id=post_id, member_id=who,
                                   kind=kind, at=None)
-                if who is not None:
-                    self.out.member(who)
+                self.out.member(who)
+            rest = whole_count(r.get("count")) - len(users)  # counted, not named: one row for them all
+            if rest > 0:
+                self.out.reaction(native=f"{native}:{kind}:+", post_id=post_id, member_id=None,
+                                  kind=kind, at=None, count=float(rest))
 
 
 _KNOWN_SYSTEM = {"channel_archive", "channel_unarchive", "group_archive", "group_unarchive",

@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         code = 130
+    except MemoryError:
+        err_console.print("[bold red]error:[/] out of memory; the store is unchanged by the unfinished "
+                          "command. Free memory (or raise the limit) and run it again.", highlight=False)
+        sys.exit(2)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:

@@ -48,6 +48,7 @@ DISPLAY_NAME = "display name only (one member per relay address and name)"
 UNRESOLVED = "unresolved (no name either: the relay address is the member)"
 RULES = (X_ORIGINAL_SENDER, ORIGINAL_FROM, GROUPS_IO, NAME_ADDRESS, REPLY_TO, CC, X_MAILFROM,
          DISPLAY_NAME, UNRESOLVED)
+RELAY_HOSTS = ("googlegroups.com", "groups.io")  # every From on these hosts is a relay's
 SENDER_HEADERS = frozenset((
     "from", "sender", "reply-to", "cc", "x-mailfrom", "x-original-sender", "x-original-from",
     "original-from", "list-post", "list-id", "mailing-list", "x-beenthere", "message-id"))
@@ -134,13 +135,19 @@ def real_sender(h: dict[str, str]) -> Sender:
 
 def _relayed_name(h: dict[str, str], name: str, address: str, lists: set[str]) -> str | None:
     """The author's display name when From is a relay's rewrite, else None."""
+    if not address:
+        return None
     via = _VIA.match(name)
     behalf = _ON_BEHALF.match(name)
-    listy = bool(lists) or any(k in h for k in ("x-beenthere", "mailing-list"))
-    relayed = (address in lists or _groups_io(address) is not None
-               or bool(_DISCOURSE_ID.match(h.get("message-id", "").strip()))
-               or ((via or behalf) is not None and listy))
-    if not relayed or not address:
+    host = address.rpartition("@")[2]
+    relay_host = any(host == r or host.endswith("." + r) for r in RELAY_HOSTS)
+    # "via" alone is no proof (a surname can be Via): the From must also be on a list's host or
+    # the message carry the original sender
+    list_host = host in {a.rpartition("@")[2] for a in lists}
+    originals = any(k in h for k in ("x-original-sender", "x-original-from", "original-from"))
+    relayed = (address in lists or relay_host or bool(_DISCOURSE_ID.match(h.get("message-id", "").strip()))
+               or ((via or behalf) is not None and (list_host or originals)))
+    if not relayed:
         return None
     person = behalf.group(1) if behalf else via.group(1) if via else name
     person = _ADDR_IN_NAME.sub(" ", person) if "@" in person else person

@@ -9,12 +9,16 @@ come from the generation data, never from the code under test.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import hmac
+import mailbox
+import zipfile
 from pathlib import Path
 
 import duckdb
 import pytest
+from tests.conftest import data_path
 
 from communitas.sources import email_sender as es
 from communitas.sources.email_text import sender
@@ -166,6 +170,8 @@ SCHEMES = [
                  "Reply-To: \"Example Forum\" <replies+0a1b2c3d@forum.example.org>\n"
                  "List-ID: \"Example Forum | Dev\" <dev.forum.example.org>\nPrecedence: list\n",
                  "ann", "", es.DISPLAY_NAME, id="discourse-mailing-list-mode"),
+    pytest.param("From: Ann Lee <ann@corp.groups.io>\nList-Id: <dev.groups.io>\n",
+                 "Ann Lee", "ann@corp.groups.io", "", id="groups-io-staff-is-not-a-relay"),
     pytest.param(f"From: Ann Via Lopez <ann@example.net>\n{MAILMAN}",
                  "Ann Via Lopez", "ann@example.net", "", id="surname-via-is-not-a-relay"),
     pytest.param("From: Ann Lee <ann@example.net>\nX-Original-Sender: bounce-7@example.com\n",
@@ -257,3 +263,21 @@ def _relay_person(start: int) -> str:
 def test_four_names_are_not_reported(tmp_path: Path) -> None:
     _, report = _ingest(tmp_path, _relay_archive(["Ann Lee", "Bo Chen", "Cy Diaz", "Di Eng", "di eng"]))
     assert not [w for w in report.warnings if "distinct display names" in w]
+
+
+def test_groupsio_export_keeps_its_original_senders(tmp_path: Path) -> None:
+    """The Groups.io export (``messages.zip``) holds the original From lines: nothing to undo, and
+    every distinct From address (counted here with the standard library) is one member."""
+    archive = data_path("format-samples-perceval", "groupsio", "messages.zip")
+    with zipfile.ZipFile(archive) as z:
+        (tmp_path / "m.mbox").write_bytes(z.read("messages.mbox"))
+    box = mailbox.mbox(tmp_path / "m.mbox")
+    addresses = {email.utils.parseaddr(m["From"])[1].lower() for m in box}
+    box.close()
+    db = tmp_path / "s.duckdb"
+    with Workspace(db) as ws:
+        report = ws.ingest(archive)
+    con = duckdb.connect(str(db), read_only=True)
+    stored = {h for (h,) in con.execute("SELECT email_hash FROM members").fetchall()}
+    assert stored == {_salted(con, a) for a in addresses}
+    assert not [w for w in report.warnings if "rewritten" in w or "display names" in w]

@@ -48,7 +48,7 @@ DISPLAY_NAME = "display name only (one member per relay address and name)"
 UNRESOLVED = "unresolved (no name either: the relay address is the member)"
 RULES = (X_ORIGINAL_SENDER, ORIGINAL_FROM, GROUPS_IO, NAME_ADDRESS, REPLY_TO, CC, X_MAILFROM,
          DISPLAY_NAME, UNRESOLVED)
-RELAY_HOSTS = ("googlegroups.com", "groups.io")  # every From on these hosts is a relay's
+GOOGLE_GROUPS, GROUPS_IO_HOST = "googlegroups.com", "groups.io"
 SENDER_HEADERS = frozenset((
     "from", "sender", "reply-to", "cc", "x-mailfrom", "x-original-sender", "x-original-from",
     "original-from", "list-post", "list-id", "mailing-list", "x-beenthere", "message-id"))
@@ -139,8 +139,11 @@ def _relayed_name(h: dict[str, str], name: str, address: str, lists: set[str]) -
         return None
     via = _VIA.match(name)
     behalf = _ON_BEHALF.match(name)
-    host = address.rpartition("@")[2]
-    relay_host = any(host == r or host.endswith("." + r) for r in RELAY_HOSTS)
+    local, _, host = address.rpartition("@")
+    # a Google group's address is <group>@googlegroups.com; Groups.io rewrites to <user>=<domain>@groups.io
+    # or (with the original in X-Original-From) to its own address, always with "via" (its staff
+    # write from <name>@corp.groups.io: not a relay)
+    relay_host = host == GOOGLE_GROUPS or (host == GROUPS_IO_HOST and ("=" in local or via is not None))
     # "via" alone is no proof (a surname can be Via): the From must also be on a list's host or
     # the message carry the original sender
     list_host = host in {a.rpartition("@")[2] for a in lists}

@@ -7,8 +7,11 @@ See ``docs/sources/mailing-lists.md``.
 
 =================== ==========================================================================
 the list            one ``places`` row of kind ``mailing_list`` (named from ``List-Id``)
-each sender address one ``members`` row; the address is stored only as
-                    ``email_hash = ctx.hash_identifier(address)``; the display name is kept
+each sender         one ``members`` row, keyed by the real address once list-server rewrites
+                    are undone (:mod:`communitas.sources.email_sender`), stored only as
+                    ``email_hash = ctx.hash_identifier(address)``; or, when a relay hid the
+                    address, by relay address + display name (no ``email_hash``); the display
+                    name is kept
 each message        one ``posts`` row of kind ``email`` (``auto_reply``, not a contribution, when
                     automation headers mark a human's message); ``reply_to_post_id`` = its parent
 each thread         one ``threads`` row + one ``thread_places`` row (JWZ-style threading, see

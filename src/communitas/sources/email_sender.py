@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from communitas.sources.email_text import sender
 
@@ -94,7 +95,7 @@ def fold_name(name: str) -> str:
     return _SPACES.sub(" ", name.strip(_QUOTES)).casefold().strip()
 
 
-def list_addresses(h: dict[str, str]) -> set[str]:
+def list_addresses(h: dict[str, str]) -> frozenset[str]:
     """The list's own addresses: ``List-Post`` mailto, Google's ``Mailing-list: list x@y`` and the
     address a ``List-Id`` ``<name.host>`` stands for.
 
@@ -102,12 +103,18 @@ def list_addresses(h: dict[str, str]) -> set[str]:
     ...                        "list-id": "<grp.googlegroups.com>"}))
     ['grp@googlegroups.com']
     """
-    out = {m.lower() for m in _MAILTO.findall(h.get("list-post", ""))}
-    out.update(m.lower() for m in _MAILING_LIST.findall(h.get("mailing-list", "")))
-    lid = _LIST_ID.search(h.get("list-id", ""))
+    return _list_addresses(h.get("list-post", ""), h.get("mailing-list", ""), h.get("list-id", ""))
+
+
+@lru_cache(maxsize=256)
+def _list_addresses(post: str, mailing_list: str, list_id: str) -> frozenset[str]:
+    """(Cached: a list's messages all carry the same three headers.)"""
+    out = {m.lower() for m in _MAILTO.findall(post)}
+    out.update(m.lower() for m in _MAILING_LIST.findall(mailing_list))
+    lid = _LIST_ID.search(list_id)
     if lid:
         out.add(f"{lid.group(1)}@{lid.group(2)}".lower())
-    return out
+    return frozenset(out)
 
 
 def real_sender(h: dict[str, str]) -> Sender:
@@ -133,7 +140,7 @@ def real_sender(h: dict[str, str]) -> Sender:
     return Sender(name, address, address, UNRESOLVED)
 
 
-def _relayed_name(h: dict[str, str], name: str, address: str, lists: set[str]) -> str | None:
+def _relayed_name(h: dict[str, str], name: str, address: str, lists: frozenset[str]) -> str | None:
     """The author's display name when From is a relay's rewrite, else None."""
     if not address:
         return None
@@ -144,12 +151,12 @@ def _relayed_name(h: dict[str, str], name: str, address: str, lists: set[str]) -
     # or (with the original in X-Original-From) to its own address, always with "via" (its staff
     # write from <name>@corp.groups.io: not a relay)
     relay_host = host == GOOGLE_GROUPS or (host == GROUPS_IO_HOST and ("=" in local or via is not None))
-    # "via" alone is no proof (a surname can be Via): the From must also be on a list's host or
-    # the message carry the original sender
-    list_host = host in {a.rpartition("@")[2] for a in lists}
-    originals = any(k in h for k in ("x-original-sender", "x-original-from", "original-from"))
-    relayed = (address in lists or relay_host or bool(_DISCOURSE_ID.match(h.get("message-id", "").strip()))
-               or ((via or behalf) is not None and (list_host or originals)))
+    relayed = address in lists or relay_host or bool(_DISCOURSE_ID.match(h.get("message-id", "").lstrip()))
+    if not relayed and (via or behalf) is not None:
+        # "via" alone is no proof (a surname can be Via): the From must also be on a list's host
+        # or the message carry the original sender
+        relayed = (host in {a.rpartition("@")[2] for a in lists}
+                   or any(k in h for k in ("x-original-sender", "x-original-from", "original-from")))
     if not relayed:
         return None
     person = behalf.group(1) if behalf else via.group(1) if via else name
@@ -170,7 +177,7 @@ def _groups_io(address: str) -> str | None:
     return f"{user}@{host}" if user and "." in host else None
 
 
-def _original(h: dict[str, str], person: str, relay: str, lists: set[str]
+def _original(h: dict[str, str], person: str, relay: str, lists: frozenset[str]
               ) -> tuple[str, str, str] | None:
     """``(rule, name, address)`` of the first rule that finds the author's address, else None."""
     relay_host = relay.rpartition("@")[2]

@@ -281,3 +281,17 @@ def test_groupsio_export_keeps_its_original_senders(tmp_path: Path) -> None:
     stored = {h for (h,) in con.execute("SELECT email_hash FROM members").fetchall()}
     assert stored == {_salted(con, a) for a in addresses}
     assert not [w for w in report.warnings if "rewritten" in w or "display names" in w]
+
+
+def test_mailman_wrap_message_keeps_the_author_and_the_text() -> None:
+    """Mailman's ``wrap_message`` DMARC action: the outer message is From the list, the author in
+    Reply-To, and the whole original message is the body (``message/rfc822``)."""
+    raw = (f"From: Ann Lee via Dev <dev@lists.example.org>\nReply-To: Ann Lee <ann@example.net>\n{MAILMAN}"
+           "Date: 01 Mar 2021 10:00:00 +0000\nMessage-ID: <w1@example.net>\nSubject: news\n"
+           "MIME-Version: 1.0\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n"
+           "From: Ann Lee <ann@example.net>\nTo: dev@lists.example.org\nSubject: news\n"
+           "Content-Type: text/plain; charset=utf-8\n\nA message of great import.\n")
+    p = parse_message(b"From x@example.net Mon Mar  1 10:00:00 2021", raw.encode())
+    assert isinstance(p, Parsed) and not p.date_from_line and p.msgid == "w1@example.net"
+    assert (p.name, p.address, p.rule) == ("Ann Lee", "ann@example.net", es.REPLY_TO)
+    assert p.text == "A message of great import."

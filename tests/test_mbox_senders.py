@@ -165,7 +165,7 @@ SCHEMES = [
     pytest.param("From: \"Ann Lee via Dev Mailing List\" <noreply@lists.example.org>\n"
                  f"{MAILMAN}", "Ann Lee", "", es.DISPLAY_NAME, id="sympa-other-email-name-only"),
     pytest.param("From: Ann Lee <dev@lists.example.org>\nX-Original-From: Ann Lee <ann@example.net>\n"
-                 f"{MAILMAN}", "Ann Lee", "ann@example.net", es.ORIGINAL_FROM, id="mlmmj-x-original-from"),
+                 f"{MAILMAN}", "Ann Lee", "ann@example.net", es.ORIGINAL_FROM, id="kernel-x-original-from"),
     pytest.param("From: \"ann via Example Forum\" <noreply@forum.example.org>\n"
                  "Reply-To: \"Example Forum\" <replies+0a1b2c3d@forum.example.org>\n"
                  "List-ID: \"Example Forum | Dev\" <dev.forum.example.org>\nPrecedence: list\n",

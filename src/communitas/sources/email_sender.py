@@ -18,7 +18,7 @@ Groups.io                       ``"Alice via groups.io" <alice=example.org@group
 Sympa (dmarc_protection)        From the list (or ``other_email``), the name ``Alice``,
                                 ``Alice (alice@x)``, ``Alice via List``, ``Alice (alice@x) via
                                 List`` or ``List on behalf of Alice``
-mlmmj / kernel.org, Sietima     ``X-Original-From`` / ``Original-From`` (RFC 5703)
+kernel.org lists, Sietima       ``X-Original-From`` / ``Original-From`` (RFC 5703)
 Discourse mailing-list mode     ``"alice via Forum" <notifications@forum>``, Message-ID
                                 ``<topic/N/M@forum>``, Reply-To a per-message reply address: the
                                 author's address is never sent

@@ -300,6 +300,10 @@ def _find_text(headers: dict[str, str], buf: bytes, start: int, end: int, depth:
         return _decode_part(headers, buf[start:end], params), None
     if ctype == "text/html":
         return None, _decode_part(headers, buf[start:end], params)
+    if ctype == "message/rfc822" and depth == 0:  # a whole message wrapped in another (Mailman's
+        # DMARC wrap_message): its text is the embedded message's
+        head_end, body_start = header_bounds(buf, start, end)
+        return _find_text(parse_headers(buf[start:head_end], PART_HEADERS), buf, body_start, end, 1)
     return None, None
 
 

@@ -7,8 +7,11 @@ See ``docs/sources/mailing-lists.md``.
 
 =================== ==========================================================================
 the list            one ``places`` row of kind ``mailing_list`` (named from ``List-Id``)
-each sender address one ``members`` row; the address is stored only as
-                    ``email_hash = ctx.hash_identifier(address)``; the display name is kept
+each sender         one ``members`` row, keyed by the real address once list-server rewrites
+                    are undone (:mod:`communitas.sources.email_sender`), stored only as
+                    ``email_hash = ctx.hash_identifier(address)``; or, when a relay hid the
+                    address, by relay address + display name (no ``email_hash``); the display
+                    name is kept
 each message        one ``posts`` row of kind ``email`` (``auto_reply``, not a contribution, when
                     automation headers mark a human's message); ``reply_to_post_id`` = its parent
 each thread         one ``threads`` row + one ``thread_places`` row (JWZ-style threading, see
@@ -45,6 +48,7 @@ from communitas.identities import bot_name_reason
 from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
 from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprint_files
+from communitas.sources.email_sender import fold_name
 from communitas.sources.email_text import clean_title, decode_words, message_id, subject_key
 from communitas.sources.email_threading import Mail, thread
 from communitas.sources.mbox_parse import DATE_FROM_LINE, Parsed, parse_message
@@ -69,6 +73,7 @@ PARALLEL: bool | None = None
 PARALLEL_MIN_BYTES = 8 << 20
 PARALLEL_MAX_FILE = 256 << 20  # a larger file's parsed messages would wait whole in memory
 MAX_WORKERS = 4
+MANY_NAMES = 5  # a sender address seen with this many distinct display names gets a warning
 _FROM_LINE = re.compile(rb"From \S*[ \t]+.*\d\d?:\d\d")
 _SKIP_SUFFIXES = (".json", ".csv", ".xml", ".zip", ".7z", ".tar.gz", ".tgz", ".md", ".jsonl.gz",
                   ".json.gz", ".csv.gz", ".xml.gz", ".html", ".py")
@@ -265,6 +270,7 @@ class _Sender:
     automated: int = 0
     bot_reason: str | None = None
     member_id: str = ""
+    known: bool = True  # keyed by a real address (False: by relay address and display name)
 
 
 @dataclass(slots=True)
@@ -289,7 +295,7 @@ class _State:
     list_ids: Counter[str] = field(default_factory=Counter)
     hashes: dict[str, str] = field(default_factory=dict)  # address -> salted hash, per read
     no_id: int = 0
-    munged: int = 0
+    rewritten: Counter[str] = field(default_factory=Counter)  # rule -> messages (email_sender)
     # the kept texts wait for threading in memory up to SPILL_BYTES, then in a temporary file
     spill: IO[bytes] = field(
         default_factory=lambda: tempfile.SpooledTemporaryFile(SPILL_BYTES))  # type: ignore[arg-type]  # noqa: SIM115
@@ -331,11 +337,29 @@ def _read_all(path: Path, ctx: ReadContext, state: _State) -> Iterator[Batch]:
     if state.no_id:
         ctx.warn(f"{path}: {state.no_id} message(s) had no Message-ID; their ids were derived from "
                  "their headers, and nothing can be threaded as a reply to them.")
-    if state.munged:
-        ctx.warn(f"{path}: {state.munged} message(s) had their From rewritten by the list server "
-                 "(DMARC mitigation, 'X via List'); their sender was taken from Reply-To / X-MailFrom.")
+    _warn_senders(path, state, ctx)
     thread(state.mails)
     yield from _emit(state, ctx)
+
+
+def _warn_senders(path: Path, state: _State, ctx: ReadContext) -> None:
+    """Say how many senders were recovered from list-server rewrites, and which members posted
+    under MANY_NAMES or more distinct display names (named by member id, never by address)."""
+    total = sum(state.rewritten.values())
+    if total:
+        how = "; ".join(f"{rule}: {n}" for rule, n in state.rewritten.most_common())
+        ctx.warn(f"{path}: {total} message(s) had their From rewritten by the list server (DMARC "
+                 f"mitigation, 'X via List', Google Groups, Groups.io, Discourse ...); their sender was "
+                 f"recovered by rule ({how}). See docs/sources/mailing-lists.md.")
+    many = sorted(((len(k), digest) for digest, s in state.senders.items()
+                   if len(k := {fold_name(n) for n in s.names}) >= MANY_NAMES), reverse=True)
+    if many:
+        who = ", ".join(f"{ctx.source_id}:m:{digest} ({n} names)" for n, digest in many[:10])
+        more = f" and {len(many) - 10} more" if len(many) > 10 else ""
+        ctx.warn(f"{path}: {len(many)} sender address(es) posted under {MANY_NAMES} or more distinct "
+                 f"display names: {who}{more}. Such an address is probably a list or relay address "
+                 "that rewrites senders in a way communitas does not undo, so several people may be "
+                 "merged in one member. See docs/sources/mailing-lists.md.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,7 +515,8 @@ def _record(p: Parsed | str, label: str, ctx: ReadContext, state: _State) -> Non
     if isinstance(p, str):
         ctx.skip(label, p)
         return
-    state.munged += p.munged
+    if p.rule:
+        state.rewritten[p.rule] += 1
     if p.date_from_line:
         ctx.skip(label, DATE_FROM_LINE)
     msgid = p.msgid
@@ -511,6 +536,7 @@ def _add_post(p: Parsed, msgid: str, ctx: ReadContext, state: _State) -> None:
     if digest is None:
         digest = state.hashes[address] = ctx.hash_identifier(address)
     person = state.senders.setdefault(digest, _Sender())
+    person.known = p.known
     new_name = not person.messages or bool(name and name not in person.names)  # (name, address) unseen
     if name:
         person.names[name] += 1
@@ -519,7 +545,7 @@ def _add_post(p: Parsed, msgid: str, ctx: ReadContext, state: _State) -> None:
     person.messages += 1
     person.automated += p.automated
     if person.bot_reason is None and new_name:
-        person.bot_reason = bot_name_reason(name, address)
+        person.bot_reason = bot_name_reason(name, address if p.known else None)
     if p.list_id:
         state.list_ids[p.list_id] += 1
     post_id = f"{sid}:p:{ctx.hash_identifier(msgid)}"
@@ -569,7 +595,7 @@ def _emit(state: _State, ctx: ReadContext) -> Iterator[Batch]:
         name = s.names.most_common(1)[0][0] if s.names else None
         out.add("members", member_id=f"{sid}:m:{digest}", source_id=sid, native_id=digest,
                 display_name=name, joined_at=s.first, last_seen_at=s.last, is_bot=is_bot,
-                is_system=False, email_hash=digest)
+                is_system=False, email_hash=digest if s.known else None)
     for m, p in zip(state.mails, state.posts, strict=True):
         root = state.posts[m.thread]
         tid = f"{sid}:t:{root.post_id.rsplit(':', 1)[1]}"

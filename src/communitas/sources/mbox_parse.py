@@ -8,11 +8,11 @@ quotes, signatures and attachments. Everything that needs the whole archive or t
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 
+from communitas.sources.email_sender import SENDER_HEADERS, real_sender
 from communitas.sources.email_text import (
     body_text,
     decode_words,
@@ -22,12 +22,11 @@ from communitas.sources.email_text import (
     parse_from_line_date,
     parse_headers,
     reference_ids,
-    sender,
     strip_quotes,
 )
 
-MESSAGE_HEADERS = frozenset((
-    "from", "sender", "reply-to", "x-mailfrom", "date", "subject", "message-id", "in-reply-to",
+MESSAGE_HEADERS = SENDER_HEADERS | frozenset((
+    "date", "subject", "message-id", "in-reply-to",
     "references", "content-type", "content-transfer-encoding", "content-disposition", "list-id",
     "list-post", "auto-submitted", "x-autoreply", "x-autorespond", "x-github-reason", "x-github-sender",
     "x-jenkins-job", "x-gitlab-project", "x-bugzilla-reason", "precedence", "x-mailman-version",
@@ -36,8 +35,6 @@ LIST_HEADERS = ("list-id", "x-mailman-version", "x-beenthere", "list-post")
 NO_SENDER = "no sender address in From"
 NO_DATE = "no readable Date header nor mbox From-line date"
 DATE_FROM_LINE = "unreadable Date header (message kept, date from the mbox From line)"
-_VIA = re.compile(r"\s+via\s+\S.*$", re.I)
-_MAILTO = re.compile(r"mailto:([^>\s?]+)", re.I)
 
 
 @dataclass(slots=True)
@@ -45,8 +42,9 @@ class Parsed:
     """What the source keeps of one message."""
 
     name: str
-    address: str
-    munged: bool  # the sender came from Reply-To / X-MailFrom (DMARC rewrite)
+    address: str  # what identifies the sender: the address, or "<relay> name:<name>" (email_sender)
+    known: bool  # ``address`` is the author's real address
+    rule: str  # the rewriting rule that found the author ("" when From was taken as it is)
     at: datetime
     date_from_line: bool  # the Date header was unreadable; the mbox From-line date was used
     msgid: str | None  # None: no Message-ID (the parent derives one from ``head``)
@@ -68,9 +66,8 @@ def parse_message(from_line: bytes, msg: bytes) -> Parsed | str:
     """
     head_end, body_start = header_bounds(msg)
     h = parse_headers(msg[:head_end], MESSAGE_HEADERS)
-    name, address = sender(h.get("from") or h.get("sender"))
-    name, address, munged = unmunge(h, name, address)
-    if not address:
+    who = real_sender(h)
+    if not (who.address or who.relay):
         return NO_SENDER
     at = parse_date(h.get("date"))
     from_line_date = at is None
@@ -82,31 +79,9 @@ def parse_message(from_line: bytes, msg: bytes) -> Parsed | str:
     head = msg[:head_end].decode("latin-1") if msgid is None else None
     # ids repeat along a thread's References: one string each, however long the thread
     refs = [sys.intern(r) for r in reference_ids(h.get("references"), h.get("in-reply-to")) if r != msgid]
-    return Parsed(name, address, munged, at, from_line_date, msgid, head, refs,
+    return Parsed(who.name, who.key, bool(who.address), who.rule, at, from_line_date, msgid, head, refs,
                   decode_words(h.get("subject", "")), automation_reason(h) is not None,
                   h.get("list-id") or None, strip_quotes(body_text(h, msg, body_start)))
-
-
-def unmunge(h: dict[str, str], name: str, address: str) -> tuple[str, str, bool]:
-    """The real sender of a message whose From the list rewrote (DMARC mitigation).
-
-    Mailman rewrites ``From: A <a@x>`` to ``From: A via List <list@y>`` and puts ``a@x`` in
-    ``Reply-To`` (and in ``X-MailFrom``); without this every such sender would be one member.
-
-    >>> unmunge({"list-post": "<mailto:l@example.org>", "reply-to": "A <a@example.com>"},
-    ...         "A via L", "l@example.org")
-    ('A', 'a@example.com', True)
-    """
-    via = _VIA.search(name)
-    post = _MAILTO.search(h.get("list-post", ""))
-    if not ((post and address == post.group(1).lower()) or (via and "reply-to" in h)):
-        return name, address, False
-    rname, raddr = sender(h.get("reply-to"))
-    if not raddr or (post and raddr == post.group(1).lower()):
-        rname, raddr = "", sender(h.get("x-mailfrom"))[1]
-    if not raddr:
-        return name, address, False
-    return (name[:via.start()] if via else name) or rname, raddr, True
 
 
 def automation_reason(h: dict[str, str]) -> str | None:

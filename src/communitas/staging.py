@@ -44,20 +44,27 @@ if TYPE_CHECKING:
 ORIGIN = "_origin"
 
 
-def _column(values: Sequence[object] | pa.Array, sql_type: str) -> pa.Array:
+def _column(values: Sequence[object] | pa.Array, sql_type: str) -> tuple[pa.Array, int]:
+    """The column as Arrow, and how many values were dropped for not being what the model holds
+    (a list or an object where text belongs: a broken export; the row is kept)."""
     if isinstance(values, pa.Array):
-        return values
+        return values, 0
     if values.count(None) == len(values):
-        return pa.nulls(len(values), ARROW_TYPES[sql_type])
+        return pa.nulls(len(values), ARROW_TYPES[sql_type]), 0
     first = values[0]
     try:
         if isinstance(first, str):  # the common case: skip type inference
             if values.count(first) == len(values):  # one value (the source id): stored once
-                return repeated(first, len(values))
-            return pa.array(values, pa.string())
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: hand them over as text
-        return pa.array([None if v is None else str(v) for v in values], pa.string())
+                return repeated(first, len(values)), 0
+            return pa.array(values, pa.string()), 0
+        arr = pa.array(values)
+        if not (pa.types.is_nested(arr.type) or pa.types.is_null(arr.type)):
+            return arr, 0
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed types: hand them over as text
+        pass
+    kept = [None if v is None or isinstance(v, list | dict | tuple | set) else str(v) for v in values]
+    dropped = sum(1 for v in values if isinstance(v, list | dict | tuple | set))
+    return pa.array(kept, pa.string()), dropped
 
 
 class Staging:
@@ -106,7 +113,12 @@ def write_parquet(batch: Batch, path: Path, ctx: ReadContext) -> bool:
     unknown = set(batch.columns) - set(schema)
     if unknown:
         raise ValueError(f"{batch.table}: columns not in the model: {sorted(unknown)}")
-    arrays = {c: typed(_column(v, schema[c]), schema[c]) for c, v in batch.columns.items()}
+    arrays = {}
+    for c, v in batch.columns.items():
+        column, dropped = _column(v, schema[c])
+        if dropped:
+            ctx.skip(batch.origin or batch.table, f"malformed {c} (row kept, value dropped)", dropped)
+        arrays[c] = typed(column, schema[c])
     for col in TEXT_COLUMNS.get(batch.table, ()):  # no address is stored in clear (masking.py)
         if col in arrays:
             masked = mask_column(arrays[col], ctx.hash_identifier)

@@ -30,11 +30,20 @@ def as_int(value: Any) -> int | None:
     """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and value.lstrip("-").isdigit() and len(value) < 20:
+        value = int(value)
+    if isinstance(value, int) and -(2**63) < value < 2**63:  # what the store can hold
         return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
     return None
+
+
+def records(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list the API says holds objects (anything else in their place: none).
+
+    >>> records([{"id": 2}, 3, "x"]), records(149), records(None)
+    ([{'id': 2}], [], [])
+    """
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 @dataclass
@@ -226,8 +235,8 @@ class Collector:
         if not isinstance(body, str):
             cooked = p.get("cooked")
             body = cooked if isinstance(cooked, str) else ""
-        likes = sum(as_int(a.get("count")) or 0 for a in p.get("actions_summary") or []
-                    if isinstance(a, dict) and a.get("id") == 2)
+        likes = sum(as_int(a.get("count")) or 0 for a in records(p.get("actions_summary"))
+                    if a.get("id") == 2)
         return {"post_id": self.p_ + str(pid), "source_id": self.ctx.source_id,
                 "native_id": str(pid), "thread_id": self.t_ + str(tid),
                 "author_id": None if uid is None else self.u_ + str(uid), "created_at": created,
@@ -250,14 +259,14 @@ class Collector:
 
     def _reactions(self, p: dict[str, Any], pid: int) -> None:
         post_id, r_ = self.p_ + str(pid), f"{self.ctx.source_id}:r:{pid}:"
-        for a in p.get("actions_summary") or []:
-            n = as_int(a.get("count")) if isinstance(a, dict) else None
+        for a in records(p.get("actions_summary")):
+            n = as_int(a.get("count"))
             if not n or n < 0:
                 continue
             kind = ACTION_KINDS.get(as_int(a.get("id")) or 0, f"action_{a.get('id')}")
             self._reaction(f"{r_}{kind}", post_id, None, kind, float(n))
-        for r in p.get("reactions") or []:
-            n = as_int(r.get("count")) if isinstance(r, dict) else None
+        for r in records(p.get("reactions")):
+            n = as_int(r.get("count"))
             if not n or n < 0 or not r.get("id"):
                 continue
             kind = f"emoji:{r['id']}"

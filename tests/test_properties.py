@@ -1,0 +1,169 @@
+"""Property-based tests (hypothesis) for every parser: malformed, oversized and mis-encoded input
+has three possible outcomes — a parsed record, a skipped-and-counted record, or a communitas error
+(one line, the store unchanged) — and never a traceback or a hang (each example has a deadline).
+
+Records are generated with the shapes of each platform's format, then broken: wrong types in every
+field, missing fields, invalid UTF-8, control characters, huge numbers, dates out of range, cut
+files. Whole ingests are slow, so they get fewer examples than the pure parsers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from communitas.errors import CommunitasError
+from communitas.sources.mbox_parse import Parsed, parse_message
+from communitas.sources.xml_rows import iter_row_columns
+from communitas.store import Workspace
+
+FAST = settings(max_examples=150, deadline=timedelta(seconds=2),
+                suppress_health_check=[HealthCheck.too_slow])
+INGEST = settings(max_examples=25, deadline=timedelta(seconds=20),
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# any JSON value, as a broken export would hold in place of the expected one
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+texts = st.text(max_size=200) | st.sampled_from(["", "@", "a@b.co", "<@U1|x>", "\x00", "\ud7ff" * 3])
+junk_bytes = st.binary(max_size=300)
+
+
+def _maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """The expected value, or any other JSON value in its place."""
+    return st.one_of(value, json_values)
+
+
+def _ingest(files: dict[str, bytes]) -> None:
+    """Write ``files`` into a fresh folder and ingest it; only a communitas error may escape."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "export"
+        for name, data in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        try:
+            with Workspace(Path(tmp) / "s.duckdb") as ws:
+                report = ws.ingest(root)
+                assert all(n > 0 for n in report.skipped.values())
+        except CommunitasError as e:
+            assert "\n" not in str(e).strip()  # one line
+
+
+# -- Stack Exchange rows --------------------------------------------------------------------------
+
+attr_values = st.text(max_size=60).map(lambda s: s.replace('"', "&quot;")) | st.sampled_from(
+    ["2014-01-21T20:26:05.383", "9999-12-31T00:00:00", "-1", "18446744073709551616", "&amp;", "&#0;",
+     "&bogus;", "<", "]]>"])
+rows = st.lists(st.dictionaries(st.sampled_from(["Id", "PostTypeId", "CreationDate", "Body", "Tags",
+                                                 "OwnerUserId", "ParentId", "Score", "Junk"]),
+                                attr_values, max_size=7), max_size=12)
+
+
+@FAST
+@given(rows, junk_bytes, st.integers(min_value=0, max_value=400), st.booleans())
+def test_stack_exchange_rows(rows: list[dict[str, str]], junk: bytes, cut: int, add_junk: bool) -> None:
+    body = b"".join(b"  <row " + b" ".join(f'{k}="{v}"'.encode("utf-8", "surrogatepass") for k, v in r.items())
+                    + b" />\n" for r in rows)
+    doc = b'<?xml version="1.0" encoding="utf-8"?>\n<posts>\n' + body + (junk if add_junk else b"") + b"</posts>\n"
+    doc = doc[: len(doc) - cut] if cut < len(doc) else doc
+    try:
+        for columns in iter_row_columns(io.BytesIO(doc), "Posts.xml", lambda n: None, ("Id", "Body")):
+            assert len(columns["Id"]) == len(columns["Body"])
+    except CommunitasError:
+        pass
+
+
+# -- mail -------------------------------------------------------------------------------------------
+
+header_names = st.sampled_from(["From", "Date", "Subject", "Message-ID", "In-Reply-To", "References",
+                                "Reply-To", "Content-Type", "Content-Transfer-Encoding", "X-Original-From",
+                                "List-Id", "Auto-Submitted", "Sender"])
+header_values = st.text(max_size=80) | st.sampled_from(
+    ["=?utf-8?q?=C3=A9?=", "=?bogus?x?zz?=", "multipart/mixed; boundary=", "base64", "quoted-printable",
+     "Mon, 32 Foo 2022 25:61:61 +9999", "'Ann' via list <list@example.org>", "<>", "a@b"])
+
+
+@FAST
+@given(st.lists(st.tuples(header_names, header_values), max_size=10), st.binary(max_size=400),
+       st.sampled_from([b"From a@x Mon Jan  3 10:30:36 2022", b"From ", b"From x"]))
+def test_mail_messages(headers: list[tuple[str, str]], body: bytes, from_line: bytes) -> None:
+    head = "".join(f"{k}: {v}\n" for k, v in headers).encode("utf-8", "surrogateescape")
+    result = parse_message(from_line, head + b"\n" + body)
+    assert isinstance(result, Parsed | str)
+
+
+@INGEST
+@given(st.lists(st.tuples(st.lists(st.tuples(header_names, header_values), max_size=6),
+                          st.binary(max_size=200)), min_size=1, max_size=5), st.booleans())
+def test_mbox_files(messages: list[tuple[list[tuple[str, str]], bytes]], cut: bool) -> None:
+    parts = []
+    for headers, body in messages:
+        head = "".join(f"{k}: {v}\n" for k, v in headers).encode("utf-8", "surrogateescape")
+        parts.append(b"From a@x Mon Jan  3 10:30:36 2022\n" + head + b"\n" + body + b"\n")
+    data = b"".join(parts)
+    _ingest({"list.mbox": data[: len(data) // 2] if cut else data})
+
+
+# -- chat and forum exports --------------------------------------------------------------------------
+
+slack_message = st.fixed_dictionaries({
+    "type": _maybe(st.just("message")), "ts": _maybe(st.sampled_from(["1700000000.000100", "99999999999",
+                                                                     "-5", "x", "1e300"])),
+    "user": _maybe(st.sampled_from(["U1", "U2", "USLACKBOT", "B1"])), "text": _maybe(texts),
+}, optional={"subtype": _maybe(st.sampled_from(["bot_message", "channel_join", "file_comment", "zzz"])),
+             "thread_ts": _maybe(st.just("1700000000.000100")), "bot_id": json_values,
+             "reactions": _maybe(st.lists(st.fixed_dictionaries({"name": _maybe(st.text(max_size=5)),
+                                                                 "count": json_values,
+                                                                 "users": _maybe(st.lists(st.text(max_size=3)))}),
+                                          max_size=3)),
+             "user_profile": json_values, "replies": json_values})
+
+
+@INGEST
+@given(_maybe(st.lists(slack_message, max_size=6)), st.booleans())
+def test_slack_exports(messages: Any, with_users: bool) -> None:
+    files = {"channels.json": json.dumps([{"id": "C1", "name": "general", "created": 1}]).encode(),
+             "general/2023-11-14.json": json.dumps(messages).encode()}
+    if with_users:
+        files["users.json"] = json.dumps([{"id": "U1", "name": "ann", "is_bot": False}]).encode()
+    _ingest(files)
+
+
+csv_field = st.text(max_size=30) | st.sampled_from(["01-Jan-20 10:00 AM", "2020-01-01T10:00:00+00:00",
+                                                     "👍 (99999999999999)", "x (y)", '"', ";"])
+
+
+@INGEST
+@given(st.lists(st.lists(csv_field, min_size=0, max_size=7), max_size=8), st.booleans())
+def test_discord_csv(rows: list[list[str]], cut: bool) -> None:
+    lines = ["AuthorID;Author;Date;Content;Attachments;Reactions;"]
+    lines += [";".join('"' + v.replace('"', '""') + '"' for v in row) + ";" for row in rows]
+    data = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+    _ingest({"Guild - Cat - chan [1].csv": data[:-3] if cut and len(data) > 60 else data})
+
+
+discourse_post = st.fixed_dictionaries({
+    "id": _maybe(st.integers(1, 50)), "post_number": _maybe(st.integers(1, 5)), "topic_id": _maybe(st.just(7)),
+    "created_at": _maybe(st.sampled_from(["2024-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "nope"])),
+    "user_id": _maybe(st.integers(-2, 5)), "username": _maybe(st.text(max_size=6)),
+    "post_type": _maybe(st.integers(1, 4)), "cooked": _maybe(texts),
+}, optional={"actions_summary": json_values, "reactions": json_values,
+             "reply_to_post_number": json_values, "raw": json_values, "accepted_answer": json_values})
+
+
+@INGEST
+@given(_maybe(st.lists(discourse_post, max_size=5)), json_values)
+def test_discourse_topics(posts: Any, title: Any) -> None:
+    topic = {"id": 7, "title": title, "created_at": "2024-01-01T00:00:00Z", "post_stream": {"posts": posts}}
+    _ingest({"t/7.json": json.dumps(topic).encode()})

@@ -220,8 +220,8 @@ def build_interaction(ctx: ReportContext) -> dict[str, Any] | None:
             "interaction-response", f"Hours to first response per {ctx.period}", i["trend"], x="period",
             series={"median_hours": "median", "p90_hours": "90th percentile"},
             caption="Median and 90th percentile of the hours from a thread's start to the first "
-            "response by another member, each on its own scale (the slow tail is often 10-100 times "
-            "the median)."))
+            "response by another member, each on its own scale (the slow tail can be ten times "
+            "the median or more)."))
         out.append(charts.line_over_time(
             "interaction-unanswered", f"Share of threads with no response per {ctx.period}", i["trend"],
             x="period", series=["no_response_share"],

@@ -132,3 +132,14 @@ def test_one_window_keeps_its_own_stage() -> None:
     figs = _sequence([MH])
     assert settle_stages(figs).tolist() == [MH]
     assert stage_changes(figs, "window_stage") == 0
+
+
+def test_stage_chart_tooltip_gives_the_window_s_own_reading() -> None:
+    from communitas.network.summary import stage_chart_spec
+
+    figs = _sequence([MH, MH, MH, CP, MH])
+    figs["stage"] = settle_stages(figs)
+    figs["members"], figs["ties"] = 20, 30
+    spec = stage_chart_spec(figs)
+    assert [(r["stage"], r["window_stage"]) for r in spec["data"]["values"]][3] == (MH, CP)
+    assert {"field": "window_stage", "title": "this window alone"} in spec["encoding"]["tooltip"]

@@ -115,7 +115,7 @@ def test_askci_hand_checked_records(discourse_store: Path) -> None:
         assert status == "open"
         m = _one(ws, "SELECT display_name, is_staff, is_moderator, score, is_system FROM members "
                      "WHERE member_id = ?", f"{ASKCI_SID}:u:28")
-        assert m == ("toreliza", True, True, 4.0, False)
+        assert m == ("toreliza", True, True, None, False)  # trust level 4 is not a reputation
         # the one small-action post: jma pinned topic 32 (post 326, post_number 5)
         ev = _one(ws, "SELECT kind, member_id, thread_id FROM events WHERE event_id = ?",
                   f"{ASKCI_SID}:e:326")

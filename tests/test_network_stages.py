@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from communitas.network import analyse_graph, build_graph, timeline
+from communitas.network.stages import settle_stages, stage_changes
 
 
 def _graph(pairs: list[tuple[str, str]]) -> tuple[dict, pd.DataFrame]:
@@ -78,3 +79,67 @@ def test_empty_and_lonely_windows_are_too_small() -> None:
     fig, roles = analyse_graph(build_graph(["a"], empty))
     assert fig["stage"] == "too small" and roles is not None
     assert roles["position"].tolist() == ["isolate"]
+
+
+def _sequence(stages: list[str], stride: int = 30, length: int = 90) -> pd.DataFrame:
+    start = pd.Timestamp("2014-01-21", tz="UTC")
+    starts = [start + pd.Timedelta(days=stride * i) for i in range(len(stages))]
+    return pd.DataFrame({"window": range(len(stages)), "start": starts,
+                         "end": [s + pd.Timedelta(days=length) for s in starts], "window_stage": stages})
+
+
+CP, MH, HS, SMALL = "core/periphery", "multi-hub", "hub-and-spoke", "too small"
+# The beer site's per-window readings (90-day windows every 30 days), run by run: what the
+# per-window rule gives when one window's max_core crosses 3 (docs/network.md).
+BEER_RUNS = [(CP, 6), (MH, 3), (CP, 3), (MH, 6), (CP, 23), (MH, 9), (CP, 10), (MH, 2), (CP, 1), (MH, 8),
+             (CP, 4), (MH, 1)]
+
+
+def test_a_stage_changes_only_on_a_run_whose_ends_share_no_day() -> None:
+    figs = _sequence([s for s, n in BEER_RUNS for _ in range(n)])
+    assert stage_changes(figs, "window_stage") == 11
+    figs["stage"] = settle_stages(figs)
+    # runs of 1-3 windows (whose first and last windows overlap) keep the stage in force; runs of
+    # 4+ windows (first and last 90 days apart or more) change it
+    out = timeline(figs)
+    assert list(zip(out["stage"], out["windows"], strict=True)) == [
+        (CP, 12), (MH, 6), (CP, 23), (MH, 9), (CP, 13), (MH, 8), (CP, 5)]
+    assert stage_changes(figs) == 6
+    assert (figs["window_stage"] == figs["stage"]).sum() == 76 - 3 - 2 - 1  # MH runs of 3, 2 and 1 absorbed
+
+
+def test_hysteresis_follows_the_window_length_not_a_window_count() -> None:
+    # non-overlapping windows: two in a row are already disjoint evidence
+    figs = _sequence([MH, MH, CP, CP, MH], stride=90)
+    assert settle_stages(figs).tolist() == [MH, MH, CP, CP, CP]
+    # 90-day windows every 10 days: 10 windows are needed, 9 are not enough
+    figs = _sequence([MH] * 5 + [CP] * 9 + [MH] * 5 + [CP] * 10, stride=10)
+    assert settle_stages(figs).tolist() == [MH] * 19 + [CP] * 10
+
+
+def test_too_small_windows_stay_too_small_and_do_not_break_a_run() -> None:
+    # HS opens (first readable run); MH in windows 2 and 5 (days 60-150 and 150-240: no shared
+    # day) is a clear run of two readable windows
+    figs = _sequence([SMALL, HS, MH, SMALL, SMALL, MH])
+    assert settle_stages(figs).tolist() == [SMALL, HS, MH, SMALL, SMALL, MH]
+    # MH in windows 3 and 5 (days 90-180 and 150-240) overlap: not clear; one CP window neither
+    figs = _sequence([HS, HS, HS, MH, SMALL, MH, CP])
+    assert settle_stages(figs).tolist() == [HS, HS, HS, HS, SMALL, HS, HS]
+    assert stage_changes(figs, "window_stage") == 2
+
+
+def test_one_window_keeps_its_own_stage() -> None:
+    figs = _sequence([MH])
+    assert settle_stages(figs).tolist() == [MH]
+    assert stage_changes(figs, "window_stage") == 0
+
+
+def test_stage_chart_tooltip_gives_the_window_s_own_reading() -> None:
+    from communitas.network.summary import stage_chart_spec
+
+    figs = _sequence([MH, MH, MH, CP, MH])
+    figs["stage"] = settle_stages(figs)
+    figs["members"], figs["ties"] = 20, 30
+    spec = stage_chart_spec(figs)
+    assert [(r["stage"], r["window_stage"]) for r in spec["data"]["values"]][3] == (MH, CP)
+    assert {"field": "window_stage", "title": "this window alone"} in spec["encoding"]["tooltip"]

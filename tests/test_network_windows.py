@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import data_path, raw_rows
 
 from communitas.network import GraphOptions, NetworkAnalysis, analyse, timeline, trajectories
-from communitas.network.stages import STAGES
+from communitas.network.stages import STAGES, stage_changes
 from communitas.store import Workspace
 
 SITES = ("stackexchange-beer", "stackexchange-alcohol-meta", "stackexchange-french-meta",
@@ -106,6 +106,24 @@ def test_beer_site_stages_and_core(sites: dict[str, NetworkAnalysis]) -> None:
     assert (core["coreness"] * 3 >= core["window"].map(max_core) * 2).all()
     isolates = roles[roles["position"] == "isolate"]
     assert (isolates["contacts"] == 0).all()
+
+
+def test_beer_site_stage_changes_only_on_clear_evidence(sites: dict[str, NetworkAnalysis]) -> None:
+    figs = sites["stackexchange-beer"].figures
+    # the per-window rule flips 11 times, as one window's max_core crosses 3 and back
+    raw_cp = figs["max_core"].ge(3)
+    assert figs["window_stage"].eq("core/periphery").tolist() == raw_cp.tolist()
+    assert stage_changes(figs, "window_stage") == int((raw_cp != raw_cp.shift()).iloc[1:].sum()) == 11
+    # the settled stage changes 6 times, each on a run of 4+ windows whose figures agree
+    assert stage_changes(figs) == 6
+    runs = timeline(figs)
+    assert runs["windows"].tolist() == [12, 6, 23, 9, 13, 8, 5]
+    assert runs["stage"].tolist() == ["core/periphery", "multi-hub"] * 3 + ["core/periphery"]
+    for run in runs.iloc[1:].itertuples():
+        inside = figs[(figs["start"] >= run.first_start) & (figs["start"] <= run.last_start)]
+        head = inside[inside["window_stage"] == run.stage].iloc[:4]
+        assert len(head) == 4 and head["window"].diff().iloc[1:].eq(1).all()  # 4 in a row
+        assert (raw_cp[head.index] == (run.stage == "core/periphery")).all()
 
 
 def test_trajectories_collapse_runs_and_spot_periphery_to_core() -> None:

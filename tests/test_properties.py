@@ -73,9 +73,12 @@ rows = st.lists(st.dictionaries(st.sampled_from(["Id", "PostTypeId", "CreationDa
 @FAST
 @given(rows, junk_bytes, st.integers(min_value=0, max_value=400), st.booleans())
 def test_stack_exchange_rows(rows: list[dict[str, str]], junk: bytes, cut: int, add_junk: bool) -> None:
-    body = b"".join(b"  <row " + b" ".join(f'{k}="{v}"'.encode("utf-8", "surrogatepass") for k, v in r.items())
-                    + b" />\n" for r in rows)
-    doc = b'<?xml version="1.0" encoding="utf-8"?>\n<posts>\n' + body + (junk if add_junk else b"") + b"</posts>\n"
+    def attrs(r: dict[str, str]) -> bytes:
+        return b" ".join(f'{k}="{v}"'.encode("utf-8", "surrogatepass") for k, v in r.items())
+
+    body = b"".join(b"  <row " + attrs(r) + b" />\n" for r in rows)
+    head = b'<?xml version="1.0" encoding="utf-8"?>\n<posts>\n'
+    doc = head + body + (junk if add_junk else b"") + b"</posts>\n"
     doc = doc[: len(doc) - cut] if cut < len(doc) else doc
     try:
         for columns in iter_row_columns(io.BytesIO(doc), "Posts.xml", lambda n: None, ("Id", "Body")):
@@ -123,10 +126,9 @@ slack_message = st.fixed_dictionaries({
     "user": _maybe(st.sampled_from(["U1", "U2", "USLACKBOT", "B1"])), "text": _maybe(texts),
 }, optional={"subtype": _maybe(st.sampled_from(["bot_message", "channel_join", "file_comment", "zzz"])),
              "thread_ts": _maybe(st.just("1700000000.000100")), "bot_id": json_values,
-             "reactions": _maybe(st.lists(st.fixed_dictionaries({"name": _maybe(st.text(max_size=5)),
-                                                                 "count": json_values,
-                                                                 "users": _maybe(st.lists(st.text(max_size=3)))}),
-                                          max_size=3)),
+             "reactions": _maybe(st.lists(st.fixed_dictionaries(
+                 {"name": _maybe(st.text(max_size=5)), "count": json_values,
+                  "users": _maybe(st.lists(st.text(max_size=3)))}), max_size=3)),
              "user_profile": json_values, "replies": json_values})
 
 
@@ -154,7 +156,8 @@ def test_discord_csv(rows: list[list[str]], cut: bool) -> None:
 
 
 discourse_post = st.fixed_dictionaries({
-    "id": _maybe(st.integers(1, 50)), "post_number": _maybe(st.integers(1, 5)), "topic_id": _maybe(st.just(7)),
+    "id": _maybe(st.integers(1, 50)), "post_number": _maybe(st.integers(1, 5)),
+    "topic_id": _maybe(st.just(7)),
     "created_at": _maybe(st.sampled_from(["2024-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "nope"])),
     "user_id": _maybe(st.integers(-2, 5)), "username": _maybe(st.text(max_size=6)),
     "post_type": _maybe(st.integers(1, 4)), "cooked": _maybe(texts),

@@ -250,10 +250,12 @@ def test_profile_runs_on_the_real_export(slack_store: Path, capsys: pytest.Captu
     assert json.loads(capsys.readouterr().out)
 
 
-def test_no_text_keeps_no_bodies_titles_or_topics(workspace: Workspace, tiny: Path) -> None:
+def test_no_text_keeps_no_bodies_or_topics_but_keeps_titles(workspace: Workspace, tiny: Path) -> None:
     workspace.ingest(tiny, keep_bodies=False)
     assert _rows(workspace, "SELECT count(*), count(body) FROM posts") == [(8, 0)]
-    assert _rows(workspace, "SELECT count(title) FROM threads") == [(0,)]
+    # conversation titles are kept, as on every platform (docs/data-model.md): first messages
+    assert _rows(workspace, "SELECT title FROM threads ORDER BY created_at") == [
+        ("hello",), ("deployed",), ("next day",)]
     assert _rows(workspace, "SELECT count(detail) FROM events") == [(0,)]
     # lengths are kept: "nice file" is the file comment's text
     assert _rows(workspace, f"SELECT length FROM posts WHERE native_id = 'C1:{T0 + 9100}.000100'") == [(9,)]

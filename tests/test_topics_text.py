@@ -137,3 +137,27 @@ def test_npmi_by_hand() -> None:
     assert npmi_coherence(np.array([[0, 2.0, 0, 1.0]]), binary) == pytest.approx(-1.0)
     # a topic's score is the mean over its pairs: (a,b)=1, (a,c)=0, (b,c)=0
     assert npmi_coherence(np.array([[3.0, 2.0, 1.0, 0]]), binary) == pytest.approx(1 / 3)
+
+
+def test_terms_are_words_without_superscripts_or_other_numbers() -> None:
+    # shaped like Stack Exchange bodies: footnote markers and chemical formulas typed as superscripts
+    body = ("<p>The study was reviewed⁴ twice; Perdue¹ measured CO² at ½ bar, see note ① and the "
+            "ﬁnal table in ＩＢＵ.</p>")
+    got = words(prepare(body, "html").text)
+    assert got == ["the", "study", "was", "reviewed", "twice", "perdue", "measured", "co", "at", "bar",
+                   "see", "note", "and", "the", "final", "table", "in", "ibu"]
+    assert all(w.isalpha() for w in got)
+    # letters of every script and their accents stay whole
+    assert words("Bière brassée à Köln, пиво, ビール") == ["bière", "brassée", "köln", "пиво", "ビール"]
+
+
+def test_beer_posts_with_superscripts_give_letter_only_terms(beer_store: Path) -> None:
+    import re
+
+    with Workspace(beer_store, read_only=True) as ws:
+        bodies = [b for (b,) in ws.con.execute("SELECT body FROM posts WHERE body IS NOT NULL").fetchall()]
+    sup = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]")
+    marked = [b for b in bodies if sup.search(b)]
+    assert len(marked) == 3  # "Perdue¹", "CO²" (counted with a plain regex over the stored bodies)
+    for body in marked:
+        assert all(w.isalpha() for w in words(prepare(body, "html").text))

@@ -29,7 +29,7 @@ from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
 from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
 from communitas.privacy import reapply
 from communitas.sources.base import ProgressFn, ReadContext, time_bounds
-from communitas.sources.parallel import usable_cpus
+from communitas.sources.parallel import duckdb_threads
 from communitas.sources.registry import find_source
 from communitas.staging import Staging, load, release_memory
 
@@ -97,9 +97,9 @@ class Workspace:
             raise StoreError(f"{self.path}: cannot open the store ({e}).") from None
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal
-        # DuckDB counts the machine's cores; under taskset or a container cpuset, use those allowed.
-        threads = self._one("SELECT current_setting('threads')")
-        self.con.execute(f"SET threads = {min(usable_cpus(), int(threads[0]) if threads else 1)}")
+        # DuckDB counts the machine's cores: use $COMMUNITAS_WORKERS, else those this process may
+        # run on (taskset, container cpuset).
+        self.con.execute(f"SET threads = {duckdb_threads()}")
         self.read_only = read_only
         if not read_only:
             for stmt in create_statements():

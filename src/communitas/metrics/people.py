@@ -233,13 +233,13 @@ def churn(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: 
 
 def avid_members(backend: Any, *, threshold: float = 200, source_id: str | None = None,
                  include_bots: bool = False) -> int | None:
-    """Members with a reputation of at least 200 (Area 51's "avid users"), counted only for
-    sources whose platform has reputation (Stack Exchange's ``members.score``); NULL otherwise."""
+    """Members with a reputation of at least 200 (Area 51's "avid users"), counted only over
+    sources that **have reputation** — some member carries a ``members.score`` — and NULL when
+    none does (whatever the platform's name: the capability is read from the data)."""
     members = backend.table("members")
-    sources = backend.table("sources")
-    rep = sources.filter(sources.platform == "stackexchange").select("source_id")
     if source_id is not None:
-        rep = rep.filter(rep.source_id == source_id)
+        members = members.filter(members.source_id == source_id)
+    rep = members.filter(members.score.notnull()).select("source_id").distinct()
     if int(rep.count().execute()) == 0:
         return None
     m = members.semi_join(rep, "source_id")

@@ -17,12 +17,13 @@ from communitas.network.graph import (
     window_graphs,
 )
 from communitas.network.roles import label, member_roles
-from communitas.network.stages import classify_stage, network_or_team
+from communitas.network.stages import classify_stage, network_or_team, settle_stages
 
 
 @dataclass
 class NetworkAnalysis:
-    """``figures``: one row per window (with ``stage`` and ``reading``); ``roles``: one row per
+    """``figures``: one row per window (with ``stage``, settled across windows, ``window_stage``,
+    the window's own reading, and ``reading``); ``roles``: one row per
     member per window; ``graphs``: the igraph graph of each window (for pictures)."""
 
     figures: pd.DataFrame
@@ -57,6 +58,9 @@ def analyse(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = 
             table.insert(1, "start", [start] * len(table))
             role_tables.append(table)
     fig_df = pd.DataFrame(fig_rows)
+    if not fig_df.empty:  # the per-window rule's reading, then the stage with hysteresis
+        fig_df.insert(list(fig_df.columns).index("stage") + 1, "window_stage", fig_df["stage"])
+        fig_df["stage"] = settle_stages(fig_df)
     if not roles or not role_tables:
         return NetworkAnalysis(fig_df, pd.DataFrame(), graphs)
     firsts = active[["window", "member_id", "first_post_at"]]

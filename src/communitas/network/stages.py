@@ -10,6 +10,12 @@ The rule, applied in order to one window's figures (thresholds and reasons in ``
    inside the group).
 5. ``multi-hub`` — otherwise: connected, no single dominant hub, no interwoven core.
 
+That is one window's reading (``window_stage``). Across rolling windows the ``stage`` changes
+only on clear evidence (:func:`settle_stages`): a new stage is taken up when it holds in a run of
+consecutive windows whose first and last windows share no day (with 90-day windows every 30
+days: 4 windows); shorter runs keep the stage in force. ``too small`` windows stay too small and
+neither confirm nor break a run.
+
 >>> classify_stage({"tied_members": 40, "ties": 60, "largest_component_share": 0.9,
 ...                 "top1_share": 0.2, "in_centralization": 0.1, "out_centralization": 0.2,
 ...                 "max_core": 2})
@@ -83,6 +89,48 @@ def network_or_team(fig: Mapping[str, Any]) -> str:
     return "in between"
 
 
+def _clear(run: pd.DataFrame) -> bool:
+    """A run is clear evidence when its first and last windows share no day: the new stage was
+    read on two disjoint stretches of posts, not on one burst seen through overlapping windows."""
+    return bool(run["end"].iloc[0] <= run["start"].iloc[-1])
+
+
+def settle_stages(figures: pd.DataFrame) -> pd.Series:
+    """The ``stage`` of each window with hysteresis, from the per-window rule's ``window_stage``
+    (or ``stage``) and each window's ``start`` and ``end``; indexed like ``figures``.
+
+    The first readable run sets the stage; a later run of another stage replaces it only when it
+    is clear (:func:`_clear`); otherwise its windows keep the stage in force. ``too small``
+    windows keep their label and are skipped, so a gap does not break a run.
+
+    >>> days = pd.to_timedelta([0, 30, 60, 90, 120, 150, 180], unit="D")
+    >>> figs = pd.DataFrame({"start": days, "end": days + pd.Timedelta(days=90), "window_stage": [
+    ...     "multi-hub", "core/periphery", "multi-hub", "core/periphery", "core/periphery",
+    ...     "core/periphery", "core/periphery"]})
+    >>> settle_stages(figs).tolist()[1:]
+    ['multi-hub', 'multi-hub', 'core/periphery', 'core/periphery', 'core/periphery', 'core/periphery']
+    """
+    column = "window_stage" if "window_stage" in figures else "stage"
+    out = figures[column].astype(object).copy()
+    ordered = figures.sort_values("start", kind="stable")
+    readable = ordered[ordered[column] != "too small"]
+    run_ids = (readable[column] != readable[column].shift()).cumsum()
+    current: str | None = None
+    for _, run in readable.groupby(run_ids, sort=True):
+        stage = str(run[column].iloc[0])
+        if current is None or (stage != current and _clear(run)):
+            current = stage
+        out.loc[run.index] = current
+    return out
+
+
+def stage_changes(figures: pd.DataFrame, column: str = "stage") -> int:
+    """How many times ``column`` changes between consecutive readable windows."""
+    stages = figures.sort_values("start", kind="stable")[column]
+    stages = stages[stages != "too small"]
+    return int((stages != stages.shift()).iloc[1:].sum())
+
+
 def timeline(figures: pd.DataFrame) -> pd.DataFrame:
     """Runs of consecutive windows in the same stage: ``stage, first_start, last_start, last_end,
     windows`` (windows overlap, so a run's span is from its first window's start to its last's end)."""
@@ -96,4 +144,4 @@ def timeline(figures: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "first_start", "last_start", "last_end", "windows"])
 
 
-__all__ = ["STAGES", "classify_stage", "network_or_team", "timeline"]
+__all__ = ["STAGES", "classify_stage", "network_or_team", "settle_stages", "stage_changes", "timeline"]

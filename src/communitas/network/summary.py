@@ -43,8 +43,10 @@ def summary(result: NetworkAnalysis, *, top: int = 10, member: str | None = None
 
 
 def stage_chart_spec(figures: pd.DataFrame, title: str = "network stage per window") -> dict[str, Any]:
-    """A Vega-Lite spec: one bar per window (its start, height = ties), coloured by stage."""
-    data = records(figures[["window", "start", "end", "members", "ties", "stage"]])
+    """A Vega-Lite spec: one bar per window (its start, height = ties), coloured by stage (with
+    hysteresis); the tooltip also gives the window's own reading (``window_stage``) when known."""
+    own = ["window_stage"] if "window_stage" in figures else []
+    data = records(figures[["window", "start", "end", "members", "ties", "stage", *own]])
     order = [*STAGES, "too small"]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
@@ -56,6 +58,7 @@ def stage_chart_spec(figures: pd.DataFrame, title: str = "network stage per wind
             "y": {"field": "ties", "type": "quantitative", "title": "ties"},
             "color": {"field": "stage", "type": "nominal", "scale": {"domain": order}},
             "tooltip": [{"field": "start", "type": "temporal"}, {"field": "stage"},
+                        *[{"field": c, "title": "this window alone"} for c in own],
                         {"field": "members"}, {"field": "ties"}],
         },
     }

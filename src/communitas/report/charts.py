@@ -14,6 +14,7 @@ import altair as alt
 
 WIDTH = 640
 HEIGHT = 220
+ROW_PX = 16  # a heat map row: a 10 px label and its spacing
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,27 @@ def line_over_time(key: str, title: str, rows: list[dict[str, Any]], *, x: str, 
     return Chart(key, title, _finish(chart, title), caption)
 
 
+def line_panels(key: str, title: str, rows: list[dict[str, Any]], *, x: str, series: dict[str, str],
+                caption: str = "", height: int = 120) -> Chart | None:
+    """One panel per numeric column (``series``: column → panel label) over a shared time axis,
+    each with its own y scale (a median and a 90th percentile on one axis would flatten the
+    median); None when every value is missing."""
+    long = [{"period": r[x][:10], "series": label, "value": r[s]} for r in rows
+            for s, label in series.items() if r.get(s) is not None]
+    if not long:
+        return None
+    chart = alt.Chart(alt.Data(values=long)).mark_line(point=len(rows) < 40).encode(
+        x=alt.X("period:T", title=None),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("series:N", title=None, legend=None),
+        tooltip=["period:T", "series:N", "value:Q"],
+    ).properties(width=WIDTH, height=height).facet(
+        row=alt.Row("series:N", title=None, sort=list(series.values()),
+                    header=alt.Header(labelAngle=0, labelAlign="left")),
+    ).resolve_scale(y="independent")
+    return Chart(key, title, _finish(chart, title), caption)
+
+
 def bars(key: str, title: str, rows: list[dict[str, Any]], *, label: str, value: str,
          caption: str = "", sort_desc: bool = True) -> Chart:
     """Horizontal bars, one per row (``label`` → ``value``)."""
@@ -64,9 +86,10 @@ def bars(key: str, title: str, rows: list[dict[str, Any]], *, label: str, value:
 def heatmap(key: str, title: str, rows: list[dict[str, Any]], *, x: str, y: str, value: str,
             caption: str = "", x_type: str = "O", y_type: str = "O",
             x_sort: list[str] | None = None, y_sort: list[str] | None = None) -> Chart:
-    """A heat map of ``value`` over two ordinal axes (cohort retention, weekday × hour)."""
+    """A heat map of ``value`` over two ordinal axes (cohort retention, weekday × hour); rows are at
+    least 16 px high so that their labels stay readable (callers keep the rows to about 40)."""
     values = [{"x": r[x], "y": r[y], "v": r[value]} for r in rows]
-    height = min(640, max(HEIGHT, 9 * len({v["y"] for v in values})))
+    height = max(HEIGHT, ROW_PX * len({v["y"] for v in values}))
     chart = alt.Chart(alt.Data(values=values)).mark_rect().encode(
         x=alt.X(f"x:{x_type}", title=x.replace("_", " "), sort=x_sort),
         y=alt.Y(f"y:{y_type}", title=y.replace("_", " "), sort=y_sort),

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
+from communitas.metrics.people import RETENTION_OFFSETS, retention_summary
 from communitas.report import charts
 from communitas.report.builtin import trend
 from communitas.report.context import ReportContext, scrub, snippet
@@ -128,6 +131,35 @@ def _headline(h: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     return {"title": "Headline figures", "columns": ["figure", "value"], "numeric": ["value"], "rows": rows}
 
 
+MONTHLY_COHORTS_SHOWN = 24  # above, the heat map shows quarters
+
+
+def cohort_chart(cohorts: list[dict[str, Any]]) -> charts.Chart:
+    """The cohort retention heat map: monthly cohorts up to 24, quarters above (a quarter's share is
+    the newcomer-weighted mean of its months', as ``people.retention_summary``), and a caption
+    that sums up every cohort."""
+    after = {k: "1 month" if k == 1 else f"{k} months" for k in RETENTION_OFFSETS}  # cohorts are monthly
+    frame = pd.DataFrame(cohorts)
+    by = "month"
+    frame["row"] = frame["cohort"].str[:7]
+    if len(frame) > MONTHLY_COHORTS_SHOWN:
+        by = "quarter"
+        month = frame["cohort"].str[5:7].astype(int)
+        frame["row"] = frame["cohort"].str[:4] + "-Q" + ((month - 1) // 3 + 1).astype(str)
+    rows = [{"cohort": row, "after": after[k], "retained": share}
+            for row, group in frame.groupby("row", sort=True)
+            for k, share in ((k, retention_summary(group)[f"retained_{k}"]) for k in after)
+            if share is not None]
+    overall = retention_summary(frame)
+    summary = ", ".join(f"{pct(overall[f'retained_{k}'])} after {after[k]}" for k in after
+                        if overall[f"retained_{k}"] is not None)
+    caption = (f"Share of each {by}'s newcomers still contributing 1, 3, 6 and 12 months after their "
+               f"first month. All {len(frame)} monthly cohorts ({int(frame['members'].sum()):,} "
+               f"newcomers, {frame['cohort'].iloc[0][:7]} to {frame['cohort'].iloc[-1][:7]}): {summary}.")
+    return charts.heatmap("people-cohorts", "Cohort retention", rows, x="after", y="cohort",
+                          value="retained", x_sort=list(after.values()), caption=caption)
+
+
 @section("people", "People", order=20, component="people")
 def build_people(ctx: ReportContext) -> dict[str, Any] | None:
     p = ctx.profile["people"]
@@ -138,14 +170,8 @@ def build_people(ctx: ReportContext) -> dict[str, Any] | None:
                                  p["trend"], x="period", series=["active_members", "newcomers", "returning"],
                                  caption="Members who posted at least one contribution; newcomers posted "
                                          "for the first time.")]
-    after = {k: "1 month" if k == 1 else f"{k} months" for k in (1, 3, 6, 12)}  # cohorts are monthly
-    cohorts = [{"cohort": r["cohort"][:7], "after": after[k], "retained": r[f"retained_{k}"]}
-               for r in p["cohorts"] for k in after if r.get(f"retained_{k}") is not None]
-    if cohorts:
-        out.append(charts.heatmap("people-cohorts", "Cohort retention", cohorts, x="after", y="cohort",
-                                  value="retained", x_sort=list(after.values()),
-                                  caption="Share of each monthly cohort of newcomers "
-                                  "still contributing 1, 3, 6 and 12 months later."))
+    if p["cohorts"]:
+        out.append(cohort_chart(p["cohorts"]))
     shares = [{"group": g, "share": h.get(k)} for g, k in
               (("top 1%", "top1_share"), ("next 9%", "next9_share"), ("other 90%", "rest90_share"))]
     cum, acc = [{"members": 0.0, "contributions": 0.0}], 0.0
@@ -190,10 +216,12 @@ def build_interaction(ctx: ReportContext) -> dict[str, Any] | None:
         raise SectionEmpty("no threads in this selection")
     out = []
     if i["trend"]:
-        out.append(charts.line_over_time(
+        out.append(charts.line_panels(
             "interaction-response", f"Hours to first response per {ctx.period}", i["trend"], x="period",
-            series=["median_hours", "p90_hours"], caption="Median and 90th percentile of the hours "
-            "from a thread's start to the first response by another member."))
+            series={"median_hours": "median", "p90_hours": "90th percentile"},
+            caption="Median and 90th percentile of the hours from a thread's start to the first "
+            "response by another member, each on its own scale (the slow tail can be ten times "
+            "the median or more)."))
         out.append(charts.line_over_time(
             "interaction-unanswered", f"Share of threads with no response per {ctx.period}", i["trend"],
             x="period", series=["no_response_share"],

@@ -139,9 +139,8 @@ class ChatRows:
 
     def thread(self, thread_id: str, native: str, place_id: str, at: str, author: str | None,
                text: str | None) -> None:
-        title = None
-        if text and self.ctx.keep_bodies:
-            title = " ".join(text.split())[:TITLE_CHARS] or None
+        # kept with --no-text, as every platform's thread titles are (docs/data-model.md)
+        title = (" ".join(text.split())[:TITLE_CHARS] or None) if text else None
         self.builder.add("threads", (thread_id, native, place_id, title, author, at))
         self.builder.add("thread_places", (thread_id, place_id, 0))
 

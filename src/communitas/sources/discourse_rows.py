@@ -381,5 +381,5 @@ class Collector:
                          is_bot=uid == DISCOBOT_USER_ID or m.username == "discobot",
                          is_system=uid == SYSTEM_USER_ID or m.username == "system",
                          is_staff=m.staff, is_moderator=m.moderator,
-                         score=None if m.trust_level is None else float(m.trust_level),
+                         score=None,  # a trust level (0-4) is a level, not a reputation
                          account_id=None, email_hash=None)

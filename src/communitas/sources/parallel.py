@@ -71,6 +71,14 @@ def default_workers() -> int:
     return int(env) if env.isdigit() and int(env) > 0 else min(usable_cpus(), 4)
 
 
+def duckdb_threads() -> int:
+    """DuckDB threads for every connection communitas opens: ``$COMMUNITAS_WORKERS`` when set (so
+    ``COMMUNITAS_WORKERS=1`` keeps a run on one core), else the usable CPU cores (no cap: the cap
+    of 4 on parsing processes is about their memory, not DuckDB's)."""
+    env = os.environ.get("COMMUNITAS_WORKERS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else usable_cpus()
+
+
 def _init(progress: Any) -> None:
     global _progress
     _progress = progress

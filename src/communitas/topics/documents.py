@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from communitas.errors import EmptyStore, StoreError
 from communitas.metrics.base import contributions
+from communitas.sources.parallel import duckdb_threads
 from communitas.topics.text import MARKUP_HINT, PLATFORM_FORMATS, format_for, prepare
 
 
@@ -178,7 +179,7 @@ def _boilerplate(texts: list[str | None], *, min_posts: int = 5, share: float = 
     vectorised query instead of a Python loop over every line of every post)."""
     n = sum(t is not None for t in texts)
     threshold = max(min_posts, math.ceil(share * n))
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": duckdb_threads()})
     try:
         con.register("posts", pa.table({"i": pa.array(range(len(texts)), pa.int64()),
                                          "text": pa.array(texts, pa.string())}))

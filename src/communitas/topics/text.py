@@ -18,6 +18,7 @@ Markdown rules apply).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
@@ -208,12 +209,25 @@ def _drop_keep_tail(el: etree._Element) -> None:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words of 2-30 letters, in any script (digits and ``_`` split words).
+    """Lower-cased words of 2-30 letters, in any script; anything else splits words.
+
+    The text is NFKC-normalised first: ligatures and full-width forms become plain letters, and
+    superscript digits (a footnote's ``reviewed⁴``), fractions and circled numbers become digits,
+    which split words. Any other number that ``\\w`` matches but is not a letter (numerals of
+    other scripts) splits words too: only characters for which :meth:`str.isalpha` holds are kept.
 
     >>> words("L'eau, c'est 2x meilleure: IPA-style!")
     ['eau', 'est', 'meilleure', 'ipa', 'style']
+    >>> words("reviewed⁴ by x² · ﬁnal ¾ ①")
+    ['reviewed', 'by', 'final']
     """
-    return _WORD.findall(text.lower())
+    out = []
+    for token in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+        if token.isalpha():
+            out.append(token)
+        else:
+            out.extend(p for p in "".join(c if c.isalpha() else " " for c in token).split() if len(p) > 1)
+    return out
 
 
 def code_tokens(code: str) -> list[str]:

@@ -13,6 +13,7 @@ from communitas.sources.discourse import DiscourseSource
 from communitas.sources.mbox import MboxSource
 from communitas.sources.slack import SlackSource
 from communitas.sources.stackexchange import StackExchangeSource
+from communitas.sources.telegram import TelegramSource
 
 SOURCES: dict[str, Source] = {
     "stackexchange": StackExchangeSource(),
@@ -20,6 +21,7 @@ SOURCES: dict[str, Source] = {
     "discourse": DiscourseSource(),
     "slack": SlackSource(),
     "discord": DiscordSource(),
+    "telegram": TelegramSource(),
 }
 
 

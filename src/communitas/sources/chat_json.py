@@ -109,11 +109,13 @@ def _build(events: Iterator[tuple[str, str, Any]], event: str, value: Any) -> An
     return builder.value
 
 
-def json_lines(entry: ExportFile, what: str, fix: str, skip: Callable[[str], None]
-               ) -> Iterator[Any]:
+def json_lines(entry: ExportFile, what: str, fix: str, skip: Callable[[str], None],
+               position: list[Callable[[], int]] | None = None) -> Iterator[Any]:
     """Every object of a JSON Lines file; a line that is not JSON is ``skip(reason)``-ed, a file
     that cannot be decoded at all (gzip damage) is BrokenInput. Blank lines are ignored."""
-    data, _ = entry.open()
+    data, where = entry.open()
+    if position is not None:
+        position.append(where)
     try:
         for raw in data:
             if not raw.strip():

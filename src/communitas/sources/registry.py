@@ -12,6 +12,7 @@ from communitas.sources.discord import DiscordSource
 from communitas.sources.discourse import DiscourseSource
 from communitas.sources.mattermost import MattermostSource
 from communitas.sources.mbox import MboxSource
+from communitas.sources.rocketchat import RocketChatSource
 from communitas.sources.slack import SlackSource
 from communitas.sources.stackexchange import StackExchangeSource
 from communitas.sources.telegram import TelegramSource
@@ -24,6 +25,7 @@ SOURCES: dict[str, Source] = {
     "discord": DiscordSource(),
     "telegram": TelegramSource(),
     "mattermost": MattermostSource(),
+    "rocketchat": RocketChatSource(),
 }
 
 

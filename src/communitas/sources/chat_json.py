@@ -94,6 +94,38 @@ def stream_objects(entry: ExportFile, objects: set[str], scalars: set[str], what
         data.close()
 
 
+def stream_items(entry: ExportFile, prefix: str, what: str, fix: str,
+                 position: list[Callable[[], int]] | None = None) -> Iterator[Any]:
+    """Every value at ``prefix`` (``ijson.items``, built in C: the fast path when one prefix is
+    enough)."""
+    data, where = entry.open()
+    if position is not None:
+        position.append(where)
+    try:
+        yield from ijson.items(data, prefix, use_float=True)
+    except DECODE_ERRORS as e:
+        raise broken(entry, e, what, fix) from None
+    finally:
+        data.close()
+
+
+def head_fields(entry: ExportFile, keys: set[str], stop: str, what: str, fix: str) -> dict[str, Any]:
+    """The top-level scalar ``keys`` found before the top-level key ``stop`` (a cheap peek)."""
+    found: dict[str, Any] = {}
+    data, _ = entry.open()
+    try:
+        for prefix, event, value in ijson.parse(data, use_float=True):
+            if prefix == stop:
+                break
+            if prefix in keys and event not in ("start_map", "start_array", "map_key"):
+                found[prefix] = value
+    except DECODE_ERRORS as e:
+        raise broken(entry, e, what, fix) from None
+    finally:
+        data.close()
+    return found
+
+
 def _build(events: Iterator[tuple[str, str, Any]], event: str, value: Any) -> Any:
     builder = ObjectBuilder()
     builder.event(event, value)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from communitas.sources.base import Batch
-from communitas.sources.chat_json import stream_objects
+from communitas.sources.chat_json import head_fields, stream_items, stream_objects
 from communitas.sources.export_file import ExportFile
 from communitas.sources.telegram_rows import PRIVATE_CHATS, PRIVATE_SKIP, TelegramRows
 
@@ -53,7 +53,7 @@ def read_desktop(entry: ExportFile, rows: TelegramRows, index: int) -> Iterator[
     ctx, label, total = rows.ctx, entry.label, entry.size()
     chat, n, chats, local_dates = _Chat(), 0, 0, 0
     position: list[Callable[[], int]] = []
-    for prefix, value in stream_objects(entry, MESSAGES, HEADERS, WHAT, FIX, position):
+    for prefix, value in _stream(entry, position):
         if prefix in CHAT_BASES:  # the start or end of a chat object: the next chat begins
             if (chat.name, chat.type, chat.native, chat.place_id) != (None, None, None, None):
                 chat, chats = _Chat(), chats + 1
@@ -78,6 +78,20 @@ def read_desktop(entry: ExportFile, rows: TelegramRows, index: int) -> Iterator[
                  "was read as UTC.")
     ctx.report_progress(label, total, total, n)
     yield from rows.out.full()
+
+
+def _stream(entry: ExportFile, position: list[Callable[[], int]]) -> Iterator[tuple[str, Any]]:
+    """(prefix, value) as :func:`stream_objects` gives them; a chat exported alone whose id comes
+    before its messages (as Telegram Desktop writes it) takes the fast path (``ijson.items``)."""
+    head = head_fields(entry, {"name", "type", "id", "about"}, "messages", WHAT, FIX)
+    if "about" in head or "id" not in head:
+        yield from stream_objects(entry, MESSAGES, HEADERS, WHAT, FIX, position)
+        return
+    for key in ("name", "type", "id"):
+        if key in head:
+            yield key, head[key]
+    for msg in stream_items(entry, "messages.item", WHAT, FIX, position):
+        yield "messages.item", msg
 
 
 def _seconds(msg: dict[str, Any]) -> tuple[float | None, int]:

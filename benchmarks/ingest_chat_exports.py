@@ -15,7 +15,9 @@ messages, rooms and users), then, in a fresh child process:
    document with ``json.load`` for Telegram, ``json.loads`` per line for JSON Lines): the
    reference, reported as the ratio ours / reference (time) — the machine's speed cancels out.
 
-``--ingest`` also times ``Workspace.ingest`` into a new DuckDB store in another child.
+``--ingest`` also times ``Workspace.ingest`` into a new DuckDB store in another child. The
+exports are generated in a child process as well, so that no measuring child inherits the
+generator's memory as its peak RSS (Linux keeps ``ru_maxrss`` across fork and exec).
 The last line is ``counts: {platform: {table: rows}}`` (what the reads produced).
 """
 
@@ -133,6 +135,7 @@ from communitas.sources.registry import SOURCES
 from communitas.store import Workspace
 platform, folder, mode = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+base = rss()
 if mode == "ingest":
     t, cpu = time.perf_counter(), time.process_time()
     with Workspace(folder.parent / f"{platform}.duckdb") as ws:
@@ -146,7 +149,7 @@ ctx = ReadContext(src.describe(folder), b"salt", keep_bodies=True)
 counts = {}
 for b in src.read(folder, ctx):
     counts[b.table] = counts.get(b.table, 0) + len(b)
-ours = {"seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu, "rss": rss()}
+ours = {"seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu, "rss": rss(), "base": base}
 t = time.perf_counter()
 docs = 0
 for f in sorted(folder.iterdir()):
@@ -171,7 +174,11 @@ def _child(platform: str, folder: Path, mode: str) -> dict[str, Any]:
 def _bench(platform: str, base: Path, n: int, ingest: bool) -> dict[str, int]:
     folder = base / platform
     folder.mkdir(parents=True, exist_ok=True)
-    files = GENERATORS[platform](folder, n, random.Random(7))
+    # generated in a child too: a child forked from a parent that built the export would inherit
+    # its resident size as its own peak RSS (Linux keeps the high-water mark across exec)
+    subprocess.run([sys.executable, __file__, "--generate", platform, "--dir", str(folder),
+                    "--messages", str(n)], check=True)
+    files = sorted(folder.iterdir())
     mb = sum(f.stat().st_size for f in files) / 1e6
     r = _child(platform, folder, "read")
     ours, ref = r["ours"], r["reference"]
@@ -179,7 +186,8 @@ def _bench(platform: str, base: Path, n: int, ingest: bool) -> dict[str, int]:
     print(f"{platform}: {mb:.1f} MB, {msgs:,} messages read in {ours['seconds']:.2f} s = "
           f"{msgs / ours['seconds']:,.0f} messages/s wall, "
           f"{msgs / max(ours['cpu'], 1e-9):,.0f} per CPU-second; "
-          f"peak RSS {ours['rss']:,.0f} MB; stdlib json parse of the same files {ref['seconds']:.2f} s "
+          f"peak RSS {ours['rss']:,.0f} MB ({ours['base']:,.0f} MB after imports); "
+          f"stdlib json parse of the same files {ref['seconds']:.2f} s "
           f"(ratio ours/json {ours['seconds'] / ref['seconds']:.2f}; peak RSS after it {ref['rss']:,.0f} MB)")
     if ingest:
         w = _child(platform, folder, "ingest")
@@ -196,7 +204,11 @@ def main() -> None:
     ap.add_argument("--dir", type=Path)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--ingest", action="store_true")
+    ap.add_argument("--generate", choices=sorted(GENERATORS), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.generate:
+        GENERATORS[args.generate](args.dir, args.messages, random.Random(7))
+        return
     base = args.dir or Path(tempfile.mkdtemp(prefix="chat-bench-"))
     try:
         counts = {p: _bench(p, base, args.messages, args.ingest) for p in GENERATORS

@@ -255,3 +255,15 @@ def test_cli_ingest_then_profile_network_topics_report(tmp_path: Path,
     assert code == 0 and len(json.loads(out)["topics"]) == 2
     code, _, err = run_cli(["report", "--store", store, "-o", str(tmp_path / "r.html")], capsys)
     assert code == 0 and (tmp_path / "r.html").stat().st_size > 0, err
+
+
+def test_ingest_help_and_readme_name_each_chat_export(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["ingest", "--help"], capsys)
+    help_text = " ".join(out.split())
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for needle in ("Telegram Desktop", "getUpdates", "mmctl export create", "import.jsonl",
+                   "mongoexport of rocketchat_message", "channels.messages"):
+        assert needle in help_text, needle
+    for doc in ("telegram", "mattermost", "rocketchat"):
+        assert f"docs/sources/{doc}.md" in readme
+        assert (Path(__file__).resolve().parents[1] / "docs" / "sources" / f"{doc}.md").is_file()

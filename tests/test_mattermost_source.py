@@ -218,3 +218,17 @@ def test_cli_ingest_then_profile_network_topics_report(tmp_path: Path,
     assert code == 0 and len(json.loads(out)["topics"]) == 2
     code, _, err = run_cli(["report", "--store", store, "-o", str(tmp_path / "r.html")], capsys)
     assert code == 0 and (tmp_path / "r.html").stat().st_size > 0, err
+
+
+def test_analyses_on_the_tiny_real_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Profile, network and report run on Perceval's 9 posts; topics says in one line why it cannot
+    (one thread of 10 words or more: themes need two), instead of a traceback."""
+    store = str(tmp_path / "s.duckdb")
+    assert run_cli(["ingest", str(data_path("format-samples-perceval", "mattermost")), "--store", store],
+                   capsys)[0] == 0
+    for args in (["profile", "--json"], ["network", "--json"], ["report", "-o", str(tmp_path / "r.html")]):
+        assert run_cli([*args, "--store", store], capsys)[0] == 0, args
+    code, _, err = run_cli(["topics", "--store", store, "--json"], capsys)
+    assert code == 2 and err.strip().splitlines() == [
+        "error: too little text for topics: only one thread has 10 words or more, and themes need at "
+        "least two. Ingest a larger community, or more of it."]

@@ -259,6 +259,7 @@ def test_cli_ingest_then_profile_network_topics_report(tmp_path: Path,
 
 def test_ingest_help_and_readme_name_each_chat_export(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["ingest", "--help"], capsys)
+    assert code == 0
     help_text = " ".join(out.split())
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for needle in ("Telegram Desktop", "getUpdates", "mmctl export create", "import.jsonl",

@@ -139,11 +139,16 @@ class RocketRows:
             if author is None:
                 self.ctx.skip(label, "message without a user (u._id)")
             else:
-                self._write(msg, native, self._place(rid, None), at, author)
+                self._write(msg, native, self._place(rid, None), at, author, label)
 
-    def _write(self, msg: dict[str, Any], native: str, room: _Room, at: float, author: str) -> None:
+    def _write(self, msg: dict[str, Any], native: str, room: _Room, at: float, author: str,
+               label: str) -> None:
         kind = msg.get("t")
         if kind:
+            reacted = sum(len(r.get("usernames") or []) for r in (msg.get("reactions") or {}).values()
+                          if isinstance(r, dict)) if isinstance(msg.get("reactions"), dict) else 0
+            if reacted:
+                self.ctx.skip(label, "reaction on a system message (not a post)", reacted)
             category = "membership" if kind in MEMBERSHIP else "system"
             self.out.event(native=native, category=category, kind=MEMBERSHIP.get(str(kind), str(kind)),
                            at=iso_from_epoch(at), member_id=author, place_id=room.place_id)

@@ -268,3 +268,53 @@ def test_ingest_help_and_readme_name_each_chat_export(capsys: pytest.CaptureFixt
     for doc in ("telegram", "mattermost", "rocketchat"):
         assert f"docs/sources/{doc}.md" in readme
         assert (Path(__file__).resolve().parents[1] / "docs" / "sources" / f"{doc}.md").is_file()
+
+
+def _update(n: int, **msg: Any) -> dict[str, Any]:
+    chat = {"id": -5, "type": "supergroup", "title": "Forum", "is_forum": True}
+    return {"update_id": 900 + n, "message": {"chat": chat, **msg}}
+
+
+def test_bot_api_updates_worked_out_by_hand(workspace: Workspace, tmp_path: Path) -> None:
+    ann, bob = {"id": 1, "first_name": "Ann"}, {"id": 2, "first_name": "Bob", "last_name": "B"}
+    helper = {"id": 3, "is_bot": True, "first_name": "Helper"}
+    updates = [
+        _update(1, message_id=10, date=T0, **{"from": ann}, new_chat_members=[bob]),
+        _update(2, message_id=11, date=T0 + 5, **{"from": bob}, message_thread_id=11, is_topic_message=True,
+                forum_topic_created={"name": "Help"}),
+        _update(3, message_id=12, date=T0 + 10, **{"from": bob}, text="how?", message_thread_id=11,
+                is_topic_message=True, reply_to_message={"message_id": 11}),
+        _update(4, message_id=13, date=T0 + 20, **{"from": ann}, text="like this", message_thread_id=11,
+                is_topic_message=True, reply_to_message={"message_id": 12},
+                entities=[{"type": "text_mention", "offset": 0, "length": 4, "user": bob}]),
+        _update(5, message_id=14, date=T0 + 60, **{"from": helper}, text="rules"),
+        _update(6, message_id=15, date=T0 + 100, **{"from": {"id": 136817688, "is_bot": True}},
+                sender_chat={"id": -100777, "title": "News", "type": "channel"}, caption="news"),
+        _update(7, message_id=16, date=T0 + 200, **{"from": bob}, left_chat_member=bob),
+        {"update_id": 908, "callback_query": {"id": "x"}},
+        _update(9, message_id=17, **{"from": bob}, text="no date"),
+    ]
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    (folder / "updates.json").write_text(json.dumps({"ok": True, "result": updates}), encoding="utf-8")
+    report = workspace.ingest(folder, name="bot")
+    s = "telegram:bot"
+    posts = _rows(workspace, """SELECT native_id, author_id, reply_to_post_id, reply_to_member_id, tp.place_id
+                                FROM posts JOIN thread_places tp USING (thread_id) ORDER BY created_at""")
+    assert posts == [
+        ("-5:12", f"{s}:u:user2", None, None, f"{s}:c:-5:11"),  # "replying" to the topic root: in it
+        ("-5:13", f"{s}:u:user1", f"{s}:p:-5:12", f"{s}:u:user2", f"{s}:c:-5:11"),
+        ("-5:14", f"{s}:u:user3", None, None, f"{s}:c:-5"),
+        ("-5:15", f"{s}:u:channel100777", f"{s}:p:-5:14", f"{s}:u:user3", f"{s}:c:-5"),
+    ]
+    assert _rows(workspace, "SELECT category, kind, member_id, place_id FROM events ORDER BY created_at") == [
+        ("membership", "add", f"{s}:u:user2", f"{s}:c:-5"),
+        ("system", "forum_topic_created", f"{s}:u:user2", f"{s}:c:-5:11"),
+        ("membership", "leave", f"{s}:u:user2", f"{s}:c:-5")]
+    assert _rows(workspace, "SELECT place_id, kind, name, parent_id FROM places ORDER BY 1") == [
+        (f"{s}:c:-5", "group", "Forum", None), (f"{s}:c:-5:11", "topic", "Help", f"{s}:c:-5")]
+    assert _rows(workspace, "SELECT native_id, display_name, is_bot, is_system FROM members ORDER BY 1") == [
+        ("channel100777", "News", False, True), ("user1", "Ann", False, False),
+        ("user2", "Bob B", False, False), ("user3", "Helper", True, False)]
+    assert report.skipped == {"updates.json: callback_query update (not a new message)": 1,
+                              "updates.json: message without a readable date": 1}

@@ -172,10 +172,10 @@ def _read_file(entry: ExportFile, how: str, kind: str, rows: RocketRows,
     position: list[Callable[[], int]] = []
     docs = (json_lines(entry, WHAT, FIX, lambda r: ctx.skip(label, r), position) if how == "lines"
             else (d for _, d in stream_objects(entry, {"item"}, set(), WHAT, FIX, position)))
-    total = entry.size()
+    total, n = entry.size(), 0
     for n, doc in enumerate(docs, 1):
         handle(doc, label)
         if n % 10_000 == 0:
             ctx.report_progress(label, position[0](), total, n)
             yield from rows.out.full()
-    ctx.report_progress(label, total, total, 0)
+    ctx.report_progress(label, total, total, n)

@@ -85,7 +85,7 @@ def _message(msg: dict[str, Any], rows: TelegramRows, label: str) -> None:
         f"channel{abs(int(sender_chat.get('id') or 0))}", sender_chat.get("title"))
     service = next((k for k in SERVICE_KEYS if k in msg), None)
     if service is not None:
-        _service(msg, service, native, place_id, float(seconds), author, rows)
+        _service(msg, service, native, place_id, float(seconds), author, rows, label)
         return
     if author is None:
         rows.ctx.skip(label, "message without a sender")
@@ -101,12 +101,14 @@ def _message(msg: dict[str, Any], rows: TelegramRows, label: str) -> None:
 
 
 def _service(msg: dict[str, Any], key: str, chat: str, place_id: str, seconds: float,
-             author: str | None, rows: TelegramRows) -> None:
+             author: str | None, rows: TelegramRows, label: str) -> None:
     """Joins and leaves are membership events (one per member); any other service field a
     system event of that kind."""
     msg_id = str(msg["message_id"])
     if key in ("new_chat_members", "left_chat_member"):
         people = msg[key] if isinstance(msg[key], list) else [msg[key]]
+        if not people:
+            rows.ctx.skip(label, "new_chat_members without members")
         for i, person in enumerate(people):
             member = _user(rows, person)
             kind = ("join" if member == author else "add") if key == "new_chat_members" else (

@@ -109,13 +109,13 @@ def stream_items(entry: ExportFile, prefix: str, what: str, fix: str,
         data.close()
 
 
-def head_fields(entry: ExportFile, keys: set[str], stop: str, what: str, fix: str) -> dict[str, Any]:
-    """The top-level scalar ``keys`` found before the top-level key ``stop`` (a cheap peek)."""
+def head_fields(entry: ExportFile, keys: set[str], what: str, fix: str) -> dict[str, Any]:
+    """The top-level scalar ``keys`` found before the first other top-level key (a cheap peek)."""
     found: dict[str, Any] = {}
     data, _ = entry.open()
     try:
         for prefix, event, value in ijson.parse(data, use_float=True):
-            if prefix == stop:
+            if prefix == "" and event == "map_key" and value not in keys:
                 break
             if prefix in keys and event not in ("start_map", "start_array", "map_key"):
                 found[prefix] = value

@@ -83,7 +83,7 @@ def read_desktop(entry: ExportFile, rows: TelegramRows, index: int) -> Iterator[
 def _stream(entry: ExportFile, position: list[Callable[[], int]]) -> Iterator[tuple[str, Any]]:
     """(prefix, value) as :func:`stream_objects` gives them; a chat exported alone whose id comes
     before its messages (as Telegram Desktop writes it) takes the fast path (``ijson.items``)."""
-    head = head_fields(entry, {"name", "type", "id", "about"}, "messages", WHAT, FIX)
+    head = head_fields(entry, {"name", "type", "id", "about"}, WHAT, FIX)
     if "about" in head or "id" not in head:
         yield from stream_objects(entry, MESSAGES, HEADERS, WHAT, FIX, position)
         return

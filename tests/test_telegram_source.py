@@ -4,6 +4,7 @@ export built here whose every row was worked out by hand, the whole-account shap
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import zipfile
@@ -198,11 +199,15 @@ def test_a_zip_reads_like_the_folder(tmp_path: Path, tiny: Path) -> None:
     archive = tmp_path / "tiny.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(tiny / "result.json", "ChatExport_2020-09-13/result.json")
-    with Workspace(tmp_path / "a.duckdb") as a, Workspace(tmp_path / "b.duckdb") as b:
+    gz = tmp_path / "tiny.json.gz"
+    gz.write_bytes(gzip.compress((tiny / "result.json").read_bytes()))
+    with Workspace(tmp_path / "a.duckdb") as a, Workspace(tmp_path / "b.duckdb") as b, \
+            Workspace(tmp_path / "c.duckdb") as c:
         a.ingest(tiny)
         b.ingest(archive)
+        c.ingest(gz)
         q = "SELECT post_id, thread_id, reply_to_post_id, body FROM posts ORDER BY 1"
-        assert _rows(a, q) == _rows(b, q) and len(_rows(a, q)) == 6
+        assert _rows(a, q) == _rows(b, q) == _rows(c, q) and len(_rows(a, q)) == 6
 
 
 def test_detection_claims_only_telegram(tiny: Path) -> None:

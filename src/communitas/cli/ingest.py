@@ -46,8 +46,14 @@ def ingest(
 ) -> None:
     """Read a community export into the store, in one transaction.
 
+    Telegram: Telegram Desktop's JSON export (chat menu > Export chat history, format JSON: result.json), or saved Bot API getUpdates responses.
+
+    Mattermost: the bulk export (mmctl export create; the .zip or its import.jsonl), or saved API v4 posts pages.
+
+    Rocket.Chat: mongoexport of rocketchat_message (with rocketchat_room and users) as JSON Lines, or saved REST channels.messages pages.
+
     Example: communitas ingest ../shared/data/stackexchange-beer-7z/beer.stackexchange.com.7z
-    """
+    """  # noqa: E501
     with Workspace(store) as ws:
         progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                             TextColumn("{task.fields[rows]}"), TimeElapsedColumn(),

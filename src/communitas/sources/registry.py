@@ -10,9 +10,12 @@ from communitas.errors import InputNotFound, UnknownFormat, UsageError
 from communitas.sources.base import Source
 from communitas.sources.discord import DiscordSource
 from communitas.sources.discourse import DiscourseSource
+from communitas.sources.mattermost import MattermostSource
 from communitas.sources.mbox import MboxSource
+from communitas.sources.rocketchat import RocketChatSource
 from communitas.sources.slack import SlackSource
 from communitas.sources.stackexchange import StackExchangeSource
+from communitas.sources.telegram import TelegramSource
 
 SOURCES: dict[str, Source] = {
     "stackexchange": StackExchangeSource(),
@@ -20,6 +23,9 @@ SOURCES: dict[str, Source] = {
     "discourse": DiscourseSource(),
     "slack": SlackSource(),
     "discord": DiscordSource(),
+    "telegram": TelegramSource(),
+    "mattermost": MattermostSource(),
+    "rocketchat": RocketChatSource(),
 }
 
 

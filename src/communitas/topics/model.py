@@ -253,6 +253,9 @@ def fit_topics(corpus: Corpus, *, k: int | str = "auto", seed: int = 0, min_df: 
     if not keep.any():
         raise UsageError(f"too little text for topics: no thread has {min_tokens} words or more. "
                          "Ingest a larger community, or more of it.")
+    if keep.sum() < 2:
+        raise UsageError(f"too little text for topics: only one thread has {min_tokens} words or more, "
+                         "and themes need at least two. Ingest a larger community, or more of it.")
     x, terms = vectorize([t for t, kept in zip(tokens, keep, strict=True) if kept],
                          min_df=min_df, max_df=max_df)
     if k == "auto" and min(x.shape) < 2:

@@ -170,3 +170,55 @@ discourse_post = st.fixed_dictionaries({
 def test_discourse_topics(posts: Any, title: Any) -> None:
     topic = {"id": 7, "title": title, "created_at": "2024-01-01T00:00:00Z", "post_stream": {"posts": posts}}
     _ingest({"t/7.json": json.dumps(topic).encode()})
+
+
+telegram_message = st.fixed_dictionaries({
+    "id": _maybe(st.integers(1, 30)), "type": _maybe(st.sampled_from(["message", "service"])),
+    "date": _maybe(st.sampled_from(["2020-09-13T12:26:40", "9999-01-01T00:00:00", "x"])),
+    "date_unixtime": _maybe(st.sampled_from(["1600000000", "-1", "1e99", ""])),
+    "from": _maybe(st.text(max_size=8)), "from_id": _maybe(st.sampled_from(["user1", "channel2", "x"])),
+    "text": _maybe(st.lists(st.one_of(texts, st.fixed_dictionaries({"type": json_values,
+                                                                     "text": json_values})), max_size=3)),
+}, optional={"reply_to_message_id": json_values, "action": json_values, "actor_id": json_values,
+             "topic_id": json_values})
+
+
+@INGEST
+@given(_maybe(st.lists(telegram_message, max_size=6)), json_values)
+def test_telegram_exports(messages: Any, chat_type: Any) -> None:
+    chat = {"name": "Group", "type": chat_type, "id": 5, "messages": messages}
+    _ingest({"result.json": json.dumps(chat).encode()})
+
+
+mattermost_post = st.fixed_dictionaries({
+    "team": _maybe(st.just("eng")), "channel": _maybe(st.just("town-square")),
+    "user": _maybe(st.sampled_from(["alice", "bob"])), "message": _maybe(texts),
+    "create_at": _maybe(st.sampled_from([1_600_000_000_000, -1, 2**70, 0])),
+}, optional={"replies": json_values, "reactions": json_values, "type": json_values, "props": json_values})
+
+
+@INGEST
+@given(st.lists(_maybe(mattermost_post), max_size=6), st.booleans())
+def test_mattermost_bulk_exports(posts: list[Any], cut: bool) -> None:
+    lines = [json.dumps({"type": "version", "version": 1}),
+             json.dumps({"type": "team", "team": {"name": "eng", "display_name": "Eng", "type": "O"}}),
+             json.dumps({"type": "channel", "channel": {"team": "eng", "name": "town-square", "type": "O"}})]
+    lines += [json.dumps({"type": "post", "post": p}) for p in posts]
+    data = ("\n".join(lines) + "\n").encode()
+    _ingest({"import.jsonl": data[:-7] if cut else data})
+
+
+rocket_message = st.fixed_dictionaries({
+    "_id": _maybe(st.sampled_from(["m1", "m2", "m3"])), "rid": _maybe(st.just("GEN")), "msg": _maybe(texts),
+    "ts": _maybe(st.sampled_from([{"$date": "2021-03-01T10:00:00.000Z"}, {"$date": "nope"}, {"$date": 5}])),
+    "u": _maybe(st.fixed_dictionaries({"_id": _maybe(st.just("ANN")), "username": json_values})),
+}, optional={"tmid": json_values, "t": json_values, "reactions": json_values, "mentions": json_values,
+             "bot": json_values, "_hidden": json_values})
+
+
+@INGEST
+@given(st.lists(rocket_message, max_size=6))
+def test_rocketchat_exports(messages: list[Any]) -> None:
+    rooms = [{"_id": "GEN", "t": "c", "name": "general"}]
+    _ingest({"rocketchat_room.json": "\n".join(json.dumps(r) for r in rooms).encode() + b"\n",
+             "rocketchat_message.json": "\n".join(json.dumps(m) for m in messages).encode() + b"\n"})

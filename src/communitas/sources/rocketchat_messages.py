@@ -144,13 +144,14 @@ class RocketRows:
     def _write(self, msg: dict[str, Any], native: str, room: _Room, at: float, author: str,
                label: str) -> None:
         kind = msg.get("t")
+        kind = kind if isinstance(kind, str) else None  # a system type is a name; anything else: none
         if kind:
             reacted = sum(len(r.get("usernames") or []) for r in (msg.get("reactions") or {}).values()
                           if isinstance(r, dict)) if isinstance(msg.get("reactions"), dict) else 0
             if reacted:
                 self.ctx.skip(label, "reaction on a system message (not a post)", reacted)
             category = "membership" if kind in MEMBERSHIP else "system"
-            self.out.event(native=native, category=category, kind=MEMBERSHIP.get(str(kind), str(kind)),
+            self.out.event(native=native, category=category, kind=MEMBERSHIP.get(kind, kind),
                            at=iso_from_epoch(at), member_id=author, place_id=room.place_id)
             self.out.member(author).seen(at)
             return

@@ -35,7 +35,7 @@ class _Bars:
 def ingest(
     path: Annotated[Path, typer.Argument(help="Export folder, archive or file to read.")],
     platform: Annotated[str | None, typer.Option(
-        help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES)}.")] = None,
+        help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES.names())}.")] = None,
     name: Annotated[str | None, typer.Option(
         help="Name of the community (default: from the file or folder name).")] = None,
     no_text: Annotated[bool, typer.Option(

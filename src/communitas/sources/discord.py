@@ -176,6 +176,7 @@ class DiscordSource:
     """Reads a DiscordChatExporter export. See the module docstring for the mapping."""
 
     platform = "discord"
+    order = 50  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

@@ -137,6 +137,7 @@ class StackExchangeSource:
     """Reads a Stack Exchange site dump. See the module docstring for the mapping."""
 
     platform = "stackexchange"
+    order = 10  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import ijson
 
@@ -36,6 +37,9 @@ PEEK_EVENTS = 400  # JSON events looked at to tell a file's shape
 PROGRESS_ROWS = 500
 DISCUSSION_KEYS = frozenset({"title", "number", "comments", "answer", "upvoteCount", "upvotes",
                              "commentTotal", "answerChosenAt", "category"})
+GRAPHQL_PREFIXES = frozenset(f"{root}.{tail}" for root in ("data.repository", "item.data.repository")
+                             for tail in ("discussions.nodes.item", "discussions.edges.item.node",
+                                          "discussion"))
 _JSON_ERRORS = (ijson.JSONError, ValueError, OSError, EOFError, zlib.error)
 
 
@@ -146,17 +150,37 @@ class GithubDiscussionsSource:
         yield from rows.finish()
 
 
+def _items(data: Any, prefixes: frozenset[str]) -> Iterator[Any]:
+    """Every object found at one of ``prefixes`` (pages of one file may differ: nodes or edges)."""
+    builder: Any = None
+    at = ""
+    for prefix, event, value in ijson.parse(data, use_float=True, multiple_values=True):
+        if builder is None:
+            if event == "start_map" and prefix in prefixes:
+                builder, at = ijson.ObjectBuilder(), prefix
+                builder.event(event, value)
+            elif prefix in prefixes and event not in ("start_array", "end_array"):
+                yield value  # null or a scalar where a discussion should be: counted by the reader
+            continue
+        builder.event(event, value)
+        if event == "end_map" and prefix == at:
+            yield builder.value
+            builder = None
+
+
 def _read_file(f: ExportFile, prefix: str, rows: Rows, ctx: ReadContext) -> Iterator[Batch]:
     data, position = f.open()
     total, n = f.size(), 0
+    prefixes = frozenset({prefix} if prefix == "item" else GRAPHQL_PREFIXES)
     try:
-        for n, d in enumerate(ijson.items(data, prefix, use_float=True, multiple_values=True), 1):
+        for n, d in enumerate(_items(data, prefixes), 1):
             rows.discussion(d, f.label)
             if n % PROGRESS_ROWS == 0:
                 ctx.report_progress(f.label, position(), total, rows.counts["posts"])
                 yield from rows.full()
     except _JSON_ERRORS as e:
-        raise BrokenInput(f"{f.where}: not readable GitHub Discussions JSON ({e or type(e).__name__}); "
+        why = " ".join(str(e).split())[:200] or type(e).__name__
+        raise BrokenInput(f"{f.where}: not readable GitHub Discussions JSON ({why}); "
                           "the file is truncated, damaged or not UTF-8. Fetch it again and ingest "
                           "again.") from None
     finally:

@@ -40,7 +40,8 @@ DIRECT = "direct message (private), left out"
 
 def broken(f: ExportFile, e: Exception, what: str) -> BrokenInput:
     """The one-line error for a file that cannot be read as JSON."""
-    return BrokenInput(f"{f.where}: not a readable {what} ({e or type(e).__name__}); the file is "
+    why = " ".join(str(e).split())[:200] or type(e).__name__
+    return BrokenInput(f"{f.where}: not a readable {what} ({why}); the file is "
                        "truncated, damaged or not UTF-8 JSON. Export it again and ingest again.")
 
 

@@ -30,16 +30,13 @@ from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
 from communitas.sources.base import Batch, ReadContext, fingerprint_files
 from communitas.sources.export_file import ExportFile
-from communitas.sources.github_discussions_rows import Rows
+from communitas.sources.github_discussions_rows import Rows, nodes
 
 JSON_SUFFIXES = (".json", ".json.gz")
 PEEK_EVENTS = 400  # JSON events looked at to tell a file's shape
 PROGRESS_ROWS = 500
 DISCUSSION_KEYS = frozenset({"title", "number", "comments", "answer", "upvoteCount", "upvotes",
                              "commentTotal", "answerChosenAt", "category"})
-GRAPHQL_PREFIXES = frozenset(f"{root}.{tail}" for root in ("data.repository", "item.data.repository")
-                             for tail in ("discussions.nodes.item", "discussions.edges.item.node",
-                                          "discussion"))
 _JSON_ERRORS = (ijson.JSONError, ValueError, OSError, EOFError, zlib.error)
 
 
@@ -150,30 +147,22 @@ class GithubDiscussionsSource:
         yield from rows.finish()
 
 
-def _items(data: Any, prefixes: frozenset[str]) -> Iterator[Any]:
-    """Every object found at one of ``prefixes`` (pages of one file may differ: nodes or edges)."""
-    builder: Any = None
-    at = ""
-    for prefix, event, value in ijson.parse(data, use_float=True, multiple_values=True):
-        if builder is None:
-            if event == "start_map" and prefix in prefixes:
-                builder, at = ijson.ObjectBuilder(), prefix
-                builder.event(event, value)
-            elif prefix in prefixes and event not in ("start_array", "end_array"):
-                yield value  # null or a scalar where a discussion should be: counted by the reader
-            continue
-        builder.event(event, value)
-        if event == "end_map" and prefix == at:
-            yield builder.value
-            builder = None
+def _discussions(data: Any, prefix: str) -> Iterator[Any]:
+    """The discussions of one file. A GraphQL file is read one page (``discussions``
+    connection) at a time, so pages of one file may hold ``nodes`` or ``edges`` alike."""
+    for tail in (".nodes.item", ".edges.item.node"):
+        if prefix.endswith(".discussions" + tail):
+            for page in ijson.items(data, prefix[: -len(tail)], use_float=True, multiple_values=True):
+                yield from nodes(page)
+            return
+    yield from ijson.items(data, prefix, use_float=True, multiple_values=True)
 
 
 def _read_file(f: ExportFile, prefix: str, rows: Rows, ctx: ReadContext) -> Iterator[Batch]:
     data, position = f.open()
     total, n = f.size(), 0
-    prefixes = frozenset({prefix} if prefix == "item" else GRAPHQL_PREFIXES)
     try:
-        for n, d in enumerate(_items(data, prefixes), 1):
+        for n, d in enumerate(_discussions(data, prefix), 1):
             rows.discussion(d, f.label)
             if n % PROGRESS_ROWS == 0:
                 ctx.report_progress(f.label, position(), total, rows.counts["posts"])

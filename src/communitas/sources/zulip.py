@@ -40,6 +40,7 @@ from communitas.sources.zulip_export import (
 from communitas.sources.zulip_rows import Message, ZulipRows
 
 JSON_SUFFIXES = (".json", ".json.gz")
+PROGRESS_FILES = 20
 INDEX_NAMES = ("stream_index.json", "stream_index.json.gz")
 _STREAM_DIR = re.compile(r"^(\d+)-(.*)$")
 _MESSAGES_FILE = re.compile(r"^messages-\d+\.json(?:\.gz)?$")
@@ -205,7 +206,10 @@ def _read_index(f: ExportFile) -> dict[str, tuple[str, dict[str, int]]]:
 def _read_archive(layout: _Layout, rows: ZulipRows, ctx: ReadContext) -> Iterator[Batch]:
     index = _read_index(layout.files[0][1])
     found: set[tuple[str, str]] = set()
-    for rel, f in layout.files[1:]:
+    label = layout.files[0][0].rsplit("/", 2)[-2] if "/" in layout.files[0][0] else layout.name
+    total = sum(f.size() for _, f in layout.files[1:])
+    done = 0
+    for n, (rel, f) in enumerate(layout.files[1:], 1):
         folder, file_name = rel.split("/")[-2:]
         match = _STREAM_DIR.match(folder)
         assert match is not None  # chosen by _shape
@@ -217,6 +221,9 @@ def _read_archive(layout: _Layout, rows: ZulipRows, ctx: ReadContext) -> Iterato
         topic = decode_topic(file_name)
         found.add((stream_id, topic))
         yield from _read_topic(f, stream_id, topic, rows, ctx)
+        done += f.size()
+        if n % PROGRESS_FILES == 0 or n == len(layout.files) - 1:  # one bar for the whole export
+            ctx.report_progress(label, done, total, rows.out.counts["posts"])
     missing = [(s, t, n) for s, (_, topics) in index.items() for t, n in topics.items()
                if (s, t) not in found]
     if missing:
@@ -227,7 +234,6 @@ def _read_archive(layout: _Layout, rows: ZulipRows, ctx: ReadContext) -> Iterato
 def _read_topic(f: ExportFile, stream_id: str, topic: str, rows: ZulipRows,
                 ctx: ReadContext) -> Iterator[Batch]:
     data, _ = f.open()
-    total = f.size()
     try:
         msgs = list(ijson.items(data, "item", use_float=True))
     except (ijson.JSONError, ValueError, OSError, EOFError, zlib.error) as e:
@@ -240,7 +246,6 @@ def _read_topic(f: ExportFile, stream_id: str, topic: str, rows: ZulipRows,
         author = rows.member_by_name(m["sender_full_name"])
         rows.message(Message(int(m["id"]), stream_id, topic, float(m["timestamp"]), author, text,
                              rows.mentions_by_name(text)), f.label)
-    ctx.report_progress(f.label, total, total, len(msgs))
     yield from rows.full()
 
 

@@ -177,8 +177,10 @@ class ZulipRows:
         >>> ZulipRows.mention_pairs('<span class="user-mention" data-user-id="7">@Ann B</span> and @**Cy|9**')
         [('7', 'Ann B'), ('9', 'Cy')]
         """
-        pairs = [(m.group(1), m.group(2).strip()) for m in _MENTION.finditer(text) if m.group(1) != "*"]
-        pairs += [(m.group(2) or "", m.group(1).strip()) for m in _MD_MENTION.finditer(text)]
+        pairs = [(m.group(1), m.group(2).strip()) for m in _MENTION.finditer(text) if m.group(1) != "*"
+                 ] if "user-mention" in text else []
+        if "@" in text:
+            pairs += [(m.group(2) or "", m.group(1).strip()) for m in _MD_MENTION.finditer(text)]
         return [(uid, name) for uid, name in pairs if name not in WILDCARDS]
 
     # -- messages ------------------------------------------------------------------------
@@ -188,7 +190,8 @@ class ZulipRows:
             self.ctx.skip(label, "same message id read twice (first copy kept)")
             return
         self.seen.add(m.msg_id)
-        m.text = _EMAIL_ATTR.sub("", m.text)
+        if "data-user-email" in m.text:
+            m.text = _EMAIL_ATTR.sub("", m.text)
         place_id = self.streams.get(m.stream_id) or self.stream(m.stream_id, f"stream {m.stream_id}")
         at = iso_from_epoch(m.seconds)
         info = None if m.author is None else self.out.member(m.author)
@@ -224,7 +227,7 @@ class ZulipRows:
         reply_post, reply_member = turn.reply_to_post_id, turn.reply_to_member_id
         if turn.rule:
             self.out.counts[turn.rule] += 1
-        match = _QUOTE.search(m.text)
+        match = _QUOTE.search(m.text) if "said" in m.text else None
         quoted = int(match.group(1) or match.group(2)) if match else None
         if quoted is not None and quoted in self.seen and quoted != m.msg_id:
             reply_post, reply_member = self.out.id("p", str(quoted)), None

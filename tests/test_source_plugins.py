@@ -118,3 +118,13 @@ def test_listing_platforms_imports_no_source() -> None:
             "and m.rsplit('.', 1)[-1] not in ('registry', 'base')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"{len(SOURCES.names())} []"
+
+
+def test_the_new_sources_import_neither_duckdb_nor_other_platforms() -> None:
+    """What a parsing worker would import to read Zulip or GitHub files: no store, no DuckDB, no
+    other platform."""
+    code = ("import sys, communitas.sources.zulip, communitas.sources.github_discussions\n"
+            "print(sorted(m for m in sys.modules if m in ('duckdb', 'communitas.store', 'py7zr') or "
+            "m.rsplit('.', 1)[-1] in ('mbox', 'discord', 'slack', 'discourse', 'stackexchange')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

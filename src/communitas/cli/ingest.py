@@ -46,6 +46,16 @@ def ingest(
 ) -> None:
     """Read a community export into the store, in one transaction.
 
+    \b
+    Platforms (auto-detected; docs/sources/ says how to get each export):
+      stackexchange       data dump folder (Posts.xml, ...) or its .7z
+      mbox                mbox files or folder, pipermail, Groups.io
+      discourse           saved API JSON (communitas crawl) or .tar.gz
+      slack               workspace export, .zip or folder
+      discord             DiscordChatExporter CSV or JSON, folder or .zip
+      zulip               zulip-archive, organisation export, GET /messages
+      github-discussions  gh api graphql JSON of discussions
+
     Example: communitas ingest ../shared/data/stackexchange-beer-7z/beer.stackexchange.com.7z
     """
     with Workspace(store) as ws:

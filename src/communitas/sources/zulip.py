@@ -120,6 +120,10 @@ def _is_api(f: ExportFile) -> bool:
 def _locate(path: Path) -> _Layout:
     if not path.exists():
         raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
+    if path.is_file() and path.name.lower().endswith((".tar.gz", ".tgz")):
+        raise UnknownFormat(f"{path}: a Zulip organisation export is read extracted (its messages "
+                            "files must follow realm.json in order): run tar xzf on it and ingest "
+                            "the folder.")
     if path.is_file() and not path.name.lower().endswith((*JSON_SUFFIXES, ".zip")):
         raise UnknownFormat(f"{path}: not a Zulip export (.json, .json.gz, .zip or a folder).")
     files, archive = _entries(path)

@@ -1,6 +1,6 @@
 """GitHub Discussions ingest throughput and memory: the real payloadcms file, then a synthetic one.
 
-    .venv/bin/python benchmarks/ingest_github_discussions.py [--discussions 20000]
+    .venv/bin/python benchmarks/ingest_github_discussions.py [--discussions 4000]
 
 Each run is in its own child process (its peak RSS is its own), one after the other:
 
@@ -24,6 +24,7 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import re
 import resource
 import tempfile
 import time
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 PAYLOAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "github-discussions-payloadcms"
+_SPACE = re.compile(r"\s*")
 WORDS = ["collection", "field", "hook", "access", "config", "deploy", "admin", "upload", "query",
          "migration", "schema"]
 
@@ -47,10 +49,11 @@ def _posts(d: dict[str, Any]) -> int:
 def _reference(path: str) -> int:
     n = 0
     for p in sorted(Path(path).glob("*.json")):
-        decoder, text, at = json.JSONDecoder(), p.read_text("utf-8"), 0
-        while at < len(text.rstrip()):
+        decoder, text = json.JSONDecoder(), p.read_text("utf-8")
+        at = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+        while at < len(text):
             value, at = decoder.raw_decode(text, at)
-            at += len(text[at:]) - len(text[at:].lstrip())
+            at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
             pages = value if isinstance(value, list) and value and "data" in value[0] else [value]
             for page in pages:
                 found = page if isinstance(page, list) else (
@@ -123,10 +126,9 @@ def synthetic(path: Path, n: int) -> None:
         for start in range(1, n + 1, 100):
             nodes = []
             for number in range(start, min(start + 100, n + 1)):
-                comments = [_node(rng, f"DC_{number}_{i}", "2024-03-01T10:00:00Z",
-                                  replies={"nodes": [_node(rng, f"DC_{number}_{i}_{j}", "2024-03-02T10:00:00Z")
-                                                     for j in range(rng.randint(0, 6))]})
-                            for i in range(rng.randint(0, 12))]
+                comments = [_node(rng, f"DC_{number}_{i}", "2024-03-01T10:00:00Z", replies={"nodes": [
+                    _node(rng, f"DC_{number}_{i}_{j}", "2024-03-02T10:00:00Z")
+                    for j in range(rng.randint(0, 6))]}) for i in range(rng.randint(0, 12))]
                 nodes.append({"id": f"D_{number}", "number": number, "title": f"question {number}",
                               "bodyHTML": _html(rng), "createdAt": "2024-03-01T09:00:00Z", "upvoteCount": 2,
                               "url": f"https://github.com/acme/widgets/discussions/{number}",
@@ -139,7 +141,7 @@ def synthetic(path: Path, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--discussions", type=int, default=20_000)
+    parser.add_argument("--discussions", type=int, default=4_000)
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}")

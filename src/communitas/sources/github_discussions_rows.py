@@ -20,6 +20,10 @@ from communitas.sources.base import Batch, BatchBuilder, ReadContext
 
 BOT_LOGINS = frozenset({"github-actions", "dependabot", "dependabot-preview", "renovate", "copilot"})
 DELETED = frozenset({"ghost"})  # GitHub shows deleted accounts as @ghost
+# Posts and reactions are most rows: kept as tuples in this column order, cut into batches.
+HOT_COLUMNS = {"posts": ("post_id", "native_id", "thread_id", "author_id", "created_at", "reply_to_post_id",
+                         "kind", "is_contribution", "length", "score", "body"),
+               "reactions": ("reaction_id", "post_id", "member_id", "kind", "created_at", "value")}
 MAX_REACTIONS = 10_000  # per post and kind: a guard against absurd counts
 
 
@@ -80,6 +84,8 @@ class Rows:
         sid = self.sid = ctx.source_id
         self.p_, self.t_, self.u_ = f"{sid}:p:", f"{sid}:t:", f"{sid}:u:"
         self.out = BatchBuilder(batch_rows)
+        self.batch_rows = batch_rows
+        self.hot: dict[str, list[tuple[Any, ...]]] = {t: [] for t in HOT_COLUMNS}  # cheap appends
         self.members: dict[str, _Member] = {}  # lower-cased login -> member
         self.repos: set[str] = set()
         self.categories: dict[str, tuple[str, str | None]] = {}  # category key -> (name, repo)
@@ -191,10 +197,8 @@ class Rows:
         votes = votes if isinstance(votes, int) and not isinstance(votes, bool) else None
         if author is None:
             self.counts["deleted_authors"] += 1
-        self.out.add("posts", post_id=post_id, source_id=self.sid, native_id=native, thread_id=tid,
-                     author_id=author, created_at=at, reply_to_post_id=reply_to, kind=kind,
-                     is_contribution=True, length=len(body), score=votes,
-                     body=body if self.ctx.keep_bodies else None)
+        self.hot["posts"].append((post_id, native, tid, author, at, reply_to, kind, True, len(body), votes,
+                                  body if self.ctx.keep_bodies else None))
         self.counts["posts"] += 1
         for i in range(min(votes or 0, MAX_REACTIONS)):
             self._reaction(f"{post_id}:upvote:{i}", post_id, None, "upvote", None)
@@ -205,9 +209,8 @@ class Rows:
                 self._reaction(f"{post_id}:{content}:{i}", post_id, None, str(content).lower(), None)
 
     def _reaction(self, rid: str, post_id: str, member: str | None, kind: str, at: str | None) -> None:
-        self.out.add("reactions", reaction_id=rid.replace(self.p_, f"{self.sid}:r:", 1),
-                     source_id=self.sid, post_id=post_id, member_id=member, kind=kind, created_at=at,
-                     value=1.0)
+        self.hot["reactions"].append((rid.replace(self.p_, f"{self.sid}:r:", 1), post_id, member, kind, at,
+                                      1.0))
 
     def _thread(self, d: dict[str, Any], tid: str, native: str, place: str | None, author: str | None,
                 created: str, accepted: str | None, answer: dict[str, Any] | None) -> None:
@@ -242,7 +245,17 @@ class Rows:
 
     # -- the end ------------------------------------------------------------------------------
     def full(self) -> Iterator[Batch]:
-        return self.out.full()
+        for table, rows in self.hot.items():
+            if len(rows) >= self.batch_rows:
+                yield self._take(table)
+        yield from self.out.full()
+
+    def _take(self, table: str) -> Batch:
+        rows, self.hot[table] = self.hot[table], []
+        cols: dict[str, list[Any]] = {c: list(v) for c, v in zip(HOT_COLUMNS[table], zip(*rows, strict=True),
+                                                                 strict=True)}
+        cols["source_id"] = [self.sid] * len(rows)
+        return Batch(table, cols)
 
     def finish(self) -> Iterator[Batch]:
         for repo in sorted(self.repos):
@@ -257,6 +270,9 @@ class Rows:
                          display_name=m.login, joined_at=None, last_seen_at=m.last_seen or None,
                          is_bot=m.is_bot, is_system=False, is_staff=None, is_moderator=None,
                          score=None, account_id=None, email_hash=None)
+        for table, rows in self.hot.items():
+            if rows:
+                yield self._take(table)
         yield from self.out.drain()
 
 

@@ -197,3 +197,22 @@ def test_member_outside_the_zip_is_refused(tmp_path: Path) -> None:
         z.writestr("page.json", json.dumps(_graphql_pages()[0]))
         z.writestr("../../evil.json", "{}")
     assert "outside the archive" in _unchanged_after(tmp_path, archive, UnsafeInput)
+
+
+def test_rest_style_names_are_read_too(tmp_path: Path) -> None:
+    """A plain list of discussions with REST-style snake_case names (``user``, ``created_at``,
+    ``type: Bot``, ``html_url``), as webhook payloads and REST-shaped dumps have them."""
+    discussions = [{"number": 3, "title": "deploy?", "body": "how?", "created_at": "2024-02-01T10:00:00Z",
+                    "html_url": "https://github.com/acme/widgets/discussions/3", "user": {"login": "ann"},
+                    "comments": [{"body": "like this", "created_at": "2024-02-01T11:00:00Z",
+                                  "user": {"login": "helper", "type": "Bot"}, "replies": None}]}]
+    path = tmp_path / "rest.json"
+    path.write_text(json.dumps(discussions))
+    assert find_source(path).platform == "github-discussions"
+    with Workspace(tmp_path / "r.duckdb") as ws:
+        report = ws.ingest(path)
+        assert report.counts["posts"] == 2 and report.counts["places"] == 1
+        assert ws.con.execute("SELECT native_id, is_bot FROM members ORDER BY 1").fetchall() == [
+            ("ann", False), ("helper", True)]
+        assert ws.con.execute("SELECT place_id FROM threads").fetchone() == (
+            "github-discussions:rest:repo:acme/widgets",)

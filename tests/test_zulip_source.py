@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from tests.conftest import data_path
 
-from communitas.errors import BrokenInput, UnsafeInput
+from communitas.errors import BrokenInput, UnknownFormat, UnsafeInput
 from communitas.sources.registry import find_source
 from communitas.store import Workspace
 
@@ -272,3 +272,9 @@ def test_a_zipped_archive_reads_like_the_folder(tmp_path: Path) -> None:
         for p in root.rglob("*.json"):
             z.write(p, "zulip_json/" + p.relative_to(root).as_posix())
     assert _replies(tmp_path, archive) == {"1": None, "2": "1"}
+
+
+def test_a_tarred_export_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    tarred = tmp_path / "zulip-export-abc.tar.gz"
+    tarred.write_bytes(gzip.compress(b"not read"))
+    assert "tar xzf" in _unchanged_after(tmp_path, tarred, UnknownFormat, platform="zulip")

@@ -24,6 +24,8 @@ SAMPLES = {
     "discord": ("discord-komodo",),
     "discourse-askci": ("discourse-askci",),
     "discourse-delving": ("discourse-delvingbitcoin", "delvingbitcoin-posts.tar.gz"),
+    "zulip": ("zulip-brlcad",),
+    "github-discussions": ("github-discussions-payloadcms",),
 }
 
 

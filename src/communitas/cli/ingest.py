@@ -35,7 +35,7 @@ class _Bars:
 def ingest(
     path: Annotated[Path, typer.Argument(help="Export folder, archive or file to read.")],
     platform: Annotated[str | None, typer.Option(
-        help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES)}.")] = None,
+        help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES.names())}.")] = None,
     name: Annotated[str | None, typer.Option(
         help="Name of the community (default: from the file or folder name).")] = None,
     no_text: Annotated[bool, typer.Option(
@@ -46,14 +46,21 @@ def ingest(
 ) -> None:
     """Read a community export into the store, in one transaction.
 
-    Telegram: Telegram Desktop's JSON export (chat menu > Export chat history, format JSON: result.json), or saved Bot API getUpdates responses.
-
-    Mattermost: the bulk export (mmctl export create; the .zip or its import.jsonl), or saved API v4 posts pages.
-
-    Rocket.Chat: mongoexport of rocketchat_message (with rocketchat_room and users) as JSON Lines, or saved REST channels.messages pages.
+    \b
+    Platforms (auto-detected; docs/sources/ says how to get each export):
+      stackexchange       data dump folder (Posts.xml, ...) or its .7z
+      mbox                mbox files or folder, pipermail, Groups.io
+      discourse           saved API JSON (communitas crawl) or .tar.gz
+      slack               workspace export, .zip or folder
+      discord             DiscordChatExporter CSV or JSON, folder or .zip
+      zulip               zulip-archive, organisation export, GET /messages
+      github-discussions  gh api graphql JSON of discussions
+      telegram            Telegram Desktop result.json, or Bot API getUpdates
+      mattermost          bulk export (mmctl export create) .zip or import.jsonl
+      rocketchat          mongoexport of rocketchat_message (JSON Lines), or REST channels.messages pages
 
     Example: communitas ingest ../shared/data/stackexchange-beer-7z/beer.stackexchange.com.7z
-    """  # noqa: E501
+    """
     with Workspace(store) as ws:
         progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                             TextColumn("{task.fields[rows]}"), TimeElapsedColumn(),

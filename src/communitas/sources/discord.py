@@ -178,6 +178,7 @@ class DiscordSource:
 
     platform = "discord"
     earliest = datetime(2015, 5, 13, tzinfo=UTC)  # Discord's launch; it imports no older history
+    order = 50  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

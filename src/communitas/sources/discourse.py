@@ -153,6 +153,7 @@ class DiscourseSource:
     """Reads saved Discourse API responses. See the module docstring."""
 
     platform = "discourse"
+    order = 30  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         path = _resolve(path)

@@ -97,6 +97,7 @@ class MattermostSource:
     """Reads Mattermost exports. See the module docstring for the mapping."""
 
     platform = "mattermost"
+    order = 90  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

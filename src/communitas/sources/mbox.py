@@ -305,6 +305,7 @@ class MboxSource:
     """Reads mailing-list archives. See the module docstring for the mapping."""
 
     platform = "mbox"
+    order = 20  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

@@ -113,6 +113,7 @@ class RocketChatSource:
     """Reads Rocket.Chat exports. See the module docstring for the mapping."""
 
     platform = "rocketchat"
+    order = 95  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

@@ -159,6 +159,7 @@ class SlackSource:
     """Reads a Slack workspace export. See the module docstring for the mapping."""
 
     platform = "slack"
+    order = 40  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

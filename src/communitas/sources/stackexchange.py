@@ -139,6 +139,7 @@ class StackExchangeSource:
 
     platform = "stackexchange"
     earliest = datetime(2008, 7, 31, tzinfo=UTC)  # Stack Overflow's public beta: no site is older
+    order = 10  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

@@ -94,6 +94,7 @@ class TelegramSource:
     """Reads Telegram exports. See the module docstring for the mapping."""
 
     platform = "telegram"
+    order = 80  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
         try:

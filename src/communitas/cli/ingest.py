@@ -46,6 +46,17 @@ def ingest(
 ) -> None:
     """Read a community export into the store, in one transaction.
 
+    Platforms (export format; how to obtain it), in the order auto-detection tries them:
+    stackexchange (data dump XML or a site's .7z; archive.org "stackexchange");
+    mbox (mbox, pipermail .txt, Groups.io zip; the list's archive download);
+    discourse (saved API JSON; communitas crawl discourse);
+    slack (workspace export zip or folder; workspace admin, Settings > Import/Export);
+    discord (DiscordChatExporter CSV or JSON; run DiscordChatExporter on the server);
+    reddit (Pushshift / Arctic Shift NDJSON RC_/RS_ dumps, plain or .zst; academic torrents,
+    arctic-shift.photon-reddit.com);
+    irc (channel logs: Limnoria/Supybot ChannelLogger, "\\[hh:mm] <nick> text", irssi; the bot's
+    or client's log folder).
+
     Example: communitas ingest ../shared/data/stackexchange-beer-7z/beer.stackexchange.com.7z
     """
     with Workspace(store) as ws:

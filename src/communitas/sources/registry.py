@@ -11,6 +11,7 @@ from communitas.sources.base import Source
 from communitas.sources.discord import DiscordSource
 from communitas.sources.discourse import DiscourseSource
 from communitas.sources.mbox import MboxSource
+from communitas.sources.reddit import RedditSource
 from communitas.sources.slack import SlackSource
 from communitas.sources.stackexchange import StackExchangeSource
 
@@ -20,6 +21,7 @@ SOURCES: dict[str, Source] = {
     "discourse": DiscourseSource(),
     "slack": SlackSource(),
     "discord": DiscordSource(),
+    "reddit": RedditSource(),
 }
 
 

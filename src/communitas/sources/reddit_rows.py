@@ -1,0 +1,312 @@
+"""Canonical rows of a Reddit dump: one decoded Pushshift / Arctic Shift object at a time.
+
+:class:`RedditRows` turns a submission (``RS_``) or a comment (``RC_``) object into ``posts``,
+``threads``, ``places``, ``events`` and (at the end) ``members`` rows; ``docs/sources/reddit.md``
+has the whole mapping and the rules. Its state grows with the distinct subreddits, authors and
+threads without a submission, and by 8 bytes per post (:class:`IdSet`, to drop repeated ids),
+never with the text read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from communitas.identities import bot_name_reason
+from communitas.sources.base import Batch, ReadContext
+from communitas.sources.chat_rows import iso_from_epoch
+
+DELETED = "[deleted]"
+REMOVED = "[removed]"
+GONE_BODIES = frozenset({DELETED, REMOVED})
+KNOWN_BOTS = frozenset({"automoderator"})
+# A user name ending in "bot" (RemindMeBot, autowikibot, some_bot), but not a name like "Abbot".
+_BOT_SUFFIX = re.compile(r"bots?$", re.I)
+_NOT_BOT = re.compile(r"(abbot|talbot|cabot|robot)$", re.I)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "places": ("place_id", "native_id", "kind", "name"),
+    "threads": ("thread_id", "native_id", "place_id", "title", "author_id", "created_at"),
+    "thread_places": ("thread_id", "place_id", "position"),
+    "posts": ("post_id", "native_id", "thread_id", "author_id", "created_at", "reply_to_post_id",
+              "kind", "is_contribution", "length", "score", "body"),
+    "events": ("event_id", "category", "kind", "created_at", "member_id", "post_id", "thread_id",
+               "place_id"),
+    "members": ("member_id", "native_id", "display_name", "joined_at", "last_seen_at", "is_bot",
+                "is_system", "is_staff", "is_moderator"),
+}
+
+
+def is_bot_name(name: str) -> bool:
+    """The Reddit bot rule: AutoModerator, a name ending in "bot"/"bots" (not Abbot, Talbot,
+    Cabot, Robot), or the shared automation rule of :func:`communitas.identities.bot_name_reason`.
+
+    >>> [is_bot_name(n) for n in ("AutoModerator", "RemindMeBot", "autowikibot", "Abbot", "alice")]
+    [True, True, True, False, False]
+    """
+    return (name.lower() in KNOWN_BOTS or (bool(_BOT_SUFFIX.search(name)) and not _NOT_BOT.search(name))
+            or bot_name_reason(name) is not None)
+
+
+class IdSet:
+    """A set of 64-bit integers at ~8 bytes each: a sorted NumPy array plus a small buffer.
+
+    >>> s = IdSet(buffer=2)
+    >>> [s.add(x) for x in (5, 3, 5, 9, 3, 1)]
+    [True, True, False, True, False, True]
+    >>> 9 in s, 4 in s, len(s)
+    (True, False, 4)
+    """
+
+    def __init__(self, buffer: int = 100_000) -> None:
+        self._sorted = np.empty(0, dtype=np.int64)
+        self._recent: set[int] = set()
+        self._buffer = buffer
+
+    def __contains__(self, value: int) -> bool:
+        if value in self._recent:
+            return True
+        i = int(np.searchsorted(self._sorted, value))
+        return i < len(self._sorted) and int(self._sorted[i]) == value
+
+    def __len__(self) -> int:
+        return len(self._sorted) + len(self._recent)
+
+    def add(self, value: int) -> bool:
+        """Add ``value``; False when it was already there."""
+        if value in self:
+            return False
+        self._recent.add(value)
+        if len(self._recent) >= self._buffer:
+            fresh = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
+            self._sorted = np.union1d(self._sorted, fresh)
+            self._recent = set()
+        return True
+
+
+@dataclass
+class Author:
+    member_id: str
+    display_name: str
+    first_at: float
+    last_at: float
+    joined_at: float | None = None
+    is_staff: bool = False
+    is_moderator: bool = False
+
+
+def base36(value: Any) -> int | None:
+    """A Reddit id (``"c2"``, ``"t1_c2"``) as an integer, or None when it is not one.
+
+    >>> base36("t1_c2"), base36("c2"), base36("t3_"), base36(7), base36("x" * 13)
+    (434, 434, None, None, None)
+    """
+    if not isinstance(value, str):
+        return None
+    text = value[3:] if value[:1] == "t" and value[2:3] == "_" else value
+    if not 0 < len(text) <= 12 or not text.isalnum() or not text.isascii():
+        return None
+    return int(text, 36)
+
+
+def epoch(value: Any) -> float | None:
+    """``created_utc`` as seconds: an int, a float or a numeric string (some 2015-17 dumps)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+class RedditRows:
+    """Builds the canonical rows of one Reddit source. See the module docstring."""
+
+    def __init__(self, ctx: ReadContext, batch_rows: int = 20_000) -> None:
+        self.ctx = ctx
+        self.sid = ctx.source_id
+        self.batch_rows = batch_rows
+        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNS}
+        self.places: dict[str, str] = {}  # lower-cased subreddit -> place id
+        self.authors: dict[str, Author] = {}  # lower-cased user name -> what we know
+        self.comments, self.submissions = IdSet(), IdSet()
+        self.pending: dict[int, list[Any]] = {}  # thread without submission -> [first at, place]
+        self.counts = {"comments": 0, "submissions": 0, "anonymous": 0, "gone_text": 0}
+
+    def id(self, letter: str, native: str) -> str:
+        return f"{self.sid}:{letter}:{native}"
+
+    # -- one object --------------------------------------------------------------------------
+
+    def comment(self, obj: dict[str, Any], where: str) -> None:
+        common = self._common(obj, where, self.comments)
+        if common is None:
+            return
+        native, at, place_id = common
+        link = base36(obj.get("link_id"))
+        if link is None:
+            self.ctx.skip(where, "comment without a valid link_id (its thread)")
+            return
+        if link not in self.submissions:
+            first = self.pending.get(link)
+            if first is None:
+                self.pending[link] = [at, place_id]
+            elif at < first[0]:
+                first[0] = at
+        parent = obj.get("parent_id")
+        parent_n = base36(parent)
+        reply = None
+        if isinstance(parent, str) and parent.startswith("t1_") and parent_n is not None:
+            reply = self.id("p", f"t1_{_b36(parent_n)}")
+        elif parent_n is not None and parent_n in self.submissions:
+            reply = self.id("p", f"t3_{_b36(parent_n)}")
+        thread_id = self.id("t", f"t3_{_b36(link)}")
+        self._post(obj, native, at, thread_id, place_id, reply, "reply", obj.get("body"))
+        self.counts["comments"] += 1
+
+    def submission(self, obj: dict[str, Any], where: str) -> None:
+        common = self._common(obj, where, self.submissions)
+        if common is None:
+            return
+        native, at, place_id = common
+        self.pending.pop(base36(native) or -1, None)
+        thread_id = self.id("t", native)
+        author = self._author(obj, at)
+        title = obj.get("title") if isinstance(obj.get("title"), str) else None
+        self.rows["threads"].append((thread_id, native, place_id, title, author, iso_from_epoch(at)))
+        self.rows["thread_places"].append((thread_id, place_id, 0))
+        self._post(obj, native, at, thread_id, place_id, None, "topic", obj.get("selftext"), author)
+        self.counts["submissions"] += 1
+
+    def _common(self, obj: dict[str, Any], where: str, seen: IdSet) -> tuple[str, float, str] | None:
+        """(fullname, created seconds, place id) of an object, or None (skipped and counted)."""
+        n = base36(obj.get("id"))
+        if n is None:
+            n = base36(obj.get("name"))
+        if n is None:
+            self.ctx.skip(where, "no valid id (a base-36 Reddit id)")
+            return None
+        at = epoch(obj.get("created_utc"))
+        if at is None:
+            self.ctx.skip(where, "no valid created_utc (Unix seconds)")
+            return None
+        sub = obj.get("subreddit")
+        if not isinstance(sub, str) or not sub:
+            self.ctx.skip(where, "no subreddit")
+            return None
+        if not seen.add(n):
+            self.ctx.skip(where, "repeated id (already read; first copy kept)")
+            return None
+        prefix = "t1_" if seen is self.comments else "t3_"
+        return prefix + _b36(n), at, self._place(sub)
+
+    def _place(self, sub: str) -> str:
+        key = sub.lower()
+        place_id = self.places.get(key)
+        if place_id is None:
+            place_id = self.places[key] = self.id("c", key)
+            self.rows["places"].append((place_id, key, "subreddit", sub))
+        return place_id
+
+    def _author(self, obj: dict[str, Any], at: float) -> str | None:
+        name = obj.get("author")
+        if not isinstance(name, str) or not name or name == DELETED:
+            self.counts["anonymous"] += 1
+            return None
+        key = name.lower()
+        info = self.authors.get(key)
+        if info is None:
+            member_id = self.id("u", self.ctx.hash_identifier(key)[:16])
+            info = self.authors[key] = Author(member_id, name, at, at)
+        elif at < info.first_at:
+            info.first_at = at
+        elif at > info.last_at:
+            info.last_at = at
+        joined = epoch(obj.get("author_created_utc"))
+        if joined is not None:
+            info.joined_at = joined
+        distinguished = obj.get("distinguished")
+        info.is_moderator = info.is_moderator or distinguished == "moderator"
+        info.is_staff = info.is_staff or distinguished == "admin"
+        return info.member_id
+
+    def _post(self, obj: dict[str, Any], native: str, at: float, thread_id: str, place_id: str,
+              reply: str | None, kind: str, text: Any, author: str | None = None) -> None:
+        post_id = self.id("p", native)
+        if kind != "topic":
+            author = self._author(obj, at)
+        iso = iso_from_epoch(at)
+        body = text if isinstance(text, str) else None
+        if body in GONE_BODIES:
+            category, what = ("moderation", "removed") if body == REMOVED else ("edit", "deleted")
+            self._event(native, category, what, iso, author, post_id, thread_id, place_id)
+            self.counts["gone_text"] += 1
+            body = None
+        edited = obj.get("edited")
+        if edited and not isinstance(edited, str):
+            when = epoch(edited)
+            self._event(native, "edit", "edit_body", iso_from_epoch(when) if when and when > 1 else None,
+                        author, post_id, thread_id, place_id)
+        if obj.get("stickied") is True:
+            self._event(native, "moderation", "sticky", None, None, post_id, thread_id, place_id)
+        score = obj.get("score")
+        self.rows["posts"].append((
+            post_id, native, thread_id, author, iso, reply, kind, True, len(body or ""),
+            score if isinstance(score, int) and not isinstance(score, bool) and abs(score) < 2**31 else None,
+            body if self.ctx.keep_bodies else None))
+
+    def _event(self, native: str, category: str, kind: str, at: str | None, member: str | None,
+               post_id: str, thread_id: str, place_id: str) -> None:
+        self.rows["events"].append((self.id("e", f"{native}:{kind}"), category, kind, at, member,
+                                    post_id, thread_id, place_id))
+
+    # -- batches -------------------------------------------------------------------------------
+
+    def full(self) -> Iterator[Batch]:
+        for table, rows in self.rows.items():
+            if len(rows) >= self.batch_rows:
+                yield self._take(table)
+
+    def finish(self) -> Iterator[Batch]:
+        """Threads without their submission, then members, then every buffered batch."""
+        for link, (at, place_id) in self.pending.items():
+            thread_id = self.id("t", f"t3_{_b36(link)}")
+            self.rows["threads"].append((thread_id, f"t3_{_b36(link)}", place_id, None, None,
+                                         iso_from_epoch(at)))
+            self.rows["thread_places"].append((thread_id, place_id, 0))
+            yield from self.full()
+        self.pending = {}
+        for a in self.authors.values():
+            self.rows["members"].append((
+                a.member_id, a.member_id.rsplit(":", 1)[1], a.display_name,
+                None if a.joined_at is None else iso_from_epoch(a.joined_at), iso_from_epoch(a.last_at),
+                is_bot_name(a.display_name), False, a.is_staff, a.is_moderator))
+            yield from self.full()
+        for table, rows in self.rows.items():
+            if rows:
+                yield self._take(table)
+
+    def _take(self, table: str) -> Batch:
+        rows, self.rows[table] = self.rows[table], []
+        cols: dict[str, list[Any]] = {c: list(v) for c, v in zip(COLUMNS[table], zip(*rows, strict=True),
+                                                                  strict=True)}
+        cols["source_id"] = [self.sid] * len(rows)
+        return Batch(table, cols)

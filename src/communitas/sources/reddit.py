@@ -42,6 +42,7 @@ COMPRESSED = (".zst", ".gz", ".bz2", ".xz")
 PLAIN = (".ndjson", ".jsonl", ".json", "")
 ZST_WINDOW_LOG = 31  # Pushshift compresses with --long=31
 PROGRESS_LINES = 50_000
+BATCH_CHECK_LINES = 1_000  # a full batch is handed on within this many lines
 _DUMP_NAME = re.compile(r"^R[CS]_\d{4}-\d\d(?:-\d\d)?$")
 _SUBMISSIONS = re.compile(r"(^RS_|submissions)", re.I)
 
@@ -250,9 +251,10 @@ class RedditSource:
             label = p.name
             for n, (line, pos) in enumerate(iter_lines(p, label, ctx, MAX_LINE), 1):
                 _one(out, decode(line, label, ctx), label, ctx)
-                if n % PROGRESS_LINES == 0:
-                    ctx.report_progress(path.name, done + pos, total, out.counts["comments"])
+                if n % BATCH_CHECK_LINES == 0:
                     yield from out.full()
+                    if n % PROGRESS_LINES == 0:
+                        ctx.report_progress(path.name, done + pos, total, out.counts["comments"])
             done += p.stat().st_size
         if not out.counts["comments"] and not out.counts["submissions"]:
             raise UnknownFormat(

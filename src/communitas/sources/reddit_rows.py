@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from communitas.identities import bot_name_reason
 from communitas.sources.base import Batch, ReadContext
-from communitas.sources.chat_rows import iso_from_epoch
+from communitas.sources.columns import ARROW_TYPES, repeated
 
 DELETED = "[deleted]"
 REMOVED = "[removed]"
@@ -99,18 +100,19 @@ class Author:
     is_moderator: bool = False
 
 
-def base36(value: Any) -> int | None:
-    """A Reddit id (``"c2"``, ``"t1_c2"``) as an integer, or None when it is not one.
+def bare_id(value: Any) -> str | None:
+    """A Reddit id (``"c2"``, ``"t1_c2"``) without its type prefix, lower-cased, or None when it is
+    not one (1 to 12 base-36 digits, so that it fits 64 bits).
 
-    >>> base36("t1_c2"), base36("c2"), base36("t3_"), base36(7), base36("x" * 13)
-    (434, 434, None, None, None)
+    >>> bare_id("t1_C2"), bare_id("c2"), bare_id("t3_"), bare_id(7), bare_id("x" * 13), bare_id("a-b")
+    ('c2', 'c2', None, None, None, None)
     """
     if not isinstance(value, str):
         return None
     text = value[3:] if value[:1] == "t" and value[2:3] == "_" else value
     if not 0 < len(text) <= 12 or not text.isalnum() or not text.isascii():
         return None
-    return int(text, 36)
+    return text.lower()
 
 
 def epoch(value: Any) -> float | None:
@@ -127,16 +129,6 @@ def epoch(value: Any) -> float | None:
     return None
 
 
-def _b36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if not n:
-            return out
-
-
 class RedditRows:
     """Builds the canonical rows of one Reddit source. See the module docstring."""
 
@@ -148,7 +140,7 @@ class RedditRows:
         self.places: dict[str, str] = {}  # lower-cased subreddit -> place id
         self.authors: dict[str, Author] = {}  # lower-cased user name -> what we know
         self.comments, self.submissions = IdSet(), IdSet()
-        self.pending: dict[int, list[Any]] = {}  # thread without submission -> [first at, place]
+        self.pending: dict[str, list[Any]] = {}  # thread without submission -> [first at, place]
         self.counts = {"comments": 0, "submissions": 0, "anonymous": 0, "gone_text": 0}
 
     def id(self, letter: str, native: str) -> str:
@@ -161,24 +153,24 @@ class RedditRows:
         if common is None:
             return
         native, at, place_id = common
-        link = base36(obj.get("link_id"))
+        link = bare_id(obj.get("link_id"))
         if link is None:
             self.ctx.skip(where, "comment without a valid link_id (its thread)")
             return
-        if link not in self.submissions:
+        if not self.submissions or int(link, 36) not in self.submissions:
             first = self.pending.get(link)
             if first is None:
                 self.pending[link] = [at, place_id]
             elif at < first[0]:
                 first[0] = at
         parent = obj.get("parent_id")
-        parent_n = base36(parent)
+        parent_id = bare_id(parent)
         reply = None
-        if isinstance(parent, str) and parent.startswith("t1_") and parent_n is not None:
-            reply = self.id("p", f"t1_{_b36(parent_n)}")
-        elif parent_n is not None and parent_n in self.submissions:
-            reply = self.id("p", f"t3_{_b36(parent_n)}")
-        thread_id = self.id("t", f"t3_{_b36(link)}")
+        if parent_id is not None and str(parent).startswith("t1_"):
+            reply = f"{self.sid}:p:t1_{parent_id}"
+        elif parent_id is not None and self.submissions and int(parent_id, 36) in self.submissions:
+            reply = f"{self.sid}:p:t3_{parent_id}"
+        thread_id = f"{self.sid}:t:t3_{link}"
         self._post(obj, native, at, thread_id, place_id, reply, "reply", obj.get("body"))
         self.counts["comments"] += 1
 
@@ -187,21 +179,19 @@ class RedditRows:
         if common is None:
             return
         native, at, place_id = common
-        self.pending.pop(base36(native) or -1, None)
+        self.pending.pop(native[3:], None)
         thread_id = self.id("t", native)
         author = self._author(obj, at)
         title = obj.get("title") if isinstance(obj.get("title"), str) else None
-        self.rows["threads"].append((thread_id, native, place_id, title, author, iso_from_epoch(at)))
+        self.rows["threads"].append((thread_id, native, place_id, title, author, at))
         self.rows["thread_places"].append((thread_id, place_id, 0))
         self._post(obj, native, at, thread_id, place_id, None, "topic", obj.get("selftext"), author)
         self.counts["submissions"] += 1
 
     def _common(self, obj: dict[str, Any], where: str, seen: IdSet) -> tuple[str, float, str] | None:
         """(fullname, created seconds, place id) of an object, or None (skipped and counted)."""
-        n = base36(obj.get("id"))
-        if n is None:
-            n = base36(obj.get("name"))
-        if n is None:
+        native = bare_id(obj.get("id")) or bare_id(obj.get("name"))
+        if native is None:
             self.ctx.skip(where, "no valid id (a base-36 Reddit id)")
             return None
         at = epoch(obj.get("created_utc"))
@@ -212,11 +202,10 @@ class RedditRows:
         if not isinstance(sub, str) or not sub:
             self.ctx.skip(where, "no subreddit")
             return None
-        if not seen.add(n):
+        if not seen.add(int(native, 36)):
             self.ctx.skip(where, "repeated id (already read; first copy kept)")
             return None
-        prefix = "t1_" if seen is self.comments else "t3_"
-        return prefix + _b36(n), at, self._place(sub)
+        return ("t1_" if seen is self.comments else "t3_") + native, at, self._place(sub)
 
     def _place(self, sub: str) -> str:
         key = sub.lower()
@@ -253,27 +242,26 @@ class RedditRows:
         post_id = self.id("p", native)
         if kind != "topic":
             author = self._author(obj, at)
-        iso = iso_from_epoch(at)
         body = text if isinstance(text, str) else None
         if body in GONE_BODIES:
             category, what = ("moderation", "removed") if body == REMOVED else ("edit", "deleted")
-            self._event(native, category, what, iso, author, post_id, thread_id, place_id)
+            self._event(native, category, what, at, author, post_id, thread_id, place_id)
             self.counts["gone_text"] += 1
             body = None
         edited = obj.get("edited")
         if edited and not isinstance(edited, str):
             when = epoch(edited)
-            self._event(native, "edit", "edit_body", iso_from_epoch(when) if when and when > 1 else None,
+            self._event(native, "edit", "edit_body", when if when and when > 1 else None,
                         author, post_id, thread_id, place_id)
         if obj.get("stickied") is True:
             self._event(native, "moderation", "sticky", None, None, post_id, thread_id, place_id)
         score = obj.get("score")
         self.rows["posts"].append((
-            post_id, native, thread_id, author, iso, reply, kind, True, len(body or ""),
+            post_id, native, thread_id, author, at, reply, kind, True, len(body or ""),
             score if isinstance(score, int) and not isinstance(score, bool) and abs(score) < 2**31 else None,
             body if self.ctx.keep_bodies else None))
 
-    def _event(self, native: str, category: str, kind: str, at: str | None, member: str | None,
+    def _event(self, native: str, category: str, kind: str, at: float | None, member: str | None,
                post_id: str, thread_id: str, place_id: str) -> None:
         self.rows["events"].append((self.id("e", f"{native}:{kind}"), category, kind, at, member,
                                     post_id, thread_id, place_id))
@@ -288,16 +276,15 @@ class RedditRows:
     def finish(self) -> Iterator[Batch]:
         """Threads without their submission, then members, then every buffered batch."""
         for link, (at, place_id) in self.pending.items():
-            thread_id = self.id("t", f"t3_{_b36(link)}")
-            self.rows["threads"].append((thread_id, f"t3_{_b36(link)}", place_id, None, None,
-                                         iso_from_epoch(at)))
+            thread_id = self.id("t", f"t3_{link}")
+            self.rows["threads"].append((thread_id, f"t3_{link}", place_id, None, None, at))
             self.rows["thread_places"].append((thread_id, place_id, 0))
             yield from self.full()
         self.pending = {}
         for a in self.authors.values():
             self.rows["members"].append((
                 a.member_id, a.member_id.rsplit(":", 1)[1], a.display_name,
-                None if a.joined_at is None else iso_from_epoch(a.joined_at), iso_from_epoch(a.last_at),
+                a.joined_at, a.last_at,
                 is_bot_name(a.display_name), False, a.is_staff, a.is_moderator))
             yield from self.full()
         for table, rows in self.rows.items():
@@ -305,8 +292,14 @@ class RedditRows:
                 yield self._take(table)
 
     def _take(self, table: str) -> Batch:
+        """The rows of ``table`` as Arrow columns; times (epoch seconds) as UTC timestamps."""
         rows, self.rows[table] = self.rows[table], []
-        cols: dict[str, list[Any]] = {c: list(v) for c, v in zip(COLUMNS[table], zip(*rows, strict=True),
-                                                                  strict=True)}
-        cols["source_id"] = [self.sid] * len(rows)
+        cols: dict[str, Any] = {}
+        for name, values in zip(COLUMNS[table], zip(*rows, strict=True), strict=True):
+            if name.endswith("_at"):
+                micros = [None if v is None else round(v * 1_000_000) for v in values]
+                cols[name] = pa.array(micros, pa.int64()).cast(ARROW_TYPES["TIMESTAMPTZ"])
+            else:
+                cols[name] = list(values)
+        cols["source_id"] = repeated(self.sid, len(rows))
         return Batch(table, cols)

@@ -10,6 +10,7 @@ from communitas.errors import InputNotFound, UnknownFormat, UsageError
 from communitas.sources.base import Source
 from communitas.sources.discord import DiscordSource
 from communitas.sources.discourse import DiscourseSource
+from communitas.sources.irc import IrcSource
 from communitas.sources.mbox import MboxSource
 from communitas.sources.reddit import RedditSource
 from communitas.sources.slack import SlackSource
@@ -22,6 +23,7 @@ SOURCES: dict[str, Source] = {
     "slack": SlackSource(),
     "discord": DiscordSource(),
     "reddit": RedditSource(),
+    "irc": IrcSource(),
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
 _ISO = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(?:\.\d+)?(Z|[+-]\d\d:?\d\d)?(\s+)(.*)$")
 _BRACKET = re.compile(r"^\[(?:(\d{4}-\d\d-\d\d)[T ])?(\d\d:\d\d(?::\d\d)?)\]\s*(.*)$")
@@ -69,18 +70,27 @@ def file_date(name: str) -> date | None:
         return None
 
 
-def _seconds(day: date | str, hms: str, zone: str | None) -> float | None:
+@lru_cache(maxsize=1024)
+def _midnight(day: date | str, zone: str | None) -> float | None:
+    """Epoch seconds of 00:00 on ``day`` in ``zone`` (``+0200``, ``Z``; None: UTC), cached."""
     try:
         d = date.fromisoformat(day) if isinstance(day, str) else day
-        parts = [int(x) for x in hms.split(":")] + [0]
         tz = UTC
         if zone and zone != "Z":
             sign = -1 if zone[0] == "-" else 1
             digits = zone[1:].replace(":", "")
             tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-        return datetime(d.year, d.month, d.day, parts[0], parts[1], parts[2], tzinfo=tz).timestamp()
+        return datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()
     except ValueError:
         return None
+
+
+def _seconds(day: date | str, hms: str, zone: str | None) -> float | None:
+    base = _midnight(day, zone)
+    h, m, sec = int(hms[:2]), int(hms[3:5]), int(hms[6:8] or 0)
+    if base is None or h > 23 or m > 59 or sec > 60:
+        return None
+    return base + h * 3600 + m * 60 + sec
 
 
 def parse(raw: str, day: date | None) -> Line:

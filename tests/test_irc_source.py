@@ -339,3 +339,18 @@ def test_detects_logs_and_not_other_exports() -> None:
     for other in (("discourse-askci",), ("slack-houstondatavis",), ("reddit-redditcom-2005",),
                   ("mbox-usrp-users-2022",), ("format-samples-perceval", "mattermost")):
         assert not src.detect(data_path(*other)), other
+
+
+def test_profile_network_topics_and_report_run_on_the_real_sample(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s.duckdb"
+    with Workspace(store) as ws:
+        sid = ws.ingest(data_path(*SAMPLE)).source_id
+        speakers = _q(ws, "SELECT count(DISTINCT author_id) FROM posts p JOIN members m "
+                          "ON m.member_id = p.author_id WHERE NOT m.is_bot")
+        assert build_profile(ws, source=sid)["overview"]["contributors"] == speakers > 0
+        assert analyse(ws.ibis(), GraphOptions(source_id=sid), whole=True).figures.iloc[0]["interactions"] > 0
+    code, out, err = run_cli(["topics", "--store", str(store), "-k", "2", "--json"], capsys)
+    assert code == 0 and json.loads(out)["threads"] == 11, err
+    code, _, err = run_cli(["report", "--store", str(store), "-o", str(tmp_path / "r.html")], capsys)
+    assert code == 0 and (tmp_path / "r.html").stat().st_size > 0, err

@@ -168,7 +168,7 @@ def test_submissions_comments_bots_and_moderators(tmp_path: Path) -> None:
         _com("c2", "s1", "t1_c1", "Bob", "1577836960", distinguished="moderator", edited=1_577_840_000),
         _com("c3", "s1", "t1_c2", "AutoModerator", 1_577_837_000, stickied=True),
         _com("c4", "zz", "t3_zz", "alice", 1_577_900_000),
-        _com("c5", "zz", "t1_c4", "[deleted]", 1_577_800_000, body="[removed]"),
+        _com("c5", "zz", "t1_c4", "[deleted]", 1_577_950_000, body="[removed]"),
     ], ".zst")
     _write(dump / "RS_2020-01.gz", [_sub("s1", "bob", 1_577_836_800)], ".gz")
     (dump / "notes.json").write_text('{"not": "a dump"}')
@@ -176,7 +176,7 @@ def test_submissions_comments_bots_and_moderators(tmp_path: Path) -> None:
     with ws:
         assert ws.con.execute("SELECT native_id, title, author_id IS NOT NULL, created_at FROM threads "
                               "ORDER BY 1").fetchall() == [
-            ("t3_s1", "title s1", True, _at(1_577_836_800)), ("t3_zz", None, False, _at(1_577_800_000))]
+            ("t3_s1", "title s1", True, _at(1_577_836_800)), ("t3_zz", None, False, _at(1_577_900_000))]
         posts = {r[0]: r[1:] for r in ws.con.execute(
             "SELECT native_id, kind, reply_to_post_id, body FROM posts").fetchall()}
         assert posts["t3_s1"] == ("topic", None, "hello")
@@ -190,6 +190,16 @@ def test_submissions_comments_bots_and_moderators(tmp_path: Path) -> None:
             "edit_body", "removed", "sticky"]
         assert _q(ws, "SELECT reply_to_member_id = (SELECT member_id FROM members WHERE display_name = "
                       "'alice') FROM posts WHERE native_id = 't1_c2'")
+
+
+def test_a_submission_after_its_comments_is_counted_and_warned(tmp_path: Path) -> None:
+    path = _write(tmp_path / "mixed.jsonl", [_com("c1", "s1", "t3_s1", "alice", 10), _sub("s1", "bob", 5)])
+    ws, _ = _ingest(path, tmp_path)
+    with ws:
+        assert _q(ws, "SELECT count(*), count(title) FROM threads") == (1, 0)
+        assert _q(ws, "SELECT count(*) FROM posts WHERE kind = 'topic'") == 1
+        warnings = _q(ws, "SELECT warnings FROM sources")
+    assert "1 submissions came after comments of their thread" in warnings
 
 
 def _at(seconds: int) -> Any:

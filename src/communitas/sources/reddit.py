@@ -12,7 +12,7 @@ subreddit      ``places`` kind subreddit
 submission     ``threads`` (title, author) + ``posts`` kind topic (body: ``selftext``)
 comment        ``posts`` kind reply in the thread ``link_id``, replying to ``parent_id``; a thread
                whose submission is not in the input is still a thread (no title, no author,
-               created at its earliest comment)
+               created at its first comment read: dumps are in time order)
 author         ``members`` (native id: salted hash of the lower-cased name); ``[deleted]``: no member, the
                post is kept with no author; AutoModerator and ``*bot`` names are bots
 [removed] etc. ``events`` (removed, deleted, edit_body, sticky); the post is kept without text
@@ -281,6 +281,10 @@ def _warn(path: Path, out: RedditRows, ctx: ReadContext) -> None:
     if out.counts["anonymous"]:
         ctx.warn(f"{path}: {out.counts['anonymous']:,} posts by deleted accounts (author shown as "
                  "deleted, or missing) kept with no author; they are no member.")
+    if out.counts["late_submissions"]:
+        ctx.warn(f"{path}: {out.counts['late_submissions']:,} submissions came after comments of their "
+                 "thread (a mixed file out of order): those threads keep no title or author; put the "
+                 "submissions in a file of their own (RS_*, *submissions*), read first.")
     if out.counts["gone_text"]:
         ctx.warn(f"{path}: {out.counts['gone_text']:,} posts whose text Reddit shows as deleted or "
                  "removed kept without text (an event records each).")

@@ -2,9 +2,9 @@
 
 :class:`RedditRows` turns a submission (``RS_``) or a comment (``RC_``) object into ``posts``,
 ``threads``, ``places``, ``events`` and (at the end) ``members`` rows; ``docs/sources/reddit.md``
-has the whole mapping and the rules. Its state grows with the distinct subreddits, authors and
-threads without a submission, and by 8 bytes per post (:class:`IdSet`, to drop repeated ids),
-never with the text read.
+has the whole mapping and the rules. Its state grows with the distinct subreddits and authors,
+and by 8 bytes per post and per thread (:class:`IdSet`: repeated ids are dropped, a thread is
+written once), never with the text read.
 """
 
 from __future__ import annotations
@@ -84,12 +84,14 @@ class IdSet:
         self._recent.add(value)
         if len(self._recent) >= self._buffer:
             fresh = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
-            self._sorted = np.union1d(self._sorted, fresh)
+            merged = np.concatenate((self._sorted, fresh))
+            self._sorted = merged  # the old array is freed here, before the sort
+            merged.sort()  # in place: the merge holds at most the old and the new array
             self._recent = set()
         return True
 
 
-@dataclass
+@dataclass(slots=True)
 class Author:
     member_id: str
     display_name: str
@@ -139,9 +141,9 @@ class RedditRows:
         self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNS}
         self.places: dict[str, str] = {}  # lower-cased subreddit -> place id
         self.authors: dict[str, Author] = {}  # lower-cased user name -> what we know
-        self.comments, self.submissions = IdSet(), IdSet()
-        self.pending: dict[str, list[Any]] = {}  # thread without submission -> [first at, place]
-        self.counts = {"comments": 0, "submissions": 0, "anonymous": 0, "gone_text": 0}
+        self.comments, self.submissions, self.threads = IdSet(), IdSet(), IdSet()
+        self.counts = {"comments": 0, "submissions": 0, "anonymous": 0, "gone_text": 0,
+                       "late_submissions": 0}
 
     def id(self, letter: str, native: str) -> str:
         return f"{self.sid}:{letter}:{native}"
@@ -157,12 +159,9 @@ class RedditRows:
         if link is None:
             self.ctx.skip(where, "comment without a valid link_id (its thread)")
             return
-        if not self.submissions or int(link, 36) not in self.submissions:
-            first = self.pending.get(link)
-            if first is None:
-                self.pending[link] = [at, place_id]
-            elif at < first[0]:
-                first[0] = at
+        thread_id = f"{self.sid}:t:t3_{link}"
+        if self.threads.add(int(link, 36)):  # a thread whose submission is not (yet) read
+            self._thread(thread_id, f"t3_{link}", place_id, None, None, at)
         parent = obj.get("parent_id")
         parent_id = bare_id(parent)
         reply = None
@@ -170,7 +169,6 @@ class RedditRows:
             reply = f"{self.sid}:p:t1_{parent_id}"
         elif parent_id is not None and self.submissions and int(parent_id, 36) in self.submissions:
             reply = f"{self.sid}:p:t3_{parent_id}"
-        thread_id = f"{self.sid}:t:t3_{link}"
         self._post(obj, native, at, thread_id, place_id, reply, "reply", obj.get("body"))
         self.counts["comments"] += 1
 
@@ -179,12 +177,13 @@ class RedditRows:
         if common is None:
             return
         native, at, place_id = common
-        self.pending.pop(native[3:], None)
         thread_id = self.id("t", native)
         author = self._author(obj, at)
         title = obj.get("title") if isinstance(obj.get("title"), str) else None
-        self.rows["threads"].append((thread_id, native, place_id, title, author, at))
-        self.rows["thread_places"].append((thread_id, place_id, 0))
+        if self.threads.add(int(native[3:], 36)):
+            self._thread(thread_id, native, place_id, title, author, at)
+        else:
+            self.counts["late_submissions"] += 1
         self._post(obj, native, at, thread_id, place_id, None, "topic", obj.get("selftext"), author)
         self.counts["submissions"] += 1
 
@@ -206,6 +205,11 @@ class RedditRows:
             self.ctx.skip(where, "repeated id (already read; first copy kept)")
             return None
         return ("t1_" if seen is self.comments else "t3_") + native, at, self._place(sub)
+
+    def _thread(self, thread_id: str, native: str, place_id: str, title: str | None, author: str | None,
+                at: float) -> None:
+        self.rows["threads"].append((thread_id, native, place_id, title, author, at))
+        self.rows["thread_places"].append((thread_id, place_id, 0))
 
     def _place(self, sub: str) -> str:
         key = sub.lower()
@@ -274,13 +278,7 @@ class RedditRows:
                 yield self._take(table)
 
     def finish(self) -> Iterator[Batch]:
-        """Threads without their submission, then members, then every buffered batch."""
-        for link, (at, place_id) in self.pending.items():
-            thread_id = self.id("t", f"t3_{link}")
-            self.rows["threads"].append((thread_id, f"t3_{link}", place_id, None, None, at))
-            self.rows["thread_places"].append((thread_id, place_id, 0))
-            yield from self.full()
-        self.pending = {}
+        """Members, then every buffered batch."""
         for a in self.authors.values():
             self.rows["members"].append((
                 a.member_id, a.member_id.rsplit(":", 1)[1], a.display_name,

@@ -354,3 +354,18 @@ def test_profile_network_topics_and_report_run_on_the_real_sample(
     assert code == 0 and json.loads(out)["threads"] == 11, err
     code, _, err = run_cli(["report", "--store", str(store), "-o", str(tmp_path / "r.html")], capsys)
     assert code == 0 and (tmp_path / "r.html").stat().st_size > 0, err
+
+
+def test_benchmark_runs_and_reads_every_generated_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "ingest_irc.py"), "--mb", "1",
+                          "--dir", str(tmp_path / "b"), "--keep"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    messages = sum(bool(re.match(r"^\S+  <[^>]+> ", line))
+                   for p in (tmp_path / "b" / "whole" / "#bench").glob("*.log")
+                   for line in p.read_text().splitlines())
+    got = re.findall(r"^(?:communitas read|regex loop) \[whole\]: ([\d,]+) messages", out, re.M)
+    assert [int(x.replace(",", "")) for x in got] == [messages, messages], out

@@ -298,3 +298,18 @@ def test_ingest_help_lists_reddit(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["ingest", "--help"], capsys)
     assert code == 0
     assert "reddit" in out and "Pushshift" in " ".join(out.split())
+
+
+def test_benchmark_runs_and_reads_every_generated_comment(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "ingest_reddit.py"), "--mb", "2",
+                          "--dir", str(tmp_path / "b"), "--keep"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    with (tmp_path / "b" / "whole" / "RC_2030-01.ndjson").open("rb") as f:
+        lines = sum(1 for _ in f)
+    reads = re.findall(r"^communitas read \[whole\]: ([\d,]+) in .* peak RSS [\d,]+ MB$", out, re.M)
+    refs = re.findall(r"^json\.loads loop \[whole\]: ([\d,]+) in ", out, re.M)
+    assert [int(x.replace(",", "")) for x in reads + refs] == [lines, lines], out

@@ -214,6 +214,7 @@ def test_bad_rows_are_skipped_and_counted(tmp_path: Path, monkeypatch: pytest.Mo
         json.dumps(_com("c1", "s1", "t3_s1", "alice", 1)).encode(),  # repeated id
         json.dumps({"link_id": "t3_s1", "created_utc": 1, "subreddit": "x"}).encode(),  # no id
         json.dumps(_com("d1", "s1", "t3_s1", "alice", "yesterday")).encode(),
+        json.dumps(_com("d9", "s1", "t3_s1", "alice", float("nan"))).encode(),  # NaN: JSON allows it
         json.dumps({k: v for k, v in _com("d2", "s1", "t3_s1", "a", 1).items() if k != "subreddit"}).encode(),
         json.dumps({k: v for k, v in _com("d3", "s1", "t3_s1", "a", 1).items() if k != "link_id"}).encode(),
         json.dumps({"id": "d4", "created_utc": 1, "subreddit": "x"}).encode(),
@@ -233,7 +234,7 @@ def test_bad_rows_are_skipped_and_counted(tmp_path: Path, monkeypatch: pytest.Mo
     assert reasons == {
         "repeated id (already read; first copy kept)": 1,
         "no valid id (a base-36 Reddit id)": 1,
-        "no valid created_utc (Unix seconds)": 1,
+        "no valid created_utc (Unix seconds)": 2,
         "no subreddit": 1,
         "comment without a valid link_id (its thread)": 1,
         "neither a comment (link_id) nor a submission (title)": 1,

@@ -24,6 +24,7 @@ from communitas.sources.columns import ARROW_TYPES, repeated
 DELETED = "[deleted]"
 REMOVED = "[removed]"
 GONE_BODIES = frozenset({DELETED, REMOVED})
+MAX_EPOCH = 1e11  # seconds: the year 5138
 KNOWN_BOTS = frozenset({"automoderator"})
 # A user name ending in "bot" (RemindMeBot, autowikibot, some_bot), but not a name like "Abbot".
 _BOT_SUFFIX = re.compile(r"bots?$", re.I)
@@ -118,17 +119,19 @@ def bare_id(value: Any) -> str | None:
 
 
 def epoch(value: Any) -> float | None:
-    """``created_utc`` as seconds: an int, a float or a numeric string (some 2015-17 dumps)."""
-    if isinstance(value, bool):
+    """``created_utc`` as seconds: an int, a float or a numeric string (some 2015-17 dumps), from
+    1970 to 5138 (a NaN, an infinity or a number out of that range is no time).
+
+    >>> epoch(1134365188), epoch("1134365188"), epoch("NaN"), epoch(1e300), epoch(True), epoch("x")
+    (1134365188.0, 1134365188.0, None, None, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return seconds if 0 <= seconds < MAX_EPOCH else None
 
 
 class RedditRows:

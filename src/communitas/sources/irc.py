@@ -124,7 +124,8 @@ class IrcSource:
         if not entries:
             raise UnknownFormat(f"{path}: no IRC log files (.log, .txt, .weechatlog) here.")
         files = [path] if archive is not None else [e.path for e in entries]
-        default = path.name if path.is_dir() else channel_of(path.name) if archive is None else path.stem
+        own = path.name if path.is_dir() else path.stem if archive is not None else channel_of(path.name)
+        default = own.lstrip("#") or "irc"  # no "#" in a source id (it ends up in URLs)
         return SourceInfo(self.platform, name or default, str(path.resolve()), fingerprint_files(files))
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:

@@ -58,6 +58,8 @@ def ingest(
       telegram            Telegram Desktop result.json, or Bot API getUpdates
       mattermost          bulk export (mmctl export create) .zip or import.jsonl
       rocketchat          mongoexport of rocketchat_message (JSON Lines), or REST channels.messages pages
+      reddit              Pushshift / Arctic Shift NDJSON RC_/RS_ dumps, plain or .zst
+      irc                 channel logs: Limnoria/Supybot, [hh:mm] <nick> text, irssi, WeeChat
 
     Example: communitas ingest ../shared/data/stackexchange-beer-7z/beer.stackexchange.com.7z
     """

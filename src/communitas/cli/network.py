@@ -11,6 +11,7 @@ from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.errors import UsageError
+from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 if TYPE_CHECKING:  # the analysis stack (igraph, leidenalg, pandas) loads only when a command runs
@@ -89,12 +90,9 @@ def _draw(ws: Workspace, result: NetworkAnalysis, path: Path, window: str, names
     return {"path": str(out), "window": key, "bytes": out.stat().st_size}
 
 
-def _fmt(v: Any) -> str:
-    if v is None or v != v:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.2f}"
-    return str(v)
+def _fmt(v: Any, name: str = "") -> str:
+    """A figure in its registered unit; text (stage, reading) as it is."""
+    return format_figure(name, v)
 
 
 def _print(data: dict[str, Any]) -> None:
@@ -107,7 +105,7 @@ def _print(data: dict[str, Any]) -> None:
         figs.add_column(SHORT[col], justify="left" if text else "right", no_wrap=True,
                         min_width=len(SHORT[col]))
     for row in data["windows"]:
-        figs.add_row(str(row["window"]), str(row["start"])[:10], *(_fmt(row[c]) for c in FIGURE_COLUMNS))
+        figs.add_row(str(row["window"]), str(row["start"])[:10], *(_fmt(row[c], c) for c in FIGURE_COLUMNS))
     console.print(figs)
     stages = Table(title="stage timeline")
     for col in ("first window starts", "last window starts", "stage", "windows"):
@@ -128,7 +126,7 @@ def _print(data: dict[str, Any]) -> None:
         for col in ("window", "start", *ROLE_COLUMNS):
             roles.add_column(col)
         for r in data["roles"]:
-            roles.add_row(str(r["window"]), str(r["start"])[:10], *(_fmt(r[c]) for c in ROLE_COLUMNS))
+            roles.add_row(str(r["window"]), str(r["start"])[:10], *(_fmt(r[c], c) for c in ROLE_COLUMNS))
         console.print(roles)
     if "picture" in data:
         console.print(f"picture: {data['picture']['path']} ({data['picture']['bytes']:,} bytes)")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.errors import EmptyStore
+from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 __all__ = ["profile", "register"]
@@ -95,29 +96,16 @@ def period_label(iso: str, period: str) -> str:
 
 
 def fmt(metric: str, value: Any) -> str:
-    """A figure for the terminal: shares as %, hours with 'h', counts with thousands separators."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if "hours" in metric:
-            return f"{value:,.1f} h"
-        if metric in ("gini", "hhi", "evenness", "entropy"):
-            return f"{value:.3f}"
-        if metric.endswith(("share", "reciprocity", "overlap")) or \
-                metric.startswith(("retained_", "converted_", "return_", "top1", "next9", "rest90")):
-            return f"{value:.1%}"
-        return f"{value:,.2f}"
-    return str(value)
+    """A figure for the terminal, in its registered unit (:func:`communitas.metrics.units.format_figure`)."""
+    return format_figure(metric, value)
 
 
 def _bands_by_metric(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The bands that apply to the data in scope, by the figure they anchor."""
     out: dict[str, list[dict[str, Any]]] = {}
     for band in data["bands"]:
-        out.setdefault(band["metric"], []).append(band)
+        if band.get("applies", True):
+            out.setdefault(band["metric"], []).append(band)
     return out
 
 
@@ -169,8 +157,8 @@ def print_profile(data: dict[str, Any]) -> None:
     for col in ("place", "threads", "contributions", "members", "share"):
         places.add_column(col, justify="left" if col == "place" else "right")
     for row in data["place"]["places"]:
-        places.add_row(str(row["name"] or row["place_id"]), fmt("n", row["threads"]),
-                       fmt("n", row["contributions"]), fmt("n", row["members"]),
+        places.add_row(str(row["name"] or row["place_id"]), fmt("threads", row["threads"]),
+                       fmt("contributions", row["contributions"]), fmt("members", row["members"]),
                        fmt("share", row["share"]))
     console.print(places)
     console.print("Definitions: docs/metrics.md. Reference bands: metrics/reference_bands.json.")

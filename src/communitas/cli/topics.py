@@ -9,6 +9,7 @@ from rich.table import Table
 
 from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
 from communitas.errors import UsageError
+from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 
@@ -75,7 +76,7 @@ def _print(data: dict[str, Any]) -> None:
         if t["demand_for_place"]:
             home = "[bold yellow]none: demand for a place[/]"
         table.add_row(str(t["topic"]), ", ".join(t["top_terms"]), f"{t['threads']:,}",
-                      f"{t['share']:.1%}", t["trend"], home,
+                      format_figure("share", t["share"]), t["trend"], home,
                       (t["representative"] or [""])[0][:60])
     console.print(table)
 

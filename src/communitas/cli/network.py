@@ -9,7 +9,17 @@ import typer
 from rich import box
 from rich.table import Table
 
-from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
+from communitas.cli.common import (
+    JsonOpt,
+    SourceOpt,
+    StoreOpt,
+    at_least,
+    console,
+    new_file,
+    not_blank,
+    positive,
+    print_json,
+)
 from communitas.errors import UsageError
 from communitas.metrics.units import format_figure
 from communitas.store import Workspace
@@ -28,20 +38,31 @@ SHORT = {"members": "members", "ties": "ties", "reciprocity": "recip.",
 ROLE_COLUMNS = ("role", "position", "contacts", "coreness", "betweenness")
 
 
+def _window(value: str) -> str:
+    if value != "last" and not value.lstrip("-").isdigit():
+        raise typer.BadParameter(f"{value!r}: give a window number or 'last'.")
+    return value
+
+
 def network(
-    source: Annotated[str | None, typer.Option(help="Only this source id (see `communitas sources`).")
-                      ] = None,
-    window_days: Annotated[int, typer.Option(help="Length of each rolling window, in days.")] = 90,
-    stride_days: Annotated[int, typer.Option(help="Days between the starts of two windows.")] = 30,
+    source: SourceOpt = None,
+    window_days: Annotated[int, typer.Option(
+        callback=at_least(1, "day"), help="Length of each rolling window, in days.")] = 90,
+    stride_days: Annotated[int, typer.Option(
+        callback=at_least(1, "day"), help="Days between the starts of two windows.")] = 30,
     whole: Annotated[bool, typer.Option(help="One window: the whole history.")] = False,
     co_participation_hours: Annotated[float | None, typer.Option(
+        callback=positive,
         help="Also tie members who posted in the same thread within this many hours (weaker ties).")] = None,
     include_bots: Annotated[bool, typer.Option(help="Keep bots and system accounts.")] = False,
-    top: Annotated[int, typer.Option(help="Show the trajectories of the N members with most contacts.")] = 10,
-    member: Annotated[str | None, typer.Option(help="Show this member's role in every window.")] = None,
-    picture: Annotated[Path | None, typer.Option(help="Draw a window's network to this .svg or .png.")
-                       ] = None,
-    window: Annotated[str, typer.Option(help="Window to draw: its number, or 'last'.")] = "last",
+    top: Annotated[int, typer.Option(
+        callback=at_least(0), help="Show the trajectories of the N members with most contacts.")] = 10,
+    member: Annotated[str | None, typer.Option(
+        callback=not_blank, help="Show this member's role in every window.")] = None,
+    picture: Annotated[Path | None, typer.Option(
+        callback=new_file((".svg", ".png")), help="Draw a window's network to this .svg or .png.")] = None,
+    window: Annotated[str, typer.Option(callback=_window, help="Window to draw: its number, or 'last'.")
+                      ] = "last",
     names: Annotated[bool, typer.Option(help="Label the picture with display names, not 'member N'.")
                      ] = False,
     store: StoreOpt = None,

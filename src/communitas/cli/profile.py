@@ -9,8 +9,21 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
-from communitas.errors import EmptyStore
+from communitas.cli.common import (
+    IncludeBotsOpt,
+    JsonOpt,
+    PeriodOpt,
+    PlaceOpt,
+    SinceOpt,
+    SourceOpt,
+    StoreOpt,
+    UntilOpt,
+    at_least,
+    check_window,
+    console,
+    print_json,
+)
+from communitas.errors import EmptyStore, UsageError
 from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
@@ -26,17 +39,14 @@ SHORT = {"active_members": "active", "newcomers": "new", "returning": "back",
 
 
 def profile(
-    source: Annotated[str | None, typer.Option(
-        help="Only this source id (see `communitas sources`).")] = None,
-    period: Annotated[str, typer.Option(help="Trend period: week, month, quarter or year.")] = "month",
-    since: Annotated[str | None, typer.Option(
-        help="Start of the window, YYYY-MM-DD (inclusive, UTC).")] = None,
-    until: Annotated[str | None, typer.Option(
-        help="End of the window, YYYY-MM-DD (exclusive, UTC).")] = None,
-    place: Annotated[str | None, typer.Option(
-        help="Only threads in this place (tag, channel, list, category): its name or id.")] = None,
-    include_bots: Annotated[bool, typer.Option(help="Count bots and system accounts too.")] = False,
-    top: Annotated[int, typer.Option(help="Rows to show in the per-place lists.")] = 10,
+    source: SourceOpt = None,
+    period: PeriodOpt = "month",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
+    include_bots: IncludeBotsOpt = False,
+    top: Annotated[int, typer.Option(callback=at_least(1),
+                                     help="Rows to show in the per-place lists.")] = 10,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option(
@@ -46,6 +56,9 @@ def profile(
 
     Example: communitas profile --period quarter --since 2016-01-01 --json
     """
+    check_window(since, until)
+    if as_json and as_csv:
+        raise UsageError("--json and --csv: choose one output.")
     with Workspace(store, read_only=True) as ws:
         ws.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would mix into --json
         if ws.sources().empty:

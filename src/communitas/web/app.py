@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from communitas.errors import UsageError
+from communitas.metrics.periods import PERIODS
 from communitas.report.build import json_for_script, render_sections, vega_bundle
 from communitas.report.context import Pseudonyms, ReportContext, scrub, snippet, store_salt
 from communitas.report.drill import members_behind, threads_behind
@@ -31,7 +32,6 @@ from communitas.store import Workspace
 from communitas.web import brief_state
 from communitas.web.brief import brief_items
 
-PERIODS = ("week", "month", "quarter", "year")
 DASHBOARD_SECTIONS = ("glance", "people", "interaction", "place")
 COOKIE = "communitas_token"
 

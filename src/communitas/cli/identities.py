@@ -79,7 +79,8 @@ def merge(
 def split(
     member_a: Annotated[str, typer.Argument(callback=not_blank, help="A member id.")],
     member_b: Annotated[str, typer.Argument(callback=not_blank, help="The member that is someone else.")],
-    evidence: Annotated[str, typer.Option(help="Why they are different people.")] = "",
+    evidence: Annotated[str | None, typer.Option(
+        callback=not_blank, help="Why they are different people.")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Record that two members are different people (rejects a suggestion, undoes a merge).
@@ -87,7 +88,7 @@ def split(
     Example: communitas identities split mbox:usrp:m:3f2a... discourse:askci:u:42
     """
     with Workspace(store) as ws:
-        ids.split(ws.con, member_a, member_b, evidence=evidence)
+        ids.split(ws.con, member_a, member_b, evidence=evidence or "")
     console.print(f"{member_b} is recorded as a different person from {member_a}.", markup=False,
                   emoji=False, highlight=False)
 

@@ -7,7 +7,9 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from communitas.cli.common import (
     IncludeBotsOpt,
@@ -158,8 +160,8 @@ def print_profile(data: dict[str, Any]) -> None:
     sc = data["scope"]
     ov = data["overview"]
     window = f"{sc['since'] or ov['first'] or '…'} → {sc['until'] or ov['last'] or '…'}"
-    console.print(f"[bold]{sc['source'] or 'all sources'}[/] · {window}"
-                  + (f" · place {sc['place']}" if sc["place"] else "")
+    console.print(f"[bold]{escape(sc['source'] or 'all sources')}[/] · {window}"
+                  + (f" · place {escape(sc['place'])}" if sc["place"] else "")
                   + (" · bots included" if sc["include_bots"] else ""), highlight=False)
     for key, title in COMPONENTS:
         console.print(_headline_table(key, title, data))
@@ -170,7 +172,7 @@ def print_profile(data: dict[str, Any]) -> None:
     for col in ("place", "threads", "contributions", "members", "share"):
         places.add_column(col, justify="left" if col == "place" else "right")
     for row in data["place"]["places"]:
-        places.add_row(str(row["name"] or row["place_id"]), fmt("threads", row["threads"]),
+        places.add_row(Text(str(row["name"] or row["place_id"])), fmt("threads", row["threads"]),
                        fmt("contributions", row["contributions"]), fmt("members", row["members"]),
                        fmt("share", row["share"]))
     console.print(places)

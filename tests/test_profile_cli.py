@@ -140,7 +140,7 @@ def test_cli_text_shows_the_four_components(tiny_store: Path, capsys: pytest.Cap
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--period", "fortnight"], "unknown period 'fortnight'"),
+    (["--period", "fortnight"], "'--period': 'fortnight' is not one of week, month, quarter or year"),
     (["--place", "nowhere"], "no place named 'nowhere'"),
     (["--since", "last tuesday"], "is not a date"),
     (["--source", "slack:nope"], "no source 'slack:nope' in the store"),

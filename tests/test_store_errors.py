@@ -50,9 +50,11 @@ def test_export_into_a_file_or_an_unknown_format(tmp_path: Path, capsys: pytest.
     store = tmp_path / "s.duckdb"
     Workspace(store).close()
     for args, message in (
-        ([str(store)], f"error: {store}: is a file, not a folder. Give a folder to export into."),
+        ([str(store)], f"error: Invalid value for 'directory': '{store}' is a file, not a folder. "
+                       "(see `communitas export --help`)"),
         ([str(tmp_path / "out"), "--format", "xml"],
-         "error: unknown export format 'xml'; choose parquet or csv."),
+         "error: Invalid value for '--format': 'xml' is not one of parquet or csv. "
+         "(see `communitas export --help`)"),
     ):
         with pytest.raises(SystemExit) as exit_:
             main(["export", *args, "--store", str(store)])

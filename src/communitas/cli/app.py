@@ -19,10 +19,10 @@ from communitas.cli import (
     serve,
     topics,
 )
-from communitas.cli.common import err_console
+from communitas.cli.common import err_console, new_typer
 from communitas.errors import CommunitasError
 
-app = typer.Typer(
+app = new_typer(
     name="communitas",
     help="Read the traces an online community leaves, and help the people who animate it.",
     no_args_is_help=True,
@@ -35,12 +35,21 @@ for module in (ingest, profile, topics, crawl, identities, members, forget, netw
     module.register(app)
 
 
+def usage_line(e: Exception) -> str:
+    """A click usage error as one line: ``error: <what is wrong> (see `<command> --help`)``."""
+    fmt = getattr(e, "format_message", None)
+    text = " ".join(str(fmt() if callable(fmt) else e).split())
+    ctx = getattr(e, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    return f"error: {text}" + (f" (see `{path} --help`)" if path else "")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
         # In non-standalone mode typer *returns* the code of a `typer.Exit` (and turns Ctrl-C
         # into Exit(130)) instead of exiting: pass it on, or the process would exit 0.
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False, prog_name="communitas")
     except CommunitasError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -58,7 +67,10 @@ def main(argv: list[str] | None = None) -> None:
         # typer >= 0.29 vendors its own click (typer._click), so match by shape, not by class
         show, code = getattr(e, "show", None), getattr(e, "exit_code", None)
         if callable(show) and isinstance(code, int):
-            show()
+            if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: its help is the answer
+                show()
+            else:
+                err_console.print(usage_line(e), highlight=False, soft_wrap=True, markup=False)
             sys.exit(code)
         raise
     if code == 130:

@@ -1,25 +1,153 @@
-"""Options and output helpers shared by every command."""
+"""Options, checks and output helpers shared by every command.
+
+Every option is checked while the command line is parsed, before a store is opened or a file
+read: a bad value is a usage error (one ``error: ...`` line, exit status 2, see
+:func:`communitas.cli.app.main`). Options that several commands take (``--store``, ``--source``,
+``--since``/``--until``, ``--place``, ``--period``) are declared here once.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
+from communitas.errors import UsageError
+from communitas.metrics.periods import PERIODS
 from communitas.store import STORE_ENV
 
 console = Console()
 err_console = Console(stderr=True)
 
+N = TypeVar("N", int, float)
+
+
+def new_typer(**kw: Any) -> typer.Typer:
+    """A typer app (or command group) whose help text is printed as written: no terminal markup
+    is read in it, so ``communitas[embeddings]`` or ``[default]`` cannot be eaten as a style tag."""
+    return typer.Typer(rich_markup_mode=None, **kw)
+
+
+def words(choices: Sequence[str]) -> str:
+    """``a, b or c``.
+
+    >>> words(("week", "month", "year"))
+    'week, month or year'
+    """
+    return ", ".join(choices[:-1]) + f" or {choices[-1]}" if len(choices) > 1 else "".join(choices)
+
+
+def one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
+    """A check that the value is one of ``choices`` (None passes: the option was not given)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {words(choices)}.")
+        return value
+
+    return check
+
+
+def at_least(minimum: N, unit: str = "") -> Callable[[N | None], N | None]:
+    """A check that a number is at least ``minimum`` (None passes)."""
+
+    def check(value: N | None) -> N | None:
+        if value is not None and value < minimum:
+            raise typer.BadParameter(f"must be at least {minimum}{' ' + unit if unit else ''}, not {value}.")
+        return value
+
+    return check
+
+
+def positive(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be more than 0, not {value}.")
+    return value
+
+
+def not_blank(value: str | None) -> str | None:
+    """Free text must say something: an empty or blank value is a mistake (a shell variable
+    that was not set), not a filter that matches nothing."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty; give a value or leave the option out.")
+    return value
+
+
+def check_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD.") from None
+    return value
+
+
+def _utc(value: str) -> datetime:
+    t = datetime.fromisoformat(value)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def check_window(since: str | None, until: str | None) -> None:
+    """``--since`` must come before ``--until`` (each already checked to be a date; naive is UTC)."""
+    if since is not None and until is not None and _utc(since) >= _utc(until):
+        raise UsageError(f"--since {since} is not before --until {until}; the window would be empty.")
+
+
+def new_file(suffixes: Sequence[str] = ()) -> Callable[[Path | None], Path | None]:
+    """A check for a file the command will write: its folder exists, it is not a folder, and it
+    ends in one of ``suffixes`` (when given)."""
+
+    def check(value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if suffixes and value.suffix.lower() not in suffixes:
+            raise typer.BadParameter(f"{str(value)!r} must end in {words(suffixes)}.")
+        if value.is_dir():
+            raise typer.BadParameter(f"{str(value)!r} is a folder; give a file name.")
+        if not value.resolve().parent.is_dir():
+            raise typer.BadParameter(f"{str(value)!r}: no folder {str(value.parent)!r} to write into.")
+        return value
+
+    return check
+
+
+def new_folder(value: Path | None) -> Path | None:
+    """A folder the command will write into: it may exist (as a folder) or not yet."""
+    if value is not None and value.exists() and not value.is_dir():
+        raise typer.BadParameter(f"{str(value)!r} is a file, not a folder.")
+    return value
+
+
+def store_file(value: Path | None) -> Path | None:
+    if value is not None and value.is_dir():
+        raise typer.BadParameter(f"{str(value)!r} is a folder; give the store file (e.g. communitas.duckdb).")
+    return value
+
+
+check_period = one_of(PERIODS)
+
 StoreOpt = Annotated[
     Path | None,
-    typer.Option("--store", envvar=STORE_ENV, show_envvar=True,
+    typer.Option("--store", envvar=STORE_ENV, show_envvar=True, callback=store_file,
                  help="Workspace store file (default: ./communitas.duckdb)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+SourceOpt = Annotated[str | None, typer.Option(
+    callback=not_blank, help="Only this source id (see `communitas sources`).")]
+PeriodOpt = Annotated[str, typer.Option(callback=check_period, help=f"Trend period: {words(PERIODS)}.")]
+SinceOpt = Annotated[str | None, typer.Option(
+    callback=check_date, help="Start of the window, YYYY-MM-DD (inclusive, UTC).")]
+UntilOpt = Annotated[str | None, typer.Option(
+    callback=check_date, help="End of the window, YYYY-MM-DD (exclusive, UTC).")]
+PlaceOpt = Annotated[str | None, typer.Option(
+    callback=not_blank, help="Only threads in this place (tag, channel, list, category): its name or id.")]
+IncludeBotsOpt = Annotated[bool, typer.Option(help="Count bots and system accounts too.")]
 
 
 def print_json(data: Any) -> None:

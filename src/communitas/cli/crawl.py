@@ -4,29 +4,51 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from communitas.cli.common import JsonOpt, console, err_console, print_json
+from communitas.cli.common import (
+    JsonOpt,
+    at_least,
+    console,
+    err_console,
+    new_folder,
+    new_typer,
+    not_blank,
+    positive,
+    print_json,
+)
 
 if TYPE_CHECKING:  # httpx is imported only when a crawl runs
     from communitas.sources.discourse_crawler import CrawlReport
 
-crawl_app = typer.Typer(
+crawl_app = new_typer(
     help="Save a live community's public data for `communitas ingest`.\n\n"
          "Example: communitas crawl discourse https://forum.example.org forum-dump",
     no_args_is_help=True)
 
 
+def _web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise typer.BadParameter(f"{value!r} is not a web address; write it as https://forum.example.org")
+    return value
+
+
 @crawl_app.command("discourse")
 def discourse(
-    base_url: Annotated[str, typer.Argument(help="The forum's home URL, e.g. https://forum.example.org")],
-    out_dir: Annotated[Path, typer.Argument(help="Folder to save into (and to resume from).")],
-    rate: Annotated[float, typer.Option(help="Most requests per second.")] = 1.0,
+    base_url: Annotated[str, typer.Argument(
+        callback=_web_url, help="The forum's home URL, e.g. https://forum.example.org")],
+    out_dir: Annotated[Path, typer.Argument(
+        callback=new_folder, help="Folder to save into (and to resume from).")],
+    rate: Annotated[float, typer.Option(callback=positive, help="Most requests per second.")] = 1.0,
     max_pages: Annotated[int | None, typer.Option(
+        callback=at_least(1),
         help="Read at most this many /latest.json pages in this run (30 topics each).")] = None,
     contact: Annotated[str | None, typer.Option(
+        callback=not_blank,
         help="A contact (e-mail or URL) added to the User-Agent, so the site can reach you.")] = None,
     raw: Annotated[bool, typer.Option(
         "--raw", help="Also fetch each new post's Markdown source (one more request per post).")] = False,

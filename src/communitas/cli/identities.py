@@ -9,10 +9,10 @@ from rich.table import Table
 from rich.text import Text
 
 from communitas import identities as ids
-from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
+from communitas.cli.common import JsonOpt, StoreOpt, console, new_typer, not_blank, print_json
 from communitas.store import Workspace
 
-app = typer.Typer(help="One person across platforms: suggest, merge and split identities.\n\n"
+app = new_typer(help="One person across platforms: suggest, merge and split identities.\n\n"
                        "Example: communitas identities suggest --pending",
                   no_args_is_help=True)
 
@@ -51,9 +51,12 @@ def suggest(
 
 @app.command()
 def merge(
-    member_a: Annotated[str, typer.Argument(help="A member id (see `identities suggest`).")],
-    member_b: Annotated[str, typer.Argument(help="Another member id, of the same person.")],
-    evidence: Annotated[str, typer.Option(help="Why they are one person.")] = "merged by hand",
+    member_a: Annotated[str, typer.Argument(
+        callback=not_blank, help="A member id (see `identities suggest`).")],
+    member_b: Annotated[str, typer.Argument(
+        callback=not_blank, help="Another member id, of the same person.")],
+    evidence: Annotated[str, typer.Option(callback=not_blank, help="Why they are one person.")
+                        ] = "merged by hand",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -74,9 +77,10 @@ def merge(
 
 @app.command()
 def split(
-    member_a: Annotated[str, typer.Argument(help="A member id.")],
-    member_b: Annotated[str, typer.Argument(help="The member that is someone else.")],
-    evidence: Annotated[str, typer.Option(help="Why they are different people.")] = "",
+    member_a: Annotated[str, typer.Argument(callback=not_blank, help="A member id.")],
+    member_b: Annotated[str, typer.Argument(callback=not_blank, help="The member that is someone else.")],
+    evidence: Annotated[str | None, typer.Option(
+        callback=not_blank, help="Why they are different people.")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Record that two members are different people (rejects a suggestion, undoes a merge).
@@ -84,7 +88,7 @@ def split(
     Example: communitas identities split mbox:usrp:m:3f2a... discourse:askci:u:42
     """
     with Workspace(store) as ws:
-        ids.split(ws.con, member_a, member_b, evidence=evidence)
+        ids.split(ws.con, member_a, member_b, evidence=evidence or "")
     console.print(f"{member_b} is recorded as a different person from {member_a}.", markup=False,
                   emoji=False, highlight=False)
 

@@ -10,9 +10,21 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from communitas.cli.common import JsonOpt, StoreOpt, console, err_console, print_json
+from communitas.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    console,
+    err_console,
+    new_folder,
+    not_blank,
+    one_of,
+    print_json,
+)
+from communitas.errors import InputNotFound
 from communitas.sources.registry import SOURCES
 from communitas.store import IngestReport, Workspace
+
+FORMATS = ("parquet", "csv")
 
 
 class _Bars:
@@ -32,12 +44,19 @@ class _Bars:
         self.progress.update(task, completed=done, rows=f"{rows:,} rows {rate}")
 
 
+def _existing(path: Path) -> Path:
+    if not path.exists():  # the store's own message, before the store is opened (or created)
+        raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
+    return path
+
+
 def ingest(
-    path: Annotated[Path, typer.Argument(help="Export folder, archive or file to read.")],
+    path: Annotated[Path, typer.Argument(callback=_existing, help="Export folder, archive or file to read.")],
     platform: Annotated[str | None, typer.Option(
+        callback=one_of(tuple(SOURCES.names())),
         help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES.names())}.")] = None,
     name: Annotated[str | None, typer.Option(
-        help="Name of the community (default: from the file or folder name).")] = None,
+        callback=not_blank, help="Name of the community (default: from the file or folder name).")] = None,
     no_text: Annotated[bool, typer.Option(
         "--no-text", help="Do not keep post bodies (text is personal data; topics need it).")] = False,
     force: Annotated[bool, typer.Option(help="Re-read even if this input is already in the store.")] = False,
@@ -134,8 +153,10 @@ def sources(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def export(
-    directory: Annotated[Path, typer.Argument(help="Folder to write one file per table into.")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    directory: Annotated[Path, typer.Argument(
+        callback=new_folder, help="Folder to write one file per table into.")],
+    fmt: Annotated[str, typer.Option("--format", callback=one_of(FORMATS), help="parquet or csv.")
+                   ] = "parquet",
     store: StoreOpt = None,
 ) -> None:
     """Write every table of the store to DIRECTORY (Parquet by default).

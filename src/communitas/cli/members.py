@@ -9,18 +9,28 @@ from rich.table import Table
 from rich.text import Text
 
 from communitas import identities as ids
-from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
+from communitas.cli.common import (
+    JsonOpt,
+    SourceOpt,
+    StoreOpt,
+    at_least,
+    console,
+    new_typer,
+    not_blank,
+    print_json,
+)
 from communitas.store import Workspace
 
-app = typer.Typer(invoke_without_command=True)
+app = new_typer(invoke_without_command=True)
 
 
 @app.callback()
 def members(
     ctx: typer.Context,
     bots: Annotated[bool, typer.Option("--bots", help="Only bots (detected or marked by hand).")] = False,
-    source: Annotated[str | None, typer.Option(help="Only this source id.")] = None,
-    limit: Annotated[int, typer.Option(help="Rows to show in the table (JSON shows all).")] = 50,
+    source: SourceOpt = None,
+    limit: Annotated[int, typer.Option(
+        callback=at_least(1), help="Rows to show in the table (JSON shows all).")] = 50,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -49,7 +59,8 @@ def members(
 
 @app.command()
 def bot(
-    member_id: Annotated[str, typer.Argument(help="The member id (see `communitas members`).")],
+    member_id: Annotated[str, typer.Argument(
+        callback=not_blank, help="The member id (see `communitas members`).")],
     is_bot: Annotated[bool, typer.Option("--yes/--no", help="Mark as a bot, or as not a bot.")],
     store: StoreOpt = None,
 ) -> None:

@@ -9,8 +9,19 @@ import typer
 from rich import box
 from rich.table import Table
 
-from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
+from communitas.cli.common import (
+    JsonOpt,
+    SourceOpt,
+    StoreOpt,
+    at_least,
+    console,
+    new_file,
+    not_blank,
+    positive,
+    print_json,
+)
 from communitas.errors import UsageError
+from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 if TYPE_CHECKING:  # the analysis stack (igraph, leidenalg, pandas) loads only when a command runs
@@ -27,20 +38,31 @@ SHORT = {"members": "members", "ties": "ties", "reciprocity": "recip.",
 ROLE_COLUMNS = ("role", "position", "contacts", "coreness", "betweenness")
 
 
+def _window(value: str) -> str:
+    if value != "last" and not value.lstrip("-").isdigit():
+        raise typer.BadParameter(f"{value!r}: give a window number or 'last'.")
+    return value
+
+
 def network(
-    source: Annotated[str | None, typer.Option(help="Only this source id (see `communitas sources`).")
-                      ] = None,
-    window_days: Annotated[int, typer.Option(help="Length of each rolling window, in days.")] = 90,
-    stride_days: Annotated[int, typer.Option(help="Days between the starts of two windows.")] = 30,
+    source: SourceOpt = None,
+    window_days: Annotated[int, typer.Option(
+        callback=at_least(1, "day"), help="Length of each rolling window, in days.")] = 90,
+    stride_days: Annotated[int, typer.Option(
+        callback=at_least(1, "day"), help="Days between the starts of two windows.")] = 30,
     whole: Annotated[bool, typer.Option(help="One window: the whole history.")] = False,
     co_participation_hours: Annotated[float | None, typer.Option(
+        callback=positive,
         help="Also tie members who posted in the same thread within this many hours (weaker ties).")] = None,
     include_bots: Annotated[bool, typer.Option(help="Keep bots and system accounts.")] = False,
-    top: Annotated[int, typer.Option(help="Show the trajectories of the N members with most contacts.")] = 10,
-    member: Annotated[str | None, typer.Option(help="Show this member's role in every window.")] = None,
-    picture: Annotated[Path | None, typer.Option(help="Draw a window's network to this .svg or .png.")
-                       ] = None,
-    window: Annotated[str, typer.Option(help="Window to draw: its number, or 'last'.")] = "last",
+    top: Annotated[int, typer.Option(
+        callback=at_least(0), help="Show the trajectories of the N members with most contacts.")] = 10,
+    member: Annotated[str | None, typer.Option(
+        callback=not_blank, help="Show this member's role in every window.")] = None,
+    picture: Annotated[Path | None, typer.Option(
+        callback=new_file((".svg", ".png")), help="Draw a window's network to this .svg or .png.")] = None,
+    window: Annotated[str, typer.Option(callback=_window, help="Window to draw: its number, or 'last'.")
+                      ] = "last",
     names: Annotated[bool, typer.Option(help="Label the picture with display names, not 'member N'.")
                      ] = False,
     store: StoreOpt = None,
@@ -89,12 +111,9 @@ def _draw(ws: Workspace, result: NetworkAnalysis, path: Path, window: str, names
     return {"path": str(out), "window": key, "bytes": out.stat().st_size}
 
 
-def _fmt(v: Any) -> str:
-    if v is None or v != v:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.2f}"
-    return str(v)
+def _fmt(v: Any, name: str = "") -> str:
+    """A figure in its registered unit; text (stage, reading) as it is."""
+    return format_figure(name, v)
 
 
 def _print(data: dict[str, Any]) -> None:
@@ -107,7 +126,7 @@ def _print(data: dict[str, Any]) -> None:
         figs.add_column(SHORT[col], justify="left" if text else "right", no_wrap=True,
                         min_width=len(SHORT[col]))
     for row in data["windows"]:
-        figs.add_row(str(row["window"]), str(row["start"])[:10], *(_fmt(row[c]) for c in FIGURE_COLUMNS))
+        figs.add_row(str(row["window"]), str(row["start"])[:10], *(_fmt(row[c], c) for c in FIGURE_COLUMNS))
     console.print(figs)
     stages = Table(title="stage timeline")
     for col in ("first window starts", "last window starts", "stage", "windows"):
@@ -128,7 +147,7 @@ def _print(data: dict[str, Any]) -> None:
         for col in ("window", "start", *ROLE_COLUMNS):
             roles.add_column(col)
         for r in data["roles"]:
-            roles.add_row(str(r["window"]), str(r["start"])[:10], *(_fmt(r[c]) for c in ROLE_COLUMNS))
+            roles.add_row(str(r["window"]), str(r["start"])[:10], *(_fmt(r[c], c) for c in ROLE_COLUMNS))
         console.print(roles)
     if "picture" in data:
         console.print(f"picture: {data['picture']['path']} ({data['picture']['bytes']:,} bytes)")

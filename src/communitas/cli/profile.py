@@ -7,10 +7,26 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
-from communitas.errors import EmptyStore
+from communitas.cli.common import (
+    IncludeBotsOpt,
+    JsonOpt,
+    PeriodOpt,
+    PlaceOpt,
+    SinceOpt,
+    SourceOpt,
+    StoreOpt,
+    UntilOpt,
+    at_least,
+    check_window,
+    console,
+    print_json,
+)
+from communitas.errors import EmptyStore, UsageError
+from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 __all__ = ["profile", "register"]
@@ -25,17 +41,14 @@ SHORT = {"active_members": "active", "newcomers": "new", "returning": "back",
 
 
 def profile(
-    source: Annotated[str | None, typer.Option(
-        help="Only this source id (see `communitas sources`).")] = None,
-    period: Annotated[str, typer.Option(help="Trend period: week, month, quarter or year.")] = "month",
-    since: Annotated[str | None, typer.Option(
-        help="Start of the window, YYYY-MM-DD (inclusive, UTC).")] = None,
-    until: Annotated[str | None, typer.Option(
-        help="End of the window, YYYY-MM-DD (exclusive, UTC).")] = None,
-    place: Annotated[str | None, typer.Option(
-        help="Only threads in this place (tag, channel, list, category): its name or id.")] = None,
-    include_bots: Annotated[bool, typer.Option(help="Count bots and system accounts too.")] = False,
-    top: Annotated[int, typer.Option(help="Rows to show in the per-place lists.")] = 10,
+    source: SourceOpt = None,
+    period: PeriodOpt = "month",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
+    include_bots: IncludeBotsOpt = False,
+    top: Annotated[int, typer.Option(callback=at_least(1),
+                                     help="Rows to show in the per-place lists.")] = 10,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option(
@@ -45,6 +58,9 @@ def profile(
 
     Example: communitas profile --period quarter --since 2016-01-01 --json
     """
+    check_window(since, until)
+    if as_json and as_csv:
+        raise UsageError("--json and --csv: choose one output.")
     with Workspace(store, read_only=True) as ws:
         ws.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would mix into --json
         if ws.sources().empty:
@@ -95,29 +111,16 @@ def period_label(iso: str, period: str) -> str:
 
 
 def fmt(metric: str, value: Any) -> str:
-    """A figure for the terminal: shares as %, hours with 'h', counts with thousands separators."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if "hours" in metric:
-            return f"{value:,.1f} h"
-        if metric in ("gini", "hhi", "evenness", "entropy"):
-            return f"{value:.3f}"
-        if metric.endswith(("share", "reciprocity", "overlap")) or \
-                metric.startswith(("retained_", "converted_", "return_", "top1", "next9", "rest90")):
-            return f"{value:.1%}"
-        return f"{value:,.2f}"
-    return str(value)
+    """A figure for the terminal, in its registered unit (:func:`communitas.metrics.units.format_figure`)."""
+    return format_figure(metric, value)
 
 
 def _bands_by_metric(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The bands that apply to the data in scope, by the figure they anchor."""
     out: dict[str, list[dict[str, Any]]] = {}
     for band in data["bands"]:
-        out.setdefault(band["metric"], []).append(band)
+        if band.get("applies", True):
+            out.setdefault(band["metric"], []).append(band)
     return out
 
 
@@ -157,8 +160,8 @@ def print_profile(data: dict[str, Any]) -> None:
     sc = data["scope"]
     ov = data["overview"]
     window = f"{sc['since'] or ov['first'] or '…'} → {sc['until'] or ov['last'] or '…'}"
-    console.print(f"[bold]{sc['source'] or 'all sources'}[/] · {window}"
-                  + (f" · place {sc['place']}" if sc["place"] else "")
+    console.print(f"[bold]{escape(sc['source'] or 'all sources')}[/] · {window}"
+                  + (f" · place {escape(sc['place'])}" if sc["place"] else "")
                   + (" · bots included" if sc["include_bots"] else ""), highlight=False)
     for key, title in COMPONENTS:
         console.print(_headline_table(key, title, data))
@@ -169,8 +172,8 @@ def print_profile(data: dict[str, Any]) -> None:
     for col in ("place", "threads", "contributions", "members", "share"):
         places.add_column(col, justify="left" if col == "place" else "right")
     for row in data["place"]["places"]:
-        places.add_row(str(row["name"] or row["place_id"]), fmt("n", row["threads"]),
-                       fmt("n", row["contributions"]), fmt("n", row["members"]),
+        places.add_row(Text(str(row["name"] or row["place_id"])), fmt("threads", row["threads"]),
+                       fmt("contributions", row["contributions"]), fmt("members", row["members"]),
                        fmt("share", row["share"]))
     console.print(places)
     console.print("Definitions: docs/metrics.md. Reference bands: metrics/reference_bands.json.")

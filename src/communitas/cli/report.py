@@ -7,20 +7,31 @@ from typing import Annotated
 
 import typer
 
-from communitas.cli.common import StoreOpt, console
+from communitas.cli.common import IncludeBotsOpt, PeriodOpt, SourceOpt, StoreOpt, console, new_file
 from communitas.errors import EmptyStore, UsageError
 from communitas.store import Workspace
 
 
+def _known_sections(value: list[str] | None) -> list[str] | None:
+    from communitas.report.sections import registered_sections  # the report stack loads only when run
+
+    known = {s.key for s in registered_sections()}
+    unknown = sorted(set(value or ()) - known)
+    if unknown:
+        raise UsageError(f"--skip {unknown[0]!r}: no such section; choose from {', '.join(sorted(known))}.")
+    return value
+
+
 def report(
-    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
-    source: Annotated[str | None, typer.Option(
-        help="Only this source id (see `communitas sources`).")] = None,
-    period: Annotated[str, typer.Option(help="week, month, quarter or year.")] = "month",
+    output: Annotated[Path, typer.Option("-o", "--output", callback=new_file(),
+                                         help="HTML file to write.")] = Path("report.html"),
+    source: SourceOpt = None,
+    period: PeriodOpt = "month",
     names: Annotated[bool, typer.Option(
         "--names", help="Show member display names (default: pseudonyms).")] = False,
-    include_bots: Annotated[bool, typer.Option(help="Count bots and system accounts too.")] = False,
+    include_bots: IncludeBotsOpt = False,
     skip: Annotated[list[str] | None, typer.Option(
+        callback=_known_sections,
         help="Leave out a section by key (repeatable), e.g. --skip topics on very large stores.")] = None,
     store: StoreOpt = None,
 ) -> None:
@@ -29,12 +40,7 @@ def report(
     Example: communitas report -o report.html --source stackexchange:beer.stackexchange.com
     """
     from communitas.report import ReportOptions, write_report
-    from communitas.report.sections import registered_sections
 
-    known = {s.key for s in registered_sections()}
-    unknown = sorted(set(skip or ()) - known)
-    if unknown:
-        raise UsageError(f"--skip {unknown[0]!r}: no such section; choose from {', '.join(sorted(known))}.")
     opts = ReportOptions(source_id=source, period=period, include_bots=include_bots, show_names=names,
                          skip=tuple(skip or ()))
     with Workspace(store, read_only=True) as ws:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from communitas.cli.common import StoreOpt, console
+from communitas.cli.common import StoreOpt, console, not_blank
+from communitas.errors import EmptyStore
 from communitas.store import store_path
 
 
@@ -26,10 +27,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise typer.BadParameter(f"{value} is not a port; give a number from 1 to 65535.")
+    return value
+
+
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on; other than loopback needs a token.")
-                    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(
+        callback=not_blank, help="Address to listen on; other than loopback needs a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(callback=_port, help="Port to listen on (1-65535).")] = 8000,
     names: Annotated[bool, typer.Option("--names", help="Show display names (default: pseudonyms).")
                      ] = False,
     store: StoreOpt = None,
@@ -38,12 +45,16 @@ def serve(
 
     Example: communitas serve --port 8000 --store communitas.duckdb
     """
+    path = store_path(store)
+    if not path.is_file():
+        raise EmptyStore(f"{path}: no store here yet. Run `communitas ingest PATH` first "
+                         "(or point --store / $COMMUNITAS_STORE at an existing store).")
     import uvicorn
 
     from communitas.web import create_app
 
     token = None if is_loopback(host) else secrets.token_urlsafe(18)
-    app = create_app(store_path(store), token=token, show_names=names, host=host)
+    app = create_app(path, token=token, show_names=names, host=host)
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     console.print(f"dashboard: {url}", highlight=False, soft_wrap=True)
     if token:

@@ -6,9 +6,19 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from communitas.cli.common import JsonOpt, StoreOpt, console, print_json
-from communitas.errors import UsageError
+from communitas.cli.common import (
+    JsonOpt,
+    PeriodOpt,
+    SourceOpt,
+    StoreOpt,
+    at_least,
+    console,
+    one_of,
+    print_json,
+)
+from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 
@@ -17,18 +27,29 @@ def _parse_k(value: str) -> int | str:
         return value
     if value.isdigit() and int(value) >= 1:
         return int(value)
-    raise UsageError(f"--topics {value!r}: give a number of topics (e.g. 10) or auto.")
+    raise typer.BadParameter(f"{value!r}: give a number of topics (e.g. 10) or auto.")
+
+
+def _check_k(value: str) -> str:
+    _parse_k(value)
+    return value
+
+
+METHODS = ("tfidf-nmf", "embeddings")
 
 
 def topics(
     k: Annotated[str, typer.Option(
-        "-k", "--topics", help="Number of topics, or auto (chosen by topic coherence).")] = "auto",
-    period: Annotated[str, typer.Option(help="week, month, quarter or year (topics over time).")] = "month",
-    source: Annotated[str | None, typer.Option(
-        help="Only this source id (see `communitas sources`).")] = None,
-    last: Annotated[int, typer.Option(help="Periods the rising/falling test looks at.")] = 12,
-    seed: Annotated[int, typer.Option(help="Random seed of the model (same seed, same topics).")] = 0,
+        "-k", "--topics", callback=_check_k,
+        help="Number of topics, or auto (chosen by topic coherence).")] = "auto",
+    period: PeriodOpt = "month",
+    source: SourceOpt = None,
+    last: Annotated[int, typer.Option(
+        callback=at_least(3, "periods"), help="Periods the rising/falling test looks at (3 or more).")] = 12,
+    seed: Annotated[int, typer.Option(
+        callback=at_least(0), help="Random seed of the model (same seed, same topics).")] = 0,
     method: Annotated[str, typer.Option(
+        callback=one_of(METHODS),
         help="tfidf-nmf (default, no extra needed) or embeddings (needs communitas[embeddings]).")
     ] = "tfidf-nmf",
     store: StoreOpt = None,
@@ -41,10 +62,6 @@ def topics(
     from communitas.topics import fit_topics, outputs, read_corpus
 
     n_topics = _parse_k(k)
-    if period not in ("week", "month", "quarter", "year"):
-        raise UsageError(f"--period {period}: choose week, month, quarter or year.")
-    if method not in ("tfidf-nmf", "embeddings"):
-        raise UsageError(f"--method {method}: choose tfidf-nmf or embeddings.")
     with Workspace(store, read_only=True) as ws:
         corpus = read_corpus(ws, source_id=source)
     if method == "embeddings":
@@ -71,12 +88,12 @@ def _print(data: dict[str, Any]) -> None:
     for col in ("#", "top terms", "threads", "share", "trend", "home places", "example thread"):
         table.add_column(col)
     for t in data["topics"]:
-        home = ", ".join(t["places"][:3]) or "—"
+        home = Text(", ".join(t["places"][:3]) or "—")
         if t["demand_for_place"]:
-            home = "[bold yellow]none: demand for a place[/]"
-        table.add_row(str(t["topic"]), ", ".join(t["top_terms"]), f"{t['threads']:,}",
-                      f"{t['share']:.1%}", t["trend"], home,
-                      (t["representative"] or [""])[0][:60])
+            home = Text("none: demand for a place", style="bold yellow")
+        table.add_row(str(t["topic"]), Text(", ".join(t["top_terms"])), f"{t['threads']:,}",
+                      format_figure("share", t["share"]), t["trend"], home,
+                      Text((t["representative"] or [""])[0][:60]))
     console.print(table)
 
 

@@ -59,7 +59,8 @@ def place_concentration(backend: Any, *, since: TimeArg = None, until: TimeArg =
     n, tot = int(row["places"]), int(row["total"] or 0)
     if n == 0 or tot == 0:
         return {"places": n, "gini": None, "hhi": None, "entropy": None, "evenness": None}
-    entropy = max(0.0, math.log2(tot) - float(row["nlogn"]) / tot)
+    # One place: exactly 0 (the formula leaves rounding residue, e.g. 4.4e-16 bits for 11 posts).
+    entropy = 0.0 if n == 1 else max(0.0, math.log2(tot) - float(row["nlogn"]) / tot)
     return {"places": n, "gini": float(2 * row["weighted"] / (n * tot) - (n + 1) / n),
             "hhi": float(row["squares"]) / tot / tot, "entropy": entropy,
             "evenness": entropy / math.log2(n) if n > 1 else None}

@@ -17,7 +17,7 @@ from communitas.metrics import interaction, people, reference, scope, summary, t
 from communitas.metrics import place as place_metrics
 from communitas.metrics.scope import TimeArg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: bands carry `applies`, `applies_to` (a capability) and `context`
 
 # The metric functions behind each component (their names are the docs/metrics.md sections).
 DEFINITIONS: dict[str, list[str]] = {
@@ -194,13 +194,14 @@ def build_profile(ws: Any, *, source: str | None = None, period: str = "month",
             "social_interaction": _interaction(pb, kw, period),
             "place": _place(pb, kw, period, top, conc),
         }
+        capable = reference.capabilities(pb, **kw)
     legacy = _legacy(b, source, include_bots, parts)
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "scope": {"source": source, "period": period, "since": start, "until": end, "place": place,
                   "include_bots": include_bots},
         **legacy, **parts,
-        "bands": reference.compare({k: v["headline"] for k, v in parts.items()}),
+        "bands": reference.compare({k: v["headline"] for k, v in parts.items()}, capable),
         "definitions": DEFINITIONS,
         "figures": FIGURES,
     }

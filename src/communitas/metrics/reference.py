@@ -3,7 +3,13 @@
 The bands live in ``reference_bands.json`` (one place to read, cite and amend them). Each band
 names the profile figure it anchors as ``<component>.<headline key>`` (e.g.
 ``social_interaction.answered_share``), its value, whether it is a target (``at_least``) or a
-published observation to compare with (``reference``), where it applies, and its citation.
+published observation to compare with (``reference``), the kind of community it was measured on
+(``context``, in words), and its citation.
+
+Each band also names, in ``applies_to``, the capability of the data it needs (:data:`CAPABILITIES`).
+A band is judged, and shown, only where the data in scope has that capability: Area 51's
+"15 questions per day" says nothing about a chat workspace. Capabilities are read from the
+canonical tables (the kinds of posts), never from a platform's name.
 """
 
 from __future__ import annotations
@@ -13,7 +19,20 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from communitas.metrics import scope
+from communitas.metrics.scope import TimeArg
+
 BANDS_FILE = "reference_bands.json"
+
+# What a band may require of the data in scope (``applies_to``), and what holds it true.
+CAPABILITIES: dict[str, str] = {
+    "any": "every community",
+    "question_answer": "every source in scope has posts of kind `question` and posts of kind `answer` "
+                       "(questions answered by posts marked as answers, not by any reply)",
+    "threaded_discussion": "every source in scope has posts of a kind other than `message` (threads "
+                           "opened by a post of their own, as in a forum, list or Q&A site, not "
+                           "conversations that communitas cuts out of a chat channel's stream)",
+}
 
 
 @cache
@@ -36,15 +55,37 @@ def bands_for(metric: str) -> list[dict[str, Any]]:
     return [b for b in bands() if b["metric"] == metric]
 
 
-def compare(headlines: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def capabilities(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
+                 source_id: str | None = None, include_bots: bool = False) -> dict[str, bool]:
+    """Which of :data:`CAPABILITIES` the contributions in scope have (each source must have it:
+    a store mixing a Q&A site and a chat workspace is not judged as a Q&A site)."""
+    p = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
+                    include_bots=include_bots)
+    per = p.group_by("source_id").aggregate(
+        question=(p.kind == "question").any(), answer=(p.kind == "answer").any(),
+        threaded=(p.kind != "message").any()).execute()
+    present = len(per) > 0
+    return {
+        "any": True,
+        "question_answer": present and bool((per["question"].fillna(False)
+                                             & per["answer"].fillna(False)).all()),
+        "threaded_discussion": present and bool(per["threaded"].fillna(False).all()),
+    }
+
+
+def compare(headlines: dict[str, dict[str, Any]], capable: dict[str, bool] | None = None
+            ) -> list[dict[str, Any]]:
     """Each band with the ``observed`` figure it anchors (from ``{component: {key: value}}``;
-    None where the profile has no value) and, for targets, whether it is ``met``."""
+    None where the profile has no value), whether it ``applies`` (its ``applies_to`` is in
+    ``capable``; every band applies when ``capable`` is None) and, for targets that apply,
+    whether it is ``met`` (None otherwise)."""
     out = []
     for band in bands():
         component, key = band["metric"].split(".", 1)
         observed = headlines.get(component, {}).get(key)
+        applies = True if capable is None else bool(capable.get(band["applies_to"], False))
         met = None
-        if band["direction"] == "at_least" and observed is not None:
+        if applies and band["direction"] == "at_least" and observed is not None:
             met = bool(observed >= band["value"])
-        out.append({**band, "observed": observed, "met": met})
+        out.append({**band, "observed": observed, "applies": applies, "met": met})
     return out

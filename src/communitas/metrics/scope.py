@@ -29,8 +29,8 @@ import ibis.expr.types as ir
 
 from communitas.errors import UsageError
 from communitas.metrics.base import contributions
+from communitas.metrics.periods import PERIODS
 
-PERIODS = ("week", "month", "quarter", "year")
 # The post columns the component metrics read (what Prepared keeps; bodies stay out of memory).
 POST_COLUMNS = ("post_id", "source_id", "thread_id", "author_id", "created_at", "reply_to_post_id",
                 "reply_to_member_id", "kind", "is_contribution")

@@ -140,6 +140,8 @@ def attention_entropy(backend: Any, *, period: str = "month", since: TimeArg = N
     p = per.n / per.n.sum().over(group_by=per.period)
     per = per.mutate(h=-p * p.log2())
     out = per.group_by("period").aggregate(places=per.count(), entropy=per.h.sum())
+    # one place in a period: exactly 0 bits (not -0.0 or rounding residue)
+    out = out.mutate(entropy=ibis.ifelse(out.places > 1, out.entropy, 0.0))
     even = ibis.ifelse(out.places > 1, out.entropy / out.places.cast("float64").log2(), ibis.null())
     return out.mutate(evenness=even).order_by("period").execute()
 

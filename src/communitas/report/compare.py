@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 MONTHS = 24
@@ -19,29 +20,29 @@ MONTHS = 24
 
 @dataclass(frozen=True)
 class Figure:
-    """One comparison row: its key, the profile value it reads, how to show it."""
+    """One comparison row: its key (its unit is in :mod:`communitas.metrics.units`), its
+    component and its label."""
 
     key: str
     component: str
     label: str
-    fmt: str  # "int", "pct", "num"
 
 
 FIGURES = (
-    Figure("active_members", "people", "active members (first 24 months)", "int"),
-    Figure("converted_90", "people", "newcomers who posted again within 90 days", "pct"),
-    Figure("contributions_per_100", "people", "contributions per 100 active members", "num"),
-    Figure("top1_share", "people", "share written by the top 1%", "pct"),
-    Figure("retained_3", "people", "newcomers still active 3 months on", "pct"),
-    Figure("interest_overlap", "common_ties", "member pairs sharing a place", "pct"),
-    Figure("evenness", "common_ties", "evenness of attention over places", "num"),
-    Figure("replied_share", "social_interaction", "threads with a reply", "pct"),
-    Figure("median_hours", "social_interaction", "median hours to first response", "num"),
-    Figure("replies_per_thread", "social_interaction", "replies per thread", "num"),
-    Figure("reciprocity", "social_interaction", "reply pairs that are mutual", "pct"),
-    Figure("threads_per_100", "place", "threads per 100 active members", "num"),
-    Figure("places_per_100", "place", "active places per 100 active members", "num"),
-    Figure("multi_place_share", "place", "members active in several places", "pct"),
+    Figure("active_members", "people", "active members (first 24 months)"),
+    Figure("converted_90", "people", "newcomers who posted again within 90 days"),
+    Figure("contributions_per_100", "people", "contributions per 100 active members"),
+    Figure("top1_share", "people", "share written by the top 1%"),
+    Figure("retained_3", "people", "newcomers still active 3 months on"),
+    Figure("interest_overlap", "common_ties", "member pairs sharing a place"),
+    Figure("evenness", "common_ties", "evenness of attention over places"),
+    Figure("replied_share", "social_interaction", "threads with a reply"),
+    Figure("median_hours", "social_interaction", "median hours to first response"),
+    Figure("replies_per_thread", "social_interaction", "replies per thread"),
+    Figure("reciprocity", "social_interaction", "reply pairs that are mutual"),
+    Figure("threads_per_100", "place", "threads per 100 active members"),
+    Figure("places_per_100", "place", "active places per 100 active members"),
+    Figure("multi_place_share", "place", "members active in several places"),
 )
 
 
@@ -99,27 +100,12 @@ def compare_store(ws: Workspace, source_ids: list[str] | None = None, *, months:
     return [community_figures(ws, sid, months=months) for sid in ids]
 
 
-def fmt_value(v: Any, fmt: str) -> str:
-    """A figure as shown in tables.
-
-    >>> fmt_value(0.123, "pct"), fmt_value(1234, "int"), fmt_value(None, "num")
-    ('12%', '1,234', '—')
-    """
-    if v is None:
-        return "—"
-    if fmt == "pct":
-        return f"{v:.0%}"
-    if fmt == "int":
-        return f"{int(v):,}"
-    return f"{v:,.1f}"
-
-
 def table_rows(communities: list[dict[str, Any]]) -> list[dict[str, str]]:
     """One row per figure, one column per community (``figure``, ``component``, then source ids)."""
     rows = []
     for f in FIGURES:
         row = {"component": f.component.replace("_", " "), "figure": f.label}
         for c in communities:
-            row[c["source_id"]] = fmt_value(c["figures"].get(f.key), f.fmt)
+            row[c["source_id"]] = format_figure(f.key, c["figures"].get(f.key))
         rows.append(row)
     return rows

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from communitas.metrics.people import RETENTION_OFFSETS, retention_summary
+from communitas.metrics.units import format_figure as fig
 from communitas.report import charts
 from communitas.report.builtin import trend
 from communitas.report.context import ReportContext, scrub, snippet
@@ -24,17 +25,15 @@ _TITLES = {"people": "People", "common_ties": "Common ties", "social_interaction
 
 
 def pct(v: Any) -> str:
-    return "—" if v is None else f"{v:.0%}"
-
-
-def num(v: Any, digits: int = 1) -> str:
-    if v is None:
-        return "—"
-    return f"{v:,}" if isinstance(v, int) else f"{v:,.{digits}f}"
+    """A share as a percentage (the one format: :func:`communitas.metrics.units.format_figure`)."""
+    return fig("share", v)
 
 
 def bands_for(ctx: ReportContext, component: str) -> list[dict[str, Any]]:
-    return [b for b in ctx.profile.get("bands", []) if str(b.get("metric", "")).startswith(component + ".")]
+    """The reference bands of one component that apply to the data in scope (a band measured on
+    question-and-answer sites is not shown for a chat workspace)."""
+    return [b for b in ctx.profile.get("bands", [])
+            if str(b.get("metric", "")).startswith(component + ".") and b.get("applies", True)]
 
 
 def band_text(band: dict[str, Any] | None) -> str:
@@ -76,22 +75,24 @@ def build_glance(ctx: ReportContext) -> dict[str, Any] | None:
     ph, th = p["people"]["headline"], p["common_ties"]["headline"]
     ih, lh = p["social_interaction"]["headline"], p["place"]["headline"]
     lines = [
-        _line(ctx, "people", "active_members", f"{num(ph['active_members'])} active members, "
+        _line(ctx, "people", "active_members",
+              f"{fig('active_members', ph['active_members'])} active members, "
               f"top 1% write {pct(ph['top1_share'])}", _series(p["people"]["trend"], "active_members"),
               "top1_share", {"↑": "more members are taking part", "↓": "fewer members are taking part",
                              "→": "participation is steady", "": "too short a history for a trend"}),
         _line(ctx, "common_ties", "interest_overlap",
               f"{pct(th['interest_overlap'])} of member pairs share a place; "
-              f"evenness {num(th['evenness'], 2)}",
+              f"evenness {fig('evenness', th['evenness'])}",
               _series(p["common_ties"]["trend"], "evenness"), "interest_overlap",
               {"↑": "attention is spreading over more places", "↓": "attention is narrowing",
                "→": "shared interests are stable", "": "too short a history for a trend"}),
         _line(ctx, "social_interaction", "replied_share",
               f"{pct(ih['replied_share'])} of threads get a reply; median first response "
-              f"{num(ih['median_hours'])} h", _series(p["social_interaction"]["trend"], "median_hours"),
+              f"{fig('median_hours', ih['median_hours'])}",
+              _series(p["social_interaction"]["trend"], "median_hours"),
               "replied_share", {"↑": "responses are getting slower", "↓": "responses are getting faster",
                                 "→": "response times are steady", "": "too short a history for a trend"}),
-        _line(ctx, "place", "places_active", f"{num(lh['places_active'])} active places; "
+        _line(ctx, "place", "places_active", f"{fig('places_active', lh['places_active'])} active places; "
               f"{pct(lh['multi_place_share'])} of members use more than one",
               _series(p["place"]["trend"], "places"), "places_active",
               {"↑": "conversation spreads over more places", "↓": "fewer places are in use",
@@ -107,23 +108,8 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str], numeric: 
     return {"title": title, "columns": columns, "numeric": numeric, "rows": clean}
 
 
-def is_share(key: str) -> bool:
-    """Whether a figure is a share (shown as a percentage): by its name, never by its value.
-
-    >>> is_share("replied_share"), is_share("retained_3"), is_share("threads_per_day")
-    (True, True, False)
-    """
-    name = key.rsplit(".", 1)[-1]
-    return (name.endswith("_share") or name.startswith(("retained_", "converted_"))
-            or name in ("reciprocity", "interest_overlap"))
-
-
 def _cell(v: Any, key: str = "") -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.0%}" if is_share(key) else f"{v:,.2f}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
+    return fig(key, v)
 
 
 def _headline(h: dict[str, Any], keys: list[str]) -> dict[str, Any]:
@@ -182,7 +168,8 @@ def build_people(ctx: ReportContext) -> dict[str, Any] | None:
     out.append(charts.curve("people-inequality", "Participation inequality", cum, x="members",
                             y="contributions", diagonal=True,
                             caption=f"Share of contributions written by the most active members "
-                                    f"(Gini {num(h.get('gini'), 2)}); the dashed line is perfect equality."))
+                                    f"(Gini {fig('gini', h.get('gini'))}); "
+                                    "the dashed line is perfect equality."))
     return {"charts": out, "tables": [_headline(h, ["active_members", "newcomers", "converted_90",
                                                     "retained_3", "retained_12", "churned_share",
                                                     "absence_factor"])]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from communitas.errors import CommunitasError
+from communitas.metrics.units import format_figure
 from communitas.report.charts import Chart
 from communitas.report.context import ReportContext, scrub
 from communitas.report.sections import SectionEmpty, SectionHidden, section
@@ -66,7 +67,7 @@ def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
     if not data["topics"]:
         raise SectionEmpty("no topics found")
     rows = [{"topic": scrub(t["label"]), "terms": ", ".join(scrub(x) for x in t["top_terms"]),
-             "threads": f"{t['threads']:,}", "share": f"{t['share']:.0%}", "trend": t["trend"],
+             "threads": f"{t['threads']:,}", "share": format_figure("share", t["share"]), "trend": t["trend"],
              "places": ", ".join(scrub(x) for x in t["places"])} for t in data["topics"]]
     return {"intro": f"{data['k']} topics from {data['threads']:,} threads ({data['method']}); "
                      f"trend: {data['trend_test']}.",

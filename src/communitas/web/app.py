@@ -24,6 +24,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from communitas.errors import StoreLocked, UsageError
+from communitas.metrics.periods import PERIODS
 from communitas.report.build import embed_script, json_for_script, render_sections, vega_bundle
 from communitas.report.context import Pseudonyms, ReportContext, scrub, snippet, store_salt
 from communitas.report.drill import members_behind, threads_behind
@@ -32,7 +33,6 @@ from communitas.store import Workspace
 from communitas.web import brief_state, guards
 from communitas.web.brief import brief_items
 
-PERIODS = ("week", "month", "quarter", "year")
 DASHBOARD_SECTIONS = ("glance", "people", "interaction", "place")
 COOKIE = "communitas_token"
 BUSY_RETRY_S = 5

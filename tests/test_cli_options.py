@@ -1,0 +1,224 @@
+"""Every option of every command is checked before any work: a bad value is one ``error:`` line
+and exit status 2, and no store is opened, no file read or written, no server or crawl started.
+
+The walk covers every command of the CLI (``cli_commands()``): an option added without a bad
+value in ``BAD`` (or a reason in ``FREE``) fails ``test_every_option_has_a_bad_value``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import uvicorn
+from tests.conftest import cli_commands, run_cli
+from tests.test_metrics_components import build_tiny
+
+import communitas.cli.compare
+import communitas.cli.identities
+import communitas.cli.ingest
+import communitas.cli.members
+import communitas.cli.network
+import communitas.cli.profile
+import communitas.cli.report
+import communitas.cli.topics
+import communitas.sources.discourse_crawler
+import communitas.web
+from communitas.cli.app import app
+from communitas.store import Workspace
+
+# Bad values; "{tmp}" is the test's tmp_path (a folder that exists), "{file}" a file in it.
+BAD: dict[str, list[str]] = {
+    "--store": ["{tmp}"],
+    "--source": [""],
+    "--period": ["fortnight", "Month"],
+    "--since": ["2020-13-01", "last tuesday"],
+    "--until": ["yesterday"],
+    "--place": ["  "],
+    "--top": ["-1"],
+    "--platform": ["myspace"],
+    "--name": [""],
+    "--format": ["xml"],
+    "--topics": ["many", "0"],
+    "--last": ["2"],
+    "--seed": ["-1"],
+    "--method": ["lda"],
+    "--window-days": ["0"],
+    "--stride-days": ["-5"],
+    "--co-participation-hours": ["0"],
+    "--member": [""],
+    "--picture": ["{tmp}/net.gif", "{tmp}/missing-folder/net.svg", "{tmp}"],
+    "--window": ["first"],
+    "--rate": ["0", "-1"],
+    "--max-pages": ["0"],
+    "--contact": [""],
+    "--evidence": [""],
+    "--limit": ["0"],
+    "--output": ["{tmp}/missing-folder/r.html", "{tmp}"],
+    "--host": [""],
+    "--port": ["0", "70000"],
+    "--skip": ["nosuch"],
+    "--months": ["0"],
+}
+# Options where every value is meaningful (none is a usage error), with the reason.
+FREE: dict[str, str] = {}
+# Valid arguments that let a command reach its options; bad arguments, checked too.
+ARGS: dict[tuple[str, ...], list[str]] = {
+    ("ingest",): ["{tmp}"],
+    ("export",): ["{tmp}/out"],
+    ("crawl", "discourse"): ["https://forum.example.org", "{tmp}/dump"],
+    ("identities", "merge"): ["a", "b"],
+    ("identities", "split"): ["a", "b"],
+    ("members", "bot"): ["m", "--yes"],
+    ("compare",): ["x"],
+}
+BAD_ARGS: list[tuple[list[str], str]] = [
+    (["ingest", "{tmp}/nowhere"], "no such file or folder"),
+    (["export", "{file}"], "is a file, not a folder"),
+    (["crawl", "discourse", "ftp://forum.example.org", "{tmp}/dump"], "is not a web address"),
+    (["crawl", "discourse", "forum.example.org", "{tmp}/dump"], "is not a web address"),
+    (["crawl", "discourse", "https://forum.example.org", "{file}"], "is a file, not a folder"),
+    (["identities", "merge", "", "b"], "is empty"),
+    (["identities", "split", "a", " "], "is empty"),
+    (["members", "bot", "", "--yes"], "is empty"),
+]
+
+
+def _leaf_commands() -> dict[tuple[str, ...], Any]:
+    root = typer.main.get_command(app)
+    out = {}
+    for path in cli_commands():
+        cmd: Any = root
+        for name in path:
+            cmd = cmd.commands[name]
+        out[path] = cmd
+    return out
+
+
+def _options(cmd: Any) -> list[Any]:
+    """The command's options that take a value (flags cannot be given a bad one)."""
+    return [p for p in cmd.params if p.param_type_name == "option" and not p.is_flag
+            and "--help" not in p.opts]
+
+
+def _long(param: Any) -> str:
+    return next(o for o in param.opts if o.startswith("--"))
+
+
+CASES = [(path, _long(p), bad) for path, cmd in _leaf_commands().items() for p in _options(cmd)
+         for bad in BAD.get(_long(p), [])]
+
+
+class WorkStarted(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a store, starting the server or a crawl fails the test: options come first."""
+
+    def refuse(*args: object, **kw: object) -> None:
+        raise WorkStarted("work started before the options were checked")
+
+    for module in (communitas.cli.compare, communitas.cli.identities, communitas.cli.ingest,
+                   communitas.cli.members, communitas.cli.network, communitas.cli.profile,
+                   communitas.cli.report, communitas.cli.topics):
+        monkeypatch.setattr(module, "Workspace", refuse)
+    monkeypatch.setattr(uvicorn, "run", refuse)
+    monkeypatch.setattr(communitas.web, "create_app", refuse)
+    monkeypatch.setattr(communitas.sources.discourse_crawler, "crawl", refuse)
+
+
+NAMES = {name for path in cli_commands() for name in path}
+
+
+def _store_args(path: tuple[str, ...], option: str, store: Path) -> list[str]:
+    """``--store`` pointing at a store that does not exist, for commands that take one."""
+    has = any("--store" in p.opts for p in _leaf_commands()[path].params)
+    return ["--store", str(store)] if has and option != "--store" else []
+
+
+def _fill(args: list[str], tmp_path: Path) -> list[str]:
+    file = tmp_path / "a-file.txt"
+    file.write_text("not a folder")
+    return [a.replace("{tmp}", str(tmp_path)).replace("{file}", str(file)) for a in args]
+
+
+def test_every_option_has_a_bad_value() -> None:
+    missing = sorted({f"{' '.join(path)} {_long(p)}" for path, cmd in _leaf_commands().items()
+                      for p in _options(cmd) if not BAD.get(_long(p)) and _long(p) not in FREE})
+    assert not missing, f"options with no bad value to test: {missing}"
+    assert len(CASES) >= 60
+
+
+@pytest.mark.usefixtures("no_work")
+@pytest.mark.parametrize(("path", "option", "bad"), CASES, ids=[f"{' '.join(c[0])} {c[1]}={c[2]!r}"
+                                                               for c in CASES])
+def test_a_bad_option_value_is_one_line_and_exit_2(path: tuple[str, ...], option: str, bad: str,
+                                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                   ) -> None:
+    store = tmp_path / "never-made.duckdb"
+    args = [*path, *ARGS.get(path, []), option, bad]
+    args += _store_args(path, option, store)
+    code, out, err = run_cli(_fill(args, tmp_path), capsys)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert option in lines[0] and out == ""
+    assert not store.exists()
+
+
+@pytest.mark.usefixtures("no_work")
+@pytest.mark.parametrize(("args", "needle"), BAD_ARGS, ids=[" ".join(a[:2]) + f" {n}" for a, n in BAD_ARGS])
+def test_a_bad_argument_is_one_line_and_exit_2(args: list[str], needle: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "never-made.duckdb"
+    code, _, err = run_cli(_fill([*args, *_store_args(tuple(a for a in args[:2] if a in NAMES), "", store)],
+                                 tmp_path), capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], err
+    assert not store.exists()
+
+
+@pytest.mark.usefixtures("no_work")
+@pytest.mark.parametrize("path", list(_leaf_commands()), ids=" ".join)
+def test_an_unknown_option_is_one_line_and_exit_2(path: tuple[str, ...], tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli([*path, "--no-such-option"], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--no-such-option" in lines[0], err
+
+
+def test_report_with_an_unknown_period_writes_nothing(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The reported case: it used to exit 0 and write a report whose sections said "unknown
+    period"."""
+    store = tmp_path / "tiny.duckdb"
+    with Workspace(store) as ws:
+        build_tiny(ws)
+    out = tmp_path / "r.html"
+    code, _, err = run_cli(["report", "-o", str(out), "--store", str(store), "--period", "fortnight"], capsys)
+    assert code == 2 and not out.exists()
+    assert err.strip() == ("error: Invalid value for '--period': 'fortnight' is not one of week, month, "
+                           "quarter or year. (see `communitas report --help`)")
+    code, _, err = run_cli(["profile", "--store", str(store), "--since", "2021-03-01", "--until",
+                            "2021-01-01"], capsys)
+    assert code == 2 and err.strip().startswith("error: --since 2021-03-01 is not before --until")
+
+
+def test_help_text_is_printed_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """Terminal markup must not eat help text: ``communitas[embeddings]`` used to print as
+    ``communitas``. Every option's help of every command appears whole in its ``--help``."""
+    for path, cmd in _leaf_commands().items():
+        code, out, _ = run_cli([*path, "--help"], capsys)
+        assert code == 0
+        flat = " ".join(out.split())
+        for p in cmd.params:
+            if getattr(p, "help", None):
+                assert " ".join(p.help.split()) in flat, (path, p.help)
+    code, out, _ = run_cli(["topics", "--help"], capsys)
+    assert "communitas[embeddings]" in " ".join(out.split())

@@ -19,6 +19,17 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LOCAL = "http://127.0.0.1"
 
 
+def comparable(table: str, col: str) -> str:
+    """A SELECT expression for ``col`` that two stores of the same input agree on: masked e-mail
+    addresses carry each store's own salt (``communitas.masking``), so their tokens are blanked."""
+    from communitas.masking import TEXT_COLUMNS
+
+    if col in TEXT_COLUMNS.get(table, ()):
+        pattern = r"'\[address:[0-9a-f]{8}\]'"
+        return f"regexp_replace(\"{col}\", {pattern}, '[address]', 'g') AS \"{col}\""
+    return f'"{col}"'
+
+
 def data_path(*parts: str) -> Path:
     """A path under ../shared/data; fails the test (never skips) when it is missing."""
     path = DATA.joinpath(*parts)

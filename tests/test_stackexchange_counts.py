@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.conftest import data_path, raw_rows
+from tests.conftest import comparable, data_path, raw_rows
 
 from communitas.model import SOURCE_TABLES, TABLES
 from communitas.store import Workspace
@@ -152,7 +152,7 @@ def _table_rows(path: Path, table: str) -> pa.Table:
     ignore = {"origin", "fingerprint", "ingested_at"} if table == "sources" else set()
     cols = [c for c in TABLES[table] if c not in ignore]
     with Workspace(path, read_only=True) as ws:
-        select = ", ".join(f'"{c}"' for c in cols)
+        select = ", ".join(comparable(table, c) for c in cols)
         return ws.con.sql(f"SELECT {select} FROM {table} ORDER BY ALL").to_arrow_table()
 
 

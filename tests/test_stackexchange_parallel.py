@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.conftest import data_path
+from tests.conftest import comparable, data_path
 
 from communitas.errors import BrokenInput
 from communitas.model import SOURCE_TABLES, TABLES
@@ -28,7 +28,8 @@ def _rows(path: Path, table: str) -> pa.Table:
     ignore = {"origin", "fingerprint", "ingested_at", "skipped", "warnings"}
     cols = [c for c in TABLES[table] if c not in ignore]
     with Workspace(path, read_only=True) as ws:
-        return ws.con.sql(f"SELECT {', '.join(cols)} FROM {table} ORDER BY ALL").to_arrow_table()
+        select = ", ".join(comparable(table, c) for c in cols)
+        return ws.con.sql(f"SELECT {select} FROM {table} ORDER BY ALL").to_arrow_table()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import py7zr
 import pyarrow as pa
 import pytest
-from tests.conftest import data_path
+from tests.conftest import comparable, data_path
 
 from communitas.errors import UnknownFormat
 from communitas.model import SOURCE_TABLES, TABLES
@@ -44,7 +44,8 @@ def split_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _rows(path: Path, table: str) -> pa.Table:
     cols = [c for c in TABLES[table] if c not in {"origin", "fingerprint", "ingested_at"}]
     with Workspace(path, read_only=True) as ws:
-        return ws.con.sql(f"SELECT {', '.join(cols)} FROM {table} ORDER BY ALL").to_arrow_table()
+        select = ", ".join(comparable(table, c) for c in cols)
+        return ws.con.sql(f"SELECT {select} FROM {table} ORDER BY ALL").to_arrow_table()
 
 
 @pytest.mark.parametrize("lanes", [1, 2])

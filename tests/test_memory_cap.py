@@ -21,7 +21,8 @@ SAMPLES = [
     ("stackexchange-beer",), ("stackexchange-beer-7z", "beer.stackexchange.com.7z"),
     ("stackexchange-alcohol-meta",), ("stackexchange-french-meta",), ("stackexchange-conlang-meta",),
     ("stackexchange-quantumcomputing",), ("mbox-usrp-users-2022",), ("slack-houstondatavis",),
-    ("discord-komodo",), ("discourse-askci",), ("discourse-delvingbitcoin",),
+    ("discord-komodo",), ("discourse-askci",), ("discourse-delvingbitcoin",), ("zulip-brlcad",),
+    ("github-discussions-payloadcms",), ("reddit-redditcom-2005",),
 ]
 
 

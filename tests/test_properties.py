@@ -222,3 +222,67 @@ def test_rocketchat_exports(messages: list[Any]) -> None:
     rooms = [{"_id": "GEN", "t": "c", "name": "general"}]
     _ingest({"rocketchat_room.json": "\n".join(json.dumps(r) for r in rooms).encode() + b"\n",
              "rocketchat_message.json": "\n".join(json.dumps(m) for m in messages).encode() + b"\n"})
+
+
+zulip_message = st.fixed_dictionaries({
+    "id": _maybe(st.integers(1, 40)), "sender_full_name": _maybe(st.text(max_size=8)),
+    "timestamp": _maybe(st.sampled_from([1_600_000_000, -1, 2**70, "x"])), "content": _maybe(texts),
+}, optional={"subject": json_values, "sender_email": json_values})
+
+
+@INGEST
+@given(_maybe(st.lists(zulip_message, max_size=6)), json_values)
+def test_zulip_archives(messages: Any, topic_data: Any) -> None:
+    index = {"streams": {"general": {"id": 1, "topic_data": {"roses": topic_data}}}}
+    _ingest({"stream_index.json": json.dumps(index).encode(),
+             "1-general/roses.json": json.dumps(messages).encode()})
+
+
+github_comment = st.fixed_dictionaries({
+    "id": _maybe(st.sampled_from(["DC_1", "DC_2"])), "bodyHTML": _maybe(texts),
+    "author": _maybe(st.fixed_dictionaries({"login": json_values, "__typename": json_values})),
+    "createdAt": _maybe(st.sampled_from(["2024-01-09T11:00:00Z", "bad", "9999-01-01T00:00:00Z"])),
+}, optional={"replies": json_values, "upvoteCount": json_values, "isAnswer": json_values})
+
+
+@INGEST
+@given(_maybe(st.lists(github_comment, max_size=4)), json_values, json_values)
+def test_github_discussions(comments: Any, answer: Any, category: Any) -> None:
+    node = {"id": "D_1", "number": 1, "title": "t", "bodyHTML": "<p>q</p>",
+            "createdAt": "2024-01-01T10:00:00Z", "url": "https://github.com/acme/widgets/discussions/1",
+            "upvoteCount": 1,
+            "author": {"login": "ann", "__typename": "User"}, "category": category, "answer": answer,
+            "comments": {"nodes": comments}}
+    page = {"data": {"repository": {"discussions": {"pageInfo": {"hasNextPage": False}, "nodes": [node]}}}}
+    _ingest({"widgets.json": json.dumps(page).encode()})
+
+
+reddit_comment = st.fixed_dictionaries({
+    "id": _maybe(st.sampled_from(["c1", "c2", "c3"])), "link_id": _maybe(st.just("t3_s")),
+    "parent_id": _maybe(st.sampled_from(["t3_s", "t1_c1", "t1_zz"])),
+    "author": _maybe(st.sampled_from(["alice", "[deleted]", "AutoModerator"])),
+    "created_utc": _maybe(st.sampled_from([1_600_000_000, "1600000001", -5, 1e300])),
+    "subreddit": _maybe(st.just("Example")), "body": _maybe(texts),
+}, optional={"distinguished": json_values, "edited": json_values, "stickied": json_values})
+
+
+@INGEST
+@given(st.lists(_maybe(reddit_comment), max_size=6), junk_bytes)
+def test_reddit_dumps(comments: list[Any], junk: bytes) -> None:
+    data = b"".join(json.dumps(c).encode() + b"\n" for c in comments) + junk
+    _ingest({"RC_2020-05.ndjson": data})
+
+
+irc_line = st.one_of(
+    st.tuples(st.sampled_from(["2020-05-01T10:00:00", "2020-13-45T99:00:00", "x"]), st.text(max_size=12),
+              texts).map(lambda t: f"{t[0]}  <{t[1]}> {t[2]}"),
+    st.tuples(st.sampled_from(["[10:00]", "[99:99]", "[2020-05-01 10:00:00]"]), st.text(max_size=12),
+              texts).map(lambda t: f"{t[0]} <{t[1]}> {t[2]}"),
+    st.text(max_size=60))
+
+
+@INGEST
+@given(st.lists(irc_line, max_size=10), st.booleans())
+def test_irc_logs(lines: list[str], cut: bool) -> None:
+    data = ("\n".join(lines) + ("" if cut else "\n")).encode("utf-8", "surrogatepass")
+    _ingest({"#proj.2020-05-01.log": data})

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from communitas.cli import (
+    brief,
     compare,
     crawl,
     identities,
@@ -29,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, profile, topics, crawl, identities, members, network, report, serve, compare):
+for module in (ingest, profile, brief, topics, crawl, identities, members, network, report, serve, compare):
     module.register(app)
 
 

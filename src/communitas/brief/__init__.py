@@ -51,11 +51,19 @@ def brief(ws: Any, *, source_id: str | None = None, as_of: TimeArg = None,
     first, last = _span(ws, source_id)
     if at is not None:
         _check_as_of(at, first, last)
-    with as_of_view(ws, at) as view, scope.Prepared(view.ibis(), source_id=source_id) as backend:
-        ctx = BriefContext(view, backend, source_id, at or last,
-                           Pseudonyms(store_salt(ws), show_names=names))
-        found = {k: KINDS[k].find(ctx) for k in wanted}
+    with as_of_view(ws, at) as view:
+        found = find_all(view, source_id=source_id, now=at or last, kinds=wanted, names=names)
     return rank(found, order=order, limit=limit)
+
+
+def find_all(view: Any, *, source_id: str | None, now: datetime, kinds: list[str],
+             names: bool = False) -> dict[str, list[BriefItem]]:
+    """Every kind's items, best first, read from ``view`` (a Workspace or a
+    :class:`~communitas.replay.Replay`) as of ``now``. A backtest calls :func:`brief` with
+    ``as_of``; this lower step lets a test run the kinds on a store cut by hand."""
+    with scope.Prepared(view.ibis(), source_id=source_id) as backend:
+        ctx = BriefContext(view, backend, source_id, now, Pseudonyms(store_salt(view), show_names=names))
+        return {k: KINDS[k].find(ctx) for k in kinds}
 
 
 def rank(found: dict[str, list[BriefItem]], *, order: dict[str, int] | None = None,

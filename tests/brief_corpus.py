@@ -83,19 +83,23 @@ def reactions() -> list[tuple[str, str, str, datetime]]:
     return [("x1", "U1q", "upvote", at), ("x2", "U1q", "upvote", at)]
 
 
-def build(ws: Any, before: datetime | None = None) -> None:
-    """Insert the corpus into ``ws``; with ``before``, only what happened before it (a store as
-    it would have been ingested then)."""
+Threads = list[tuple[str, str, str, datetime]]
+Posts = list[tuple[str, str, str, datetime, str]]
+
+
+def build(ws: Any, before: datetime | None = None, data: tuple[Threads, Posts] | None = None) -> None:
+    """Insert the corpus (or ``data``: threads and posts as :func:`corpus` gives them) into
+    ``ws``; with ``before``, only what happened before it (a store as ingested then)."""
     def keep(at: datetime) -> bool:
         return before is None or at < before
 
-    threads, posts = corpus()
+    threads, posts = data or corpus()
     posts = [p for p in posts if keep(p[3])]
     active = {p[2] for p in posts}
     con = ws.con
     con.execute("INSERT INTO sources (source_id, platform, name) VALUES (?, 'test', 'brief')", [SID])
     con.executemany("INSERT INTO members (member_id, source_id, is_staff) VALUES (?, ?, ?)",
-                    [(U + m, SID, m == "h") for m in MEMBERS if m in active])
+                    [(U + m, SID, m == "h") for m in sorted(active)])
     con.executemany("INSERT INTO places (place_id, source_id, kind, name, created_at) "
                     "VALUES (?, ?, 'tag', ?, ?)",
                     [(TAG + n, SID, n, f"{d} 00:00+00") for n, d in PLACES.items()
@@ -111,7 +115,7 @@ def build(ws: Any, before: datetime | None = None) -> None:
         "reply_to_member_id, kind, is_contribution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, true)",
         [(P + pid, SID, T + tid, U + who, at, None if kind == "question" else P + tid + "q",
           None if kind == "question" else U + starters[tid], kind) for pid, tid, who, at, kind in posts])
-    votes = [(SID + ":r:" + r, SID, P + p, k, at) for r, p, k, at in reactions() if keep(at)]
+    votes = [(SID + ":r:" + r, SID, P + p, k, at) for r, p, k, at in reactions() if keep(at) and data is None]
     if votes:
         con.executemany("INSERT INTO reactions (reaction_id, source_id, post_id, kind, created_at) "
                         "VALUES (?, ?, ?, ?, ?)", votes)

@@ -170,3 +170,34 @@ def test_cli_json_and_table(store: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0 and [i["kind"] for i in json.loads(out)] == ["welcome", "checkin"]
     code, out, _ = run_cli(["brief", "--store", str(store), "--source", SID, "--limit", "3"], capsys)
     assert code == 0 and "Welcome" in out and "Check in" in out
+
+
+def small(threads: list[tuple[str, str, str, int, list[tuple[str, int]]]]) -> tuple[Any, Any]:
+    """Threads and posts for :func:`build` from (thread, starter, tag, days before NOW, answers as
+    (author, days before NOW))."""
+    th, posts = [], []
+    for tid, starter, tag, days, answers in threads:
+        th.append((tid, starter, tag, NOW - days * D))
+        posts.append((tid + "q", tid, starter, NOW - days * D, "question"))
+        posts += [(f"{tid}a{n}", tid, who, NOW - d * D, "answer") for n, (who, d) in enumerate(answers)]
+    return th, posts
+
+
+def test_introduce_pairs_who_share_places_but_never_replied(tmp_path: Path) -> None:
+    # x, y: two posts each in brew and hops in the last 90 days -> shared 2 of 2 (Jaccard 1);
+    # z: brew (Z1 + its answer to x), hops, yeast; z answered x (never introduced), y-z share
+    # 2 of 3; w posted once in hops (hops is not one of its places); v's posts are 110+ days old.
+    data = small([
+        ("X1", "x", "brew", 10, [("z", 9)]), ("X2", "x", "brew", 11, []), ("X3", "x", "hops", 12, []),
+        ("X4", "x", "hops", 13, []), ("Y1", "y", "brew", 10, []), ("Y2", "y", "brew", 11, []),
+        ("Y3", "y", "hops", 12, []), ("Y4", "y", "hops", 13, []), ("Z1", "z", "brew", 14, []),
+        ("Z3", "z", "hops", 12, []), ("Z4", "z", "hops", 13, []), ("Z5", "z", "yeast", 12, []),
+        ("Z6", "z", "yeast", 13, []), ("W1", "w", "brew", 10, []), ("W2", "w", "brew", 11, []),
+        ("W3", "w", "hops", 12, []), ("V1", "v", "brew", 120, []), ("V2", "v", "brew", 121, []),
+        ("V3", "v", "hops", 122, []), ("V4", "v", "hops", 123, [])])
+    with Workspace(tmp_path / "intro.duckdb") as w:
+        build(w, data=data)
+        got = brief.items(w, kinds=["introduce"])
+    assert [i["id"] for i in got] == [f"introduce:{U}x+{U}y", f"introduce:{U}y+{U}z"]
+    assert [i["figures"]["jaccard"] for i in got] == [1.0, pytest.approx(2 / 3, abs=1e-4)]
+    assert got[0]["figures"]["shared_places"] == ["brew", "hops"]

@@ -18,6 +18,7 @@ import pandas as pd
 from communitas.brief import (  # noqa: F401  (importing registers the kinds)
     checkin,
     dependency,
+    introduce,
     place,
     unanswered,
     welcome,

@@ -20,7 +20,8 @@ def brief(
     source: Annotated[str | None, typer.Option(
         help="Only this source id (see `communitas sources`).")] = None,
     kind: Annotated[list[str] | None, typer.Option(
-        "--kind", help="Only this kind (repeatable): welcome, unanswered, checkin, dependency, place.")
+        "--kind", help="Only this kind (repeatable): welcome, unanswered, checkin, dependency, "
+                       "introduce, place.")
     ] = None,
     limit: Annotated[int, typer.Option(help="Items to show (0: all).")] = 20,
     names: Annotated[bool, typer.Option(
@@ -29,7 +30,8 @@ def brief(
     as_json: JsonOpt = False,
 ) -> None:
     """List what the person who animates the community could do now: welcome, find a responder,
-    check in, share the hosting, tend the places — each with the figures that selected it.
+    check in, share the hosting, introduce two members, tend the places — each with the figures
+    that selected it.
 
     Example: communitas brief --as-of 2020-06-01 --kind welcome --json
     """

@@ -109,12 +109,13 @@ def build(ws: Any, before: datetime | None = None, data: tuple[Threads, Posts] |
                     "VALUES (?, ?, ?, ?, ?)", [(T + t, SID, TAG + tag, U + s, at) for t, s, tag, at in kept])
     con.executemany("INSERT INTO thread_places VALUES (?, ?, ?, 0)",
                     [(T + t, TAG + tag, SID) for t, _, tag, _ in kept])
-    starters = {t: s for t, s, _, _ in threads}
+    author = {p[0]: p[2] for p in posts}
+    to = {p[0]: (p[5] if len(p) > 5 else p[1] + "q") for p in posts if p[4] != "question"}  # type: ignore[misc]
     con.executemany(
         "INSERT INTO posts (post_id, source_id, thread_id, author_id, created_at, reply_to_post_id, "
         "reply_to_member_id, kind, is_contribution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, true)",
-        [(P + pid, SID, T + tid, U + who, at, None if kind == "question" else P + tid + "q",
-          None if kind == "question" else U + starters[tid], kind) for pid, tid, who, at, kind in posts])
+        [(P + pid, SID, T + tid, U + who, at, P + to[pid] if pid in to else None,
+          U + author[to[pid]] if pid in to else None, kind) for pid, tid, who, at, kind, *_ in posts])
     votes = [(SID + ":r:" + r, SID, P + p, k, at) for r, p, k, at in reactions() if keep(at) and data is None]
     if votes:
         con.executemany("INSERT INTO reactions (reaction_id, source_id, post_id, kind, created_at) "

@@ -112,8 +112,20 @@ def test_place_cohost_and_silent_places(items: list[dict[str, Any]]) -> None:
 
 def test_ranking_is_round_robin_across_kinds(items: list[dict[str, Any]]) -> None:
     assert [i["kind"] for i in items] == [
-        "welcome", "unanswered", "checkin", "dependency", "place",   # every kind's first
-        "unanswered", "dependency", "place", "place", "place"]
+        "welcome", "unanswered", "checkin", "dependency", "place", "nugget",  # every kind's first
+        "unanswered", "dependency", "place", "nugget", "place", "nugget", "place", "nugget",
+        "nugget", "nugget", "nugget", "nugget"]
+
+
+def test_nuggets_and_no_spotlight_or_introduction(items: list[dict[str, Any]]) -> None:
+    # Participants of the 73 threads started in the past year: 43 have 3 (W0-W25: starter, q, h;
+    # W30-W45 and W50: starter, h, s), the rest 1 or 2 -> p90 = 3. Started in the last 90 days
+    # with 3: W39-W45 (alive 5 h) and W50 (s answered 6 days 3 h later), longest-lived first.
+    assert [i["id"] for i in of(items, "nugget")] == [f"nugget:{T}W{k}" for k in (50, *range(39, 46))]
+    assert of(items, "nugget")[0]["figures"]["days"] == 6.125
+    # s is new this year but its 8 recent responses are under the top quarter (8 + 0.75 x 7 with
+    # h's 15), and never to a newcomer; the only pair sharing two places (h, b) replied.
+    assert of(items, "spotlight") == [] and of(items, "introduce") == []
 
 
 def test_items_keep_the_report_contract_and_hide_names(ws: Workspace, items: list[dict[str, Any]]) -> None:
@@ -172,14 +184,16 @@ def test_cli_json_and_table(store: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0 and "Welcome" in out and "Check in" in out
 
 
-def small(threads: list[tuple[str, str, str, int, list[tuple[str, int]]]]) -> tuple[Any, Any]:
+def small(threads: list[tuple[str, str, str, int, list[tuple[Any, ...]]]]) -> tuple[Any, Any]:
     """Threads and posts for :func:`build` from (thread, starter, tag, days before NOW, answers as
-    (author, days before NOW))."""
+    (author, days before NOW[, index of the earlier answer it replies to]))."""
     th, posts = [], []
     for tid, starter, tag, days, answers in threads:
         th.append((tid, starter, tag, NOW - days * D))
         posts.append((tid + "q", tid, starter, NOW - days * D, "question"))
-        posts += [(f"{tid}a{n}", tid, who, NOW - d * D, "answer") for n, (who, d) in enumerate(answers)]
+        for n, (who, d, *to) in enumerate(answers):
+            target = (f"{tid}a{to[0]}",) if to else ()
+            posts.append((f"{tid}a{n}", tid, who, NOW - d * D, "answer", *target))
     return th, posts
 
 
@@ -201,3 +215,44 @@ def test_introduce_pairs_who_share_places_but_never_replied(tmp_path: Path) -> N
     assert [i["id"] for i in got] == [f"introduce:{U}x+{U}y", f"introduce:{U}y+{U}z"]
     assert [i["figures"]["jaccard"] for i in got] == [1.0, pytest.approx(2 / 3, abs=1e-4)]
     assert got[0]["figures"]["shared_places"] == ["brew", "hops"]
+
+
+SPOT = small([
+    ("OLD", "o1", "brew", 700, [("o2", 699), ("o3", 698)]),
+    # e: first contribution 59 days ago; answers A1-A3, the newcomer n's NN and G; o1 and n reply to e
+    ("A1", "o1", "brew", 60, [("e", 59), ("o1", 58, 0)]), ("A2", "o2", "brew", 50, [("e", 49)]),
+    ("A3", "o3", "brew", 40, [("e", 39)]), ("NN", "n", "hops", 20, [("e", 19), ("n", 18, 0)]),
+    # f: as busy as e, but no newcomer answered and nobody replied to f
+    ("B1", "o1", "hops", 30, [("f", 29)]), ("B2", "o2", "hops", 31, [("f", 30)]),
+    ("B3", "o3", "hops", 32, [("f", 31)]), ("B4", "o1", "hops", 33, [("f", 32)]),
+    # G: five participants
+    ("G", "o1", "yeast", 15, [("o2", 14), ("o3", 13), ("e", 12), ("f", 11)]),
+])
+
+
+@pytest.fixture(scope="module")
+def spot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    with Workspace(tmp_path_factory.mktemp("spot") / "spot.duckdb") as w:
+        build(w, data=SPOT)
+        yield w
+
+
+def test_spotlight_selects_the_appreciated_newcomer_helper(spot: Workspace) -> None:
+    # Responses in threads started in the last 90 days (before NOW - 11 d, the last post):
+    # e 5 (A1 A2 A3 NN G), f 5 (B1-B4, G), o2 1, o3 1 -> top quarter from 5 (p75 of 1 1 5 5).
+    # e answered a newcomer (n's first post NN) and was replied to by o1 and n: selected.
+    # f: no newcomer answered, nobody replied. o1-o3 arrived 700 days ago (not emerging).
+    (s,) = brief.items(spot, kinds=["spotlight"])
+    assert s["id"] == f"spotlight:{U}e"
+    f = s["figures"]
+    got = (f["responses"], f["responses_bar"], f["newcomers_answered"], f["appreciators"], f["accepted"])
+    assert got == (5, 5.0, 1, 2, 0)
+
+
+def test_nugget_selects_the_conversation_with_many_participants(spot: Workspace) -> None:
+    # Threads started in the past year: A1 A2 A3 NN B1-B4 with 2 participants, G with 5:
+    # p90 = 2 + 0.2 x 3 = 2.6, so the bar is 3 (the floor); only G reaches it.
+    (n,) = brief.items(spot, kinds=["nugget"])
+    assert n["id"] == f"nugget:{T}G" and n["thread_id"] == T + "G"
+    assert n["figures"]["participants"] == 5 and n["figures"]["participants_bar"] == pytest.approx(2.6)
+    assert n["figures"]["days"] == 4.0

@@ -19,7 +19,9 @@ from communitas.brief import (  # noqa: F401  (importing registers the kinds)
     checkin,
     dependency,
     introduce,
+    nugget,
     place,
+    spotlight,
     unanswered,
     welcome,
 )

@@ -21,7 +21,7 @@ def brief(
         help="Only this source id (see `communitas sources`).")] = None,
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", help="Only this kind (repeatable): welcome, unanswered, checkin, dependency, "
-                       "introduce, place.")
+                       "introduce, spotlight, place, nugget.")
     ] = None,
     limit: Annotated[int, typer.Option(help="Items to show (0: all).")] = 20,
     names: Annotated[bool, typer.Option(

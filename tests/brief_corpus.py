@@ -98,8 +98,8 @@ def build(ws: Any, before: datetime | None = None, data: tuple[Threads, Posts] |
     active = {p[2] for p in posts}
     con = ws.con
     con.execute("INSERT INTO sources (source_id, platform, name) VALUES (?, 'test', 'brief')", [SID])
-    con.executemany("INSERT INTO members (member_id, source_id, is_staff) VALUES (?, ?, ?)",
-                    [(U + m, SID, m == "h") for m in sorted(active)])
+    con.executemany("INSERT INTO members (member_id, source_id, is_staff, display_name) VALUES (?, ?, ?, ?)",
+                    [(U + m, SID, m == "h", f"[b]{m.upper()}[/b] {m}@example.org") for m in sorted(active)])
     con.executemany("INSERT INTO places (place_id, source_id, kind, name, created_at) "
                     "VALUES (?, ?, 'tag', ?, ?)",
                     [(TAG + n, SID, n, f"{d} 00:00+00") for n, d in PLACES.items()

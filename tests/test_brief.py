@@ -136,6 +136,15 @@ def test_items_keep_the_report_contract_and_hide_names(ws: Workspace, items: lis
     assert brief.items(ws, kinds=["checkin"], limit=1)[0]["id"] == f"checkin:{U}q"
 
 
+def test_names_are_shown_only_with_names_and_scrubbed(ws: Workspace, store: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (one, _) = brief.items(ws, kinds=["dependency"], names=True)
+    assert one["subjects"] == ["[b]H[/b] [address removed]"]  # e-mail addresses never shown
+    assert "H[/b]" not in str(brief.items(ws, kinds=["dependency"]))
+    code, out, _ = run_cli(["brief", "--store", str(store), "--kind", "dependency", "--names"], capsys)
+    assert code == 0 and "[b]H[/b]" in out  # printed as text, not read as rich markup
+
+
 def test_replay_sees_nothing_after_as_of(ws: Workspace, tmp_path: Path) -> None:
     """The brief replayed at X equals the brief computed on a store that only ever held what
     happened before X — and the future would have changed it: N6's answer (2 days ago) and s's

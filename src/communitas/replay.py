@@ -1,7 +1,8 @@
 """Replay: the store as it stood at a past moment (``as_of``), for every metric at once.
 
 :func:`as_of_view` opens a second DuckDB connection on the store's database and, in that
-connection's ``temp`` schema, creates one view per canonical table with the **same name**. DuckDB
+connection's ``temp`` schema, creates one view (posts, events: a plain filter) or temporary table
+(the others, cut once) per canonical table with the **same name**. DuckDB
 resolves an unqualified name in ``temp`` before ``main``, so every Ibis expression made on
 :meth:`Replay.ibis` — profile metrics, network ties, topic documents, the brief — reads only what
 existed before ``as_of``, without any metric knowing it is being replayed. Cutting at the source
@@ -96,6 +97,11 @@ _VIEWS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Cut by a plain filter DuckDB pushes into the scan: stay views. The others (subqueries over the
+# posts) are made once, as temporary tables of this connection: a replay runs many queries.
+_LAZY = frozenset({"posts", "events"})
+
+
 class Replay:
     """A read-only, workspace-like view of the store before ``as_of``: ``con`` (its own DuckDB
     connection), :meth:`ibis`, ``path`` and ``as_of``. Close it (or use :func:`as_of_view`)."""
@@ -110,7 +116,8 @@ class Replay:
         main = '"' + db.replace('"', '""') + '".main'
         cut = f"TIMESTAMPTZ '{as_of.isoformat()}'"
         for name, select in _VIEWS:
-            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS ' + select.format(m=main, t=cut))
+            what = "VIEW" if name in _LAZY else "TABLE"
+            self.con.execute(f'CREATE OR REPLACE TEMP {what} "{name}" AS ' + select.format(m=main, t=cut))
         self._ibis: IbisBackend | None = None
 
     def ibis(self) -> IbisBackend:

@@ -143,7 +143,9 @@ def hours(value: Any) -> float | None:
 
 
 def fmt_hours(h: float) -> str:
-    """``h`` hours in words: ``5 h`` or ``3 days``."""
+    """``h`` hours in words: ``20 min``, ``5 h`` or ``3 days``."""
+    if h < 1:
+        return f"{h * 60:.0f} min"
     return f"{h:.0f} h" if h < 48 else f"{h / 24:.0f} days"
 
 

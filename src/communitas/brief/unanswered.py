@@ -42,15 +42,15 @@ def responders(ctx: BriefContext, threads: ir.Table) -> pd.DataFrame:
     """Up to three members per thread who responded most, in the last 180 days, in threads
     sharing a place with it (never its starter): ``thread_id, member, answers``."""
     tp = scope.thread_place(ctx.backend, ctx.source_id)
-    recent = interaction.thread_stats(ctx.backend, since=ctx.since(RESPONDER_DAYS), source_id=ctx.source_id)
-    hist = ctx.history()
-    resp = hist.join(recent.select("thread_id", "starter", "opener_post_id"), "thread_id")
-    resp = resp.filter((resp.post_id != resp.opener_post_id) & resp.author_id.notnull()
-                       & ~resp.author_id.identical_to(resp.starter))
-    per_place = resp.join(tp, "thread_id").group_by(["place_id", "author_id"]).aggregate(
-        answers=ibis._.thread_id.nunique())
     wanted = threads.select(tid="thread_id", starter_of="starter").join(
         tp.select(tid="thread_id", pid="place_id"), "tid")
+    near = tp.semi_join(wanted.select(place_id=wanted.pid).distinct(), "place_id")  # their places only
+    recent = interaction.thread_stats(ctx.backend, since=ctx.since(RESPONDER_DAYS), source_id=ctx.source_id)
+    recent = recent.select("thread_id", "starter", "opener_post_id").join(near, "thread_id")
+    resp = ctx.history().join(recent, "thread_id")
+    resp = resp.filter((resp.post_id != resp.opener_post_id) & resp.author_id.notnull()
+                       & ~resp.author_id.identical_to(resp.starter))
+    per_place = resp.group_by(["place_id", "author_id"]).aggregate(answers=resp.thread_id.nunique())
     j = wanted.join(per_place, wanted.pid == per_place.place_id)
     j = j.filter(~j.author_id.identical_to(j.starter_of))
     per = j.group_by(["tid", "author_id"]).aggregate(answers=j.answers.sum())

@@ -61,6 +61,8 @@ BAD: dict[str, list[str]] = {
     "--port": ["0", "70000"],
     "--skip": ["nosuch"],
     "--months": ["0"],
+    "--as-of": ["2020-13-01", "soon"],
+    "--kind": ["nope"],
 }
 # Options where every value is meaningful (none is a usage error), with the reason.
 FREE: dict[str, str] = {}

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from communitas.cli import (
+    brief,
     compare,
     crawl,
     forget,
@@ -30,8 +31,8 @@ app = new_typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ingest, profile, topics, crawl, identities, members, forget, network, report, serve,
-               compare):
+for module in (ingest, profile, brief, topics, crawl, identities, members, forget, network, report,
+               serve, compare):
     module.register(app)
 
 

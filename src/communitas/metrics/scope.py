@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -53,6 +54,33 @@ def as_time(value: TimeArg) -> datetime | None:
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a question is about, as one hashable value: the window (``since``, ``until``), one
+    ``place``, one ``source_id``, ``include_bots``, and ``as_of`` — the moment the question is
+    asked. ``as_of`` is the one way to replay: whoever answers opens the store as it stood then
+    (:func:`communitas.replay.as_of_view`), so nothing after it can be seen; ``until`` only
+    narrows the window inside what is visible."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    place: str | None = None
+    source_id: str | None = None
+    include_bots: bool = False
+    as_of: datetime | None = None
+
+    @classmethod
+    def of(cls, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
+           source_id: str | None = None, include_bots: bool = False, as_of: TimeArg = None) -> Scope:
+        """A scope from dates or ISO strings (UTC)."""
+        return cls(as_time(since), as_time(until), place, source_id, include_bots, as_time(as_of))
+
+    def metric_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments every component metric takes (all but ``as_of``)."""
+        return {"since": self.since, "until": self.until, "place": self.place,
+                "source_id": self.source_id, "include_bots": self.include_bots}
 
 
 def check_period(period: str) -> str:

@@ -75,11 +75,15 @@ def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
                         "columns": ["topic", "terms", "threads", "share", "trend", "places"]}]}
 
 
+BRIEF_ITEMS = 15  # the report's brief is the ranked list's head (`communitas brief` shows more)
+
+
 @section("brief", "The animator's brief", order=80, hidden_without_module=True)
 def build_brief(ctx: ReportContext) -> dict[str, Any] | None:
-    from communitas import brief  # type: ignore[attr-defined]
+    from communitas import brief
 
-    items = [dict(i) for i in brief.items(ctx.ws, source_id=ctx.source_id)]
+    items = brief.items(ctx.ws, source_id=ctx.source_id, limit=BRIEF_ITEMS,
+                        names=ctx.pseudonyms.show_names)
     if not items:
         raise SectionEmpty("nothing to suggest for this selection")
     return {"items": [{"title": scrub(str(i.get("title", ""))), "why": scrub(str(i.get("why", "")))}

@@ -11,11 +11,12 @@ from communitas.report.context import scrub
 def brief_items(ws: Any, *, source_id: str | None = None, limit: int = 15) -> list[dict[str, Any]]:
     """Items with ``id``, ``title``, ``why`` and optionally ``thread_id``."""
     try:
-        from communitas import brief  # type: ignore[attr-defined]
+        from communitas import brief
     except ImportError:
         return unanswered_threads(ws, source_id=source_id, limit=limit)
     return [{"id": str(i["id"]), "title": scrub(str(i.get("title", ""))), "why": scrub(str(i.get("why", ""))),
-             "thread_id": i.get("thread_id")} for i in brief.items(ws, source_id=source_id)]
+             "thread_id": i.get("thread_id"), "kind": i.get("kind")}
+            for i in brief.items(ws, source_id=source_id, limit=limit)]
 
 
 def unanswered_threads(ws: Any, *, source_id: str | None, limit: int) -> list[dict[str, Any]]:

@@ -1,0 +1,84 @@
+"""Check in: regulars gone quiet relative to their own rhythm, ranked by what the community would
+lose without them (``docs/brief.md`` *Check in*)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from communitas.brief.base import BriefContext, BriefItem, hours, kind, pct
+from communitas.metrics import interaction
+
+YEAR = 365
+MIN_DAYS = 8            # active days in the year before their last contribution: a regular
+MIN_SILENCE_DAYS = 14   # a fortnight away is never "quiet"
+MEDIAN_FACTOR = 3       # silence over three usual gaps ...
+MAX_SILENCE_DAYS = YEAR  # a year gone is a departure, not a lull
+
+
+def rhythms(ctx: BriefContext) -> ir.Table:
+    """Per member over the year before their last contribution: ``member, last_at, days``
+    (distinct active days), ``median_gap`` and ``p90_gap`` (days between active days)."""
+    h = ctx.history()
+    h = h.filter(h.author_id.notnull())
+    last = h.group_by(member=h.author_id).aggregate(last_at=h.created_at.max())
+    d = h.select(member=h.author_id, day=h.created_at.date()).distinct()
+    d = d.join(last, "member")
+    d = d.filter(d.day > (d.last_at - ibis.interval(days=YEAR)).date())
+    prev = d.day.lag().over(group_by=d.member, order_by=d.day)
+    d = d.mutate(gap=(d.day - prev).cast("int64"))  # whole days between two active days
+    return d.group_by(["member", "last_at"]).aggregate(
+        days=d.count(), median_gap=d.gap.median(), p90_gap=d.gap.quantile(0.9))
+
+
+def response_shares(ctx: BriefContext) -> ir.Table:
+    """Per member, over threads started in the year before now: ``member, responses`` (their
+    posts in threads others started), ``share`` of all such responses, ``reach`` (distinct
+    starters they answered)."""
+    t = interaction.thread_stats(ctx.backend, since=ctx.since(YEAR), source_id=ctx.source_id)
+    h = ctx.history()
+    j = h.join(t.select("thread_id", "starter", "opener_post_id"), "thread_id")
+    j = j.filter((j.post_id != j.opener_post_id) & j.author_id.notnull()
+                 & ~j.author_id.identical_to(j.starter))
+    per = j.group_by(member=j.author_id).aggregate(responses=j.count(), reach=j.starter.nunique())
+    total = j.count()
+    return per.mutate(share=per.responses / total.as_scalar())
+
+
+def quiet_regulars(ctx: BriefContext) -> pd.DataFrame:
+    r = rhythms(ctx)
+    silence = (ctx.lit().epoch_seconds() - r.last_at.epoch_seconds()) / 86400.0
+    expected = ibis.greatest(r.p90_gap.cast("float64"), r.median_gap * MEDIAN_FACTOR,
+                             ibis.literal(MIN_SILENCE_DAYS))
+    r = r.mutate(silence_days=silence, expected_days=expected)
+    r = r.filter((r.days >= MIN_DAYS) & (r.silence_days > r.expected_days)
+                 & (r.silence_days <= MAX_SILENCE_DAYS))
+    s = response_shares(ctx)
+    r = r.left_join(s, "member").drop("member_right")
+    r = r.mutate(share=r.share.fill_null(0.0), responses=r.responses.fill_null(0), reach=r.reach.fill_null(0))
+    return r.order_by([r.share.desc(), r.silence_days.desc(), r.member]).execute()
+
+
+@kind("checkin", "Check in with a regular", order=3)
+def find(ctx: BriefContext) -> list[BriefItem]:
+    df = quiet_regulars(ctx)
+    ctx.learn_names(list(df.member))
+    out = []
+    rows: list[Any] = list(df.itertuples())
+    for r in rows:
+        who = ctx.label(r.member)
+        silence, usual = hours(r.silence_days) or 0.0, hours(r.expected_days) or 0.0
+        figures = {"silent_days": round(silence, 1), "expected_gap_days": round(usual, 1),
+                   "median_gap_days": hours(r.median_gap), "p90_gap_days": hours(r.p90_gap),
+                   "active_days_in_year": int(r.days), "response_share": round(float(r.share), 4),
+                   "responses": int(r.responses), "members_answered": int(r.reach)}
+        out.append(BriefItem(
+            "checkin", (r.member,), (who,), f"Check in with {who}, a regular who has gone quiet.",
+            f"silent {silence:.0f} days where their own rhythm says {usual:.0f} at most "
+            f"(active on {int(r.days)} days in their last year); they gave {pct(float(r.share))} of "
+            f"the past year's responses, to {int(r.reach)} members",
+            figures, score=float(r.share)))
+    return out

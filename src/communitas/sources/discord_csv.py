@@ -44,7 +44,7 @@ KNOWN_BOTS = {"mee6", "dyno", "carl-bot", "tatsumaki", "tatsu", "rythm", "groovy
               "disboard", "dispatch", "tip.cc", "captcha.bot", "double counter", "welcomer"}
 # A last word "bot", "...Bot" (TipBot) or an all-lower-case "...bot" (marketbot, t2bot).
 _BOT_CASED = re.compile(r"(?:^|[\s_.-])(?:bot|BOT|Bot)$|[a-z0-9]Bot$|(?:^|[\s_.-])[a-z0-9_.-]+(?<!ro)bot$")
-_REACTION = re.compile(r"\s*([^,]+?) \((\d+)\)(?:,|$)")
+_REACTION = re.compile(r"\s*(.+) \((\d{1,18})\)\s*$")
 
 # System messages the exporter writes as plain content: (pattern, category, kind).
 SYSTEM_CONTENT: list[tuple[re.Pattern[str], str, str]] = [
@@ -383,7 +383,11 @@ def read_csv_channel(entry: ExportFile, delim: str, chan: CsvChannel, ctx: ReadC
 def _reactions(text: str, native: str, post_id: str, at: str, out: ChatRows) -> None:
     """``👍 (3),🎈 (1)`` -> one reaction row per emoji, its count as ``value`` (who reacted is not
     in the CSV)."""
-    for emoji, count in _REACTION.findall(text):
+    for piece in text.split(","):  # one piece per emoji: anchored, so linear whatever the text
+        found = _REACTION.match(piece)
+        if found is None:
+            continue
+        emoji, count = found.groups()
         if int(count) > 0:
             out.reaction(native=f"{native}:{emoji}", post_id=post_id, member_id=None,
                          kind=emoji, at=None, count=float(count))

@@ -43,8 +43,11 @@ _ANGLE = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
 _PIPERMAIL_FROM = re.compile(r"^\s*(\S+) at (\S+)\s*(?:\((.*)\))?\s*$")
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|vs|ref|fwd?|tr)(\[\d+\])?\s*:|\[[^\]]{1,40}\])\s*", re.I)
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
-_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
+# Linear on any text: a tag cannot hold "<" and is at most 2,000 characters, so a run of "<" (or
+# one "<" and megabytes of text) is read once; script and style blocks are cut by _drop_blocks.
+_TAGS = re.compile(r"<[^<>]{0,2000}>")
+_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^<>]{0,2000}>", re.I)
+_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.I)
 _ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|napisał)\s*:\s*$", re.I)
 _OUTLOOK_FROM = re.compile(r"\s*\*?(From|Von|De)\s?:\*?\s", re.I)
 _OUTLOOK_NEXT = re.compile(r"\s*\*?(Sent|Date|Gesendet|Envoy[ée]|To|An|À)\s?:", re.I)
@@ -358,8 +361,28 @@ def _decode_part(headers: dict[str, str], body: bytes, params: dict[str, str]) -
 
 
 def html_to_text(markup: str) -> str:
-    """Crude HTML → text: line breaks kept at block ends, tags dropped, entities unescaped."""
-    return html.unescape(_TAGS.sub("", _BLOCK_TAGS.sub("\n", markup)))
+    """Crude HTML → text: line breaks kept at block ends, tags dropped, entities unescaped.
+
+    >>> html_to_text("<p>a</p><script>x<y</script><b>b</b> &amp; " + "<" * 3)
+    'a\\nb & <<<'
+    """
+    return html.unescape(_TAGS.sub("", _BLOCK_TAGS.sub("\n", _drop_blocks(markup))))
+
+
+def _drop_blocks(markup: str) -> str:
+    """``markup`` without its ``<script>``/``<style>`` blocks (an unclosed one runs to the end),
+    found with one forward scan: each character is looked at a bounded number of times."""
+    out, pos, low = [], 0, None
+    while (m := _BLOCK_OPEN.search(markup, pos)) is not None:
+        low = low if low is not None else markup.lower()
+        out.append(markup[pos:m.start()])
+        end = low.find(f"</{m.group(1).lower()}", m.end())
+        if end < 0:
+            return "".join(out)
+        close = low.find(">", end)
+        pos = len(markup) if close < 0 else close + 1
+    out.append(markup[pos:])
+    return "".join(out)
 
 
 def strip_quotes(text: str) -> str:

@@ -145,7 +145,7 @@ def test_bad_input_is_counted_or_one_line_and_the_store_unchanged(workspace: Wor
     data = tiny.read_bytes()
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(gzip.compress(data)[:-30])
-    with pytest.raises(BrokenInput, match=r"cut\.jsonl\.gz: not a readable Mattermost bulk export") as e:
+    with pytest.raises(BrokenInput, match=r"cut\.jsonl\.gz: .*(truncated|not a readable)") as e:
         workspace.ingest(cut, name="tiny")
     assert "\n" not in str(e.value)
     evil = tmp_path / "evil.zip"

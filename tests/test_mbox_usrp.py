@@ -229,7 +229,9 @@ def test_kept_text_has_no_quotes_signatures_or_footers(usrp: Usrp
     # no attribution left behind, even when "On <date>, <name> <" is wrapped before "wrote:"
     assert not [line for line in lines if re.search(r"\bwrote:\s*$", line)]
     assert not [b for b in bodies if b and re.match(r"On \w{3}, \w{3} \d+, \d{4}", b.splitlines()[-1])]
-    assert con.execute("SELECT count(*) FROM posts WHERE length <> length(body)").fetchone() == (0,)
+    # length is the text as written: it differs from the stored body only where an address was masked
+    assert con.execute("SELECT count(*) FROM posts WHERE length <> length(body) "
+                       "AND body NOT LIKE '%[address:%'").fetchone() == (0,)
 
 
 def test_threads_each_have_one_place(usrp: Usrp) -> None:

@@ -141,7 +141,7 @@ def test_bad_input_is_counted_or_one_line_and_the_store_unchanged(workspace: Wor
     cut = tmp_path / "cut"
     cut.mkdir()
     (cut / "rocketchat_message.json.gz").write_bytes(gzip.compress(messages)[:-40])
-    with pytest.raises(BrokenInput, match=r"rocketchat_message\.json\.gz: not a readable Rocket\.Chat") as e:
+    with pytest.raises(BrokenInput, match=r"rocketchat_message\.json\.gz: .*(truncated|not a readable)") as e:
         workspace.ingest(cut, name="tiny")
     assert "\n" not in str(e.value)
     page = tmp_path / "page.json"

@@ -121,12 +121,8 @@ def write_parquet(batch: Batch, path: Path, ctx: ReadContext) -> bool:
         arrays[c] = typed(column, schema[c])
     for col in TEXT_COLUMNS.get(batch.table, ()):  # no address is stored in clear (masking.py)
         if col in arrays:
-            masked = mask_column(arrays[col], ctx.hash_identifier)
-            if masked is not arrays[col] and col == "body" and "length" in arrays:  # length = stored text
-                length = arrays["length"]
-                arrays["length"] = pc.if_else(pc.is_valid(masked), pc.utf8_length(masked).cast(length.type),
-                                              length)
-            arrays[col] = masked
+            # posts.length stays the length of the text as written, with or without --no-text
+            arrays[col] = mask_column(arrays[col], ctx.hash_identifier)
     origin = batch.origin or batch.table
     present = _required_rows(batch.table, arrays, len(batch), origin, ctx)
     if present is not None:

@@ -73,8 +73,16 @@ class TupleBuilder:
 
 
 def iso_from_epoch(seconds: float) -> str:
-    """Epoch seconds -> ISO 8601 UTC string."""
-    return datetime.fromtimestamp(seconds, UTC).isoformat()
+    """Epoch seconds -> ISO 8601 UTC string. A time no calendar holds (a broken export) comes back
+    as text no time parses, so staging skips the row and counts it as a malformed time.
+
+    >>> iso_from_epoch(0), iso_from_epoch(1e300)
+    ('1970-01-01T00:00:00+00:00', 'epoch 1e+300 (out of range)')
+    """
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"epoch {seconds} (out of range)"
 
 
 @dataclass

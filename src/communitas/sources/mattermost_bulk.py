@@ -152,8 +152,11 @@ class BulkReader:
             return
         chan = self._channel_state(str(post["team"]), str(post["channel"]))
         root = self._one(post, chan, label, None)
-        for reply in post.get("replies") or []:
-            if root is None:
+        replies = post.get("replies")
+        for reply in replies if isinstance(replies, list) else []:
+            if not isinstance(reply, dict):
+                self.ctx.skip(label, "reply is not a JSON object")
+            elif root is None:
                 self.ctx.skip(label, "reply whose thread root was skipped")
             else:
                 self._one(reply, chan, label, root)

@@ -146,8 +146,9 @@ class RocketRows:
         kind = msg.get("t")
         kind = kind if isinstance(kind, str) else None  # a system type is a name; anything else: none
         if kind:
-            reacted = sum(len(r.get("usernames") or []) for r in (msg.get("reactions") or {}).values()
-                          if isinstance(r, dict)) if isinstance(msg.get("reactions"), dict) else 0
+            reacted = sum(len(r["usernames"]) for r in (msg.get("reactions") or {}).values()
+                          if isinstance(r, dict) and isinstance(r.get("usernames"), list)
+                          ) if isinstance(msg.get("reactions"), dict) else 0
             if reacted:
                 self.ctx.skip(label, "reaction on a system message (not a post)", reacted)
             category = "membership" if kind in MEMBERSHIP else "system"
@@ -167,7 +168,9 @@ class RocketRows:
         else:
             self.out_of_order += at < room.last
             room.last = max(room.last, at)
-            mentioned = [self.out.id("u", str(m["_id"])) for m in msg.get("mentions") or []
+            mentions = msg.get("mentions")
+            mentions = mentions if isinstance(mentions, list) else []
+            mentioned = [self.out.id("u", str(m["_id"])) for m in mentions
                          if isinstance(m, dict) and m.get("_id") and m.get("username") not in NOT_PEOPLE]
             post_id = self.out.message(native=native, place_id=room.place_id, at=iso_from_epoch(at),
                                        seconds=at, author=author, text=text, flow=room.flow,

@@ -59,6 +59,7 @@ class SlackMessages:
             self.ctx.skip(label, "message without a valid ts")
             return
         subtype = msg.get("subtype")
+        subtype = subtype if subtype is None or isinstance(subtype, str) else "not_a_name"  # a broken export
         author = self._author(msg, subtype, subtype in CONTRIBUTION_SUBTYPES)
         native = f"{chan.channel_id}:{ts}"
         if subtype in CONTRIBUTION_SUBTYPES:

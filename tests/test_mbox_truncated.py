@@ -61,6 +61,14 @@ def test_cut_last_message_is_counted_the_rest_kept(tmp_path: Path, cut: bytes) -
     assert _ingest(tmp_path, cut) == ({CUT: 1}, ["first words", "second words"])
 
 
+@pytest.mark.parametrize("keep", [5, 14, 1])  # "From ", "From user3@exa", "F"
+def test_cut_inside_the_next_from_line_keeps_the_message_before(tmp_path: Path, keep: int) -> None:
+    """Cut before the From line's time, the line is not a separator yet: it must not be read as
+    the last line of message 2 (which would make message 2 look cut)."""
+    third = WHOLE.index(b"From user3@example.org")
+    assert _ingest(tmp_path, WHOLE[:third + keep]) == ({CUT: 1}, ["first words", "second words"])
+
+
 def test_cut_inside_a_single_part_body_is_counted(tmp_path: Path) -> None:
     data = _message(1, b"first words\n") + _message(2, b"second words, and then the f")
     assert _ingest(tmp_path, data[:-1]) == ({CUT: 1}, ["first words"])

@@ -253,10 +253,31 @@ def split_mbox(chunks: Iterable[bytes], ctx: _Skipper | None = None, label: str 
     if cur is not None:
         if oversize:
             _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES:,} bytes")
-        elif cut_short(buf[start:-1]):  # (the loop added one b"\n" after the stream's last byte)
+            return
+        tail = buf[start:-1]  # (the loop added one b"\n" after the stream's last byte)
+        if (cut := _cut_in_from_line(tail)) != -1:  # the next message's From line was cut: this
+            _count(ctx, label, CUT_SHORT)  # message is whole, the next one is lost
+            tail = tail[:cut]
+        if cut_short(tail):
             _count(ctx, label, CUT_SHORT)
         else:
-            yield cur, buf[start:].rstrip(b"\n") + b"\n"
+            yield cur, tail.rstrip(b"\n") + b"\n"
+
+
+def _cut_in_from_line(tail: bytes) -> int:
+    """Where the last line of ``tail`` starts when it is the start of a From line cut short (no
+    line end, after a blank line, ``From `` or a prefix of it), else -1.
+
+    >>> _cut_in_from_line(b"Hi\\n\\nFrom alice@exa"), _cut_in_from_line(b"Hi\\n\\nFr")
+    (4, 4)
+    >>> _cut_in_from_line(b"Hi\\nFrom"), _cut_in_from_line(b"Hi\\n\\nFine"), _cut_in_from_line(b"Hi\\n")
+    (-1, -1, -1)
+    """
+    line = tail.rfind(b"\n") + 1
+    last = tail[line:]
+    if not last or not (last.startswith(b"From ") or b"From ".startswith(last)):
+        return -1
+    return line if tail[:line].endswith((b"\n\n", b"\n\r\n")) else -1
 
 
 def _count(ctx: _Skipper | None, label: str, reason: str) -> None:

@@ -4,6 +4,8 @@ are pseudonymous. The readers must either read them or refuse them with a Commun
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from communitas.sources.mbox_parse import Parsed, parse_message
 
 FROM_LINE = b"From alice@example.org Mon Jan  3 10:30:36 2022"
@@ -29,3 +31,14 @@ def test_charset_naming_a_codec_that_is_not_text() -> None:
         msg = HEAD + b"Content-Type: text/plain; charset=" + charset + b"\n\n" + b"a" * 70 + b".\xe9\n"
         p = parse_message(FROM_LINE, msg)
         assert isinstance(p, Parsed) and p.text == "a" * 70 + ".é", charset
+
+
+def test_leap_second_in_the_from_line() -> None:
+    """fuzz_mbox, crash-37ef9c2a: with no Date header the date comes from the From line, whose
+    ``10:3:60`` ``time.strptime`` accepts (leap seconds) and ``datetime`` refused (ValueError:
+    "second must be in 0..59"). A leap second now reads as second 59."""
+    for stamp, second in ((b"10:3:60", 59), (b"10:30:61", 59), (b"10:30:59", 59)):
+        p = parse_message(b"From alice@example.org Mon Jan  3 " + stamp + b" 2022",
+                          b"From: Alice <alice@example.org>\n\nHello list.\n")
+        assert isinstance(p, Parsed) and p.date_from_line
+        assert p.at == datetime(2022, 1, 3, 10, 3 if stamp.startswith(b"10:3:") else 30, second, tzinfo=UTC)

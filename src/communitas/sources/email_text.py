@@ -246,10 +246,13 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def parse_from_line_date(line: bytes) -> datetime | None:
-    """The asctime date of an mbox ``From sender date`` line (taken as UTC), or None.
+    """The asctime date of an mbox ``From sender date`` line (taken as UTC), or None. A leap
+    second (``:60``, ``:61``: ``strptime`` takes them, ``datetime`` does not) reads as ``:59``.
 
     >>> parse_from_line_date(b"From x at example.com  Thu Mar  3 18:20:35 2016")
     datetime.datetime(2016, 3, 3, 18, 20, 35, tzinfo=datetime.timezone.utc)
+    >>> parse_from_line_date(b"From x@example.com Sat Dec 31 23:59:60 2016").second
+    59
     """
     words = decode_text(line).split()
     for start in range(2, max(2, len(words) - 4)):
@@ -258,7 +261,7 @@ def parse_from_line_date(line: bytes) -> datetime | None:
             st = time.strptime(text, "%a %b %d %H:%M:%S %Y")
         except ValueError:
             continue
-        return datetime(*st[:6], tzinfo=UTC)
+        return datetime(*st[:5], min(st[5], 59), tzinfo=UTC)
     return None
 
 

@@ -5,10 +5,12 @@ message of archives that are mostly base64 attachments: only the header block an
 part that is kept are ever decoded.
 
 * Headers: the block up to the first blank line, unfolded; names lower-cased; the first value
-  of each name is kept. Values are text (UTF-8, else Latin-1); MIME encoded words
+  of each name is kept. Values are text (UTF-8, else Windows-1252 / Latin-1:
+  :func:`decode_text`); MIME encoded words
   (``=?utf-8?q?...?=``) are decoded by :func:`decode_words`.
 * Body text: the first ``text/plain`` part in depth-first order (``text/html`` with the tags
-  removed when there is none), decoded from base64 / quoted-printable and its charset.
+  removed when there is none), decoded from base64 / quoted-printable and its charset; without
+  a usable charset (none, ``us-ascii``, unknown), like a header (:func:`decode_text`).
 * :func:`strip_quotes` removes quoted lines (``>``), their attribution line ("On ... wrote:"),
   signatures (after ``-- ``), forwarded / Outlook "Original Message" tails, Outlook quoted
   header blocks ("From: ..." then "Sent: ...") and anything after a line of 20+ underscores
@@ -27,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 
 MAX_DEPTH = 8
+_NO_CHARSET = frozenset(("", "us-ascii", "ascii", "ansi_x3.4-1968"))
 PART_HEADERS = frozenset(("content-type", "content-transfer-encoding", "content-disposition"))
 
 _HEADER = re.compile(rb"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.M)
@@ -58,10 +61,19 @@ _FORWARD_TAIL = re.compile(
 
 
 def decode_text(raw: bytes) -> str:
-    """Header bytes as text: UTF-8 if valid, else Latin-1 (never fails)."""
+    """Bytes of unknown charset as text: UTF-8 if valid, else Windows-1252 (the superset of
+    Latin-1 that 8-bit mail almost always is), else Latin-1 (never fails).
+
+    >>> decode_text("é".encode()), decode_text(b"\\xe9t\\xe9 \\x92"), decode_text(b"\\x81")
+    ('é', 'été ’', '\\x81')
+    """
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: undefined in Windows-1252
         return raw.decode("latin-1")
 
 
@@ -130,10 +142,22 @@ def decode_words(value: str) -> str:
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
+    """``data`` in its declared ``charset``. Without one (or with ``us-ascii``, MIME's default,
+    which 8-bit bodies often carry wrongly), or with one Python cannot use (unknown, not a text
+    codec, a NUL in the name), like a header: UTF-8 if valid, else Latin-1 (:func:`decode_text`).
+
+    >>> _decode_bytes("Voilà".encode("latin-1"), None), _decode_bytes(b"caf\\xc3\\xa9", "US-ASCII")
+    ('Voilà', 'café')
+    >>> _decode_bytes(b"caf\\xe9", "utf-8\\x00"), _decode_bytes(b"caf\\xe9", "base64")
+    ('café', 'café')
+    """
+    name = (charset or "").strip().lower()
+    if name in _NO_CHARSET:
+        return decode_text(data)
     try:
-        return data.decode(charset or "utf-8", errors="replace")
-    except LookupError:
-        return data.decode("latin-1")
+        return data.decode(name, errors="replace")
+    except (LookupError, ValueError):  # ValueError: "embedded null character", a failing codec
+        return decode_text(data)
 
 
 def sender(value: str | None) -> tuple[str, str]:
@@ -225,10 +249,13 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def parse_from_line_date(line: bytes) -> datetime | None:
-    """The asctime date of an mbox ``From sender date`` line (taken as UTC), or None.
+    """The asctime date of an mbox ``From sender date`` line (taken as UTC), or None. A leap
+    second (``:60``, ``:61``: ``strptime`` takes them, ``datetime`` does not) reads as ``:59``.
 
     >>> parse_from_line_date(b"From x at example.com  Thu Mar  3 18:20:35 2016")
     datetime.datetime(2016, 3, 3, 18, 20, 35, tzinfo=datetime.timezone.utc)
+    >>> parse_from_line_date(b"From x@example.com Sat Dec 31 23:59:60 2016").second
+    59
     """
     words = decode_text(line).split()
     for start in range(2, max(2, len(words) - 4)):
@@ -237,7 +264,7 @@ def parse_from_line_date(line: bytes) -> datetime | None:
             st = time.strptime(text, "%a %b %d %H:%M:%S %Y")
         except ValueError:
             continue
-        return datetime(*st[:6], tzinfo=UTC)
+        return datetime(*st[:5], min(st[5], 59), tzinfo=UTC)
     return None
 
 

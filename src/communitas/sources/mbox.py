@@ -51,7 +51,7 @@ from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprin
 from communitas.sources.email_sender import fold_name
 from communitas.sources.email_text import clean_title, decode_words, message_id, subject_key
 from communitas.sources.email_threading import Mail, thread
-from communitas.sources.mbox_parse import DATE_FROM_LINE, Parsed, parse_message
+from communitas.sources.mbox_parse import CUT_SHORT, DATE_FROM_LINE, Parsed, cut_short, parse_message
 from communitas.sources.parallel import usable_cpus
 
 _zlib: Any = zlib
@@ -210,7 +210,8 @@ def split_mbox(chunks: Iterable[bytes], ctx: _Skipper | None = None, label: str 
 
     A separator is a line ``From <sender> <date>`` (a time ``hh:mm`` in it) at the start of the
     file or after a blank line, so an unescaped "From here..." sentence inside a body after a
-    non-blank line does not split a message. Messages over ``MAX_MESSAGE_BYTES`` are skipped.
+    non-blank line does not split a message. Messages over ``MAX_MESSAGE_BYTES`` are skipped, and
+    so is a last message the end of the stream cut short (:func:`~communitas.sources.mbox_parse.cut_short`).
 
     >>> raw = b"From a@x Mon Jan  3 10:30:36 2022\\nSubject: 1\\n\\nFrom here on\\n\\n" \\
     ...       b"From b@x Mon Jan  3 11:00:00 2022\\nSubject: 2\\n\\n>From me\\n"
@@ -252,8 +253,31 @@ def split_mbox(chunks: Iterable[bytes], ctx: _Skipper | None = None, label: str 
     if cur is not None:
         if oversize:
             _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES:,} bytes")
+            return
+        tail = buf[start:-1]  # (the loop added one b"\n" after the stream's last byte)
+        if (cut := _cut_in_from_line(tail)) != -1:  # the next message's From line was cut: this
+            _count(ctx, label, CUT_SHORT)  # message is whole, the next one is lost
+            tail = tail[:cut]
+        if cut_short(tail):
+            _count(ctx, label, CUT_SHORT)
         else:
-            yield cur, buf[start:].rstrip(b"\n") + b"\n"
+            yield cur, tail.rstrip(b"\n") + b"\n"
+
+
+def _cut_in_from_line(tail: bytes) -> int:
+    """Where the last line of ``tail`` starts when it is the start of a From line cut short (no
+    line end, after a blank line, ``From `` or a prefix of it), else -1.
+
+    >>> _cut_in_from_line(b"Hi\\n\\nFrom alice@exa"), _cut_in_from_line(b"Hi\\n\\nFr")
+    (4, 4)
+    >>> _cut_in_from_line(b"Hi\\nFrom"), _cut_in_from_line(b"Hi\\n\\nFine"), _cut_in_from_line(b"Hi\\n")
+    (-1, -1, -1)
+    """
+    line = tail.rfind(b"\n") + 1
+    last = tail[line:]
+    if not last or not (last.startswith(b"From ") or b"From ".startswith(last)):
+        return -1
+    return line if tail[:line].endswith((b"\n\n", b"\n\r\n")) else -1
 
 
 def _count(ctx: _Skipper | None, label: str, reason: str) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from communitas.sources.email_sender import SENDER_HEADERS, real_sender
 from communitas.sources.email_text import (
     body_text,
+    content_type,
     decode_words,
     header_bounds,
     message_id,
@@ -31,10 +32,12 @@ MESSAGE_HEADERS = SENDER_HEADERS | frozenset((
     "list-post", "auto-submitted", "x-autoreply", "x-autorespond", "x-github-reason", "x-github-sender",
     "x-jenkins-job", "x-gitlab-project", "x-bugzilla-reason", "precedence", "x-mailman-version",
     "x-beenthere"))
+_CONTENT_TYPE = frozenset(("content-type",))
 LIST_HEADERS = ("list-id", "x-mailman-version", "x-beenthere", "list-post")
 NO_SENDER = "no sender address in From"
 NO_DATE = "no readable Date header nor mbox From-line date"
 DATE_FROM_LINE = "unreadable Date header (message kept, date from the mbox From line)"
+CUT_SHORT = "last message cut short (the file is truncated)"
 
 
 @dataclass(slots=True)
@@ -105,3 +108,27 @@ def automation_reason(h: dict[str, str]) -> str | None:
     if precedence in ("bulk", "junk", "auto_reply") and not any(k in h for k in LIST_HEADERS):
         return f"Precedence: {precedence}"
     return None
+
+
+def cut_short(tail: bytes) -> bool:
+    """True when ``tail``, the last message of an mbox stream as it stands in the file, was cut
+    before its end (see docs/sources/mailing-lists.md, "A truncated file").
+
+    Every mbox writer ends a message with a line end, puts a blank line after its header block,
+    and closes a multipart body with its ``--boundary--`` line; a file cut short breaks one of
+    these (a cut at a line end inside a single-part body cannot be told apart and is kept).
+
+    >>> whole = b"From: a@x\\nContent-Type: multipart/mixed; boundary=b\\n\\n--b\\n\\nhi\\n--b--\\n"
+    >>> cut_short(whole), cut_short(whole[:-1]), cut_short(whole[:-6]), cut_short(b"From: a@x\\n")
+    (False, True, True, True)
+    """
+    if not tail.endswith(b"\n"):
+        return True  # stops inside a line (or right after the From line)
+    head_end, body_start = header_bounds(tail)
+    if head_end == body_start == len(tail):
+        return True  # no blank line after the headers: the file stops inside them
+    ctype, params = content_type(parse_headers(tail[:head_end], _CONTENT_TYPE).get("content-type"))
+    boundary = params.get("boundary")
+    if ctype.startswith("multipart/") and boundary:
+        return b"--" + boundary.encode("latin-1", "replace") + b"--" not in tail[body_start:]
+    return False

@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/communitas profile --store $(STORE)
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks fuzz
 	$(BIN)/mypy
 
 test: lint

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from communitas.cli.common import (
     JsonOpt,
@@ -97,7 +98,9 @@ def ingest(
 
 def _print_report(report: IngestReport) -> None:
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        # the warning is plain text (it may quote member names or "[deleted]"): never markup
+        line = Text.assemble(("warning:", "yellow"), " ", warning)
+        err_console.print(line, highlight=False, soft_wrap=True)
     if report.unchanged:
         console.print(f"{report.source_id}: unchanged since the last ingest (same input); "
                       "nothing to do. Use --force to read it again.")

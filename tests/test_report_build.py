@@ -171,3 +171,14 @@ def test_cli_report_on_an_empty_store_says_what_to_do(tmp_path: Path,
     assert exit_info.value.code == 2
     assert "no posts to report on; run `communitas ingest PATH` first" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_report_opens_with_the_brief(beer_html: str) -> None:
+    """The brief is the first section, above the figures, each item labelled with its kind."""
+    sections = re.findall(r'<section id="([a-z]+)"', beer_html)
+    assert sections[0] == "brief" and sections.index("brief") < sections.index("glance")
+    brief = beer_html[beer_html.index('<section id="brief"'):beer_html.index('<section id="overview"')]
+    kinds = re.findall(r'<li data-kind="([a-z]+)">', brief)
+    assert 1 <= len(kinds) <= 15
+    assert set(kinds) <= {"welcome", "unanswered", "checkin", "dependency", "introduce", "spotlight",
+                          "place", "nugget"}

@@ -78,7 +78,8 @@ def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
 BRIEF_ITEMS = 15  # the report's brief is the ranked list's head (`communitas brief` shows more)
 
 
-@section("brief", "The animator's brief", order=80, hidden_without_module=True)
+# First: what to do this week comes before the diagnosis behind it.
+@section("brief", "The animator's brief", order=1, hidden_without_module=True)
 def build_brief(ctx: ReportContext) -> dict[str, Any] | None:
     from communitas import brief
 
@@ -86,8 +87,8 @@ def build_brief(ctx: ReportContext) -> dict[str, Any] | None:
                         names=ctx.pseudonyms.show_names)
     if not items:
         raise SectionEmpty("nothing to suggest for this selection")
-    return {"items": [{"title": scrub(str(i.get("title", ""))), "why": scrub(str(i.get("why", "")))}
-                      for i in items]}
+    return {"items": [{"kind": str(i.get("kind", "")), "title": scrub(str(i.get("title", ""))),
+                       "why": scrub(str(i.get("why", "")))} for i in items]}
 
 
 @section("compare", "Communities compared", order=85)

@@ -8,7 +8,6 @@ import gzip
 import io
 import random
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -85,13 +84,3 @@ def test_a_50_mb_row_is_skipped_and_counted(tmp_path: Path) -> None:
         assert report.skipped == {"Posts.xml: line over 8 MiB (no row of a dump is)": 1}
         threads = ws.con.execute("SELECT count(*) FROM threads").fetchall()[0][0]
     assert threads == len(questions)
-
-
-def test_reader_pieces_helper() -> None:
-    """Sanity of the test's own reader."""
-    assert Spaces(5).read(3) == b"   "
-
-    def chunks() -> Iterator[bytes]:
-        yield from clean_chunks(Spaces(10), print)  # type: ignore[arg-type]
-
-    assert b"".join(chunks()) == b" " * 10

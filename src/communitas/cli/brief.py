@@ -28,11 +28,9 @@ def _kinds(values: list[str] | None) -> list[str] | None:
     """Each ``--kind`` must name a kind the brief has (built-in or registered)."""
     if not values:
         return values
-    from communitas import brief as brief_layer
-    from communitas.brief.base import KINDS
+    from communitas.brief import KINDS  # importing the package registers every kind
 
-    known = tuple(KINDS) or BRIEF_KINDS
-    del brief_layer
+    known = tuple(KINDS)
     unknown = [v for v in values if v not in known]
     if unknown:
         raise typer.BadParameter(f"{unknown[0]!r} is not one of {words(known)}.")

@@ -1,4 +1,4 @@
-"""``scope.Prepared``: contributions materialised once, in a compressed scratch database on DuckDB,
+"""``scope.PreparedBackend``: contributions materialised once, in a compressed scratch database on DuckDB,
 give what the metrics compute without it, and leave nothing behind."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def test_memo_tables_live_in_a_scratch_database_detached_on_exit(beer_store: Pat
         before = _databases(ws)
         plain_conc = place.place_concentration(b, **KW)
         plain_ineq = people.participation_inequality(b, **KW)
-        with scope.Prepared(b) as pb:
+        with scope.PreparedBackend(b) as pb:
             memo = pb.contributions(None, False)
             scratch = _databases(ws) - before
             assert len(scratch) == 1 and next(iter(scratch)).startswith("_communitas_scratch_")

@@ -160,7 +160,7 @@ def print_profile(data: dict[str, Any]) -> None:
     sc = data["scope"]
     ov = data["overview"]
     window = f"{sc['since'] or ov['first'] or '…'} → {sc['until'] or ov['last'] or '…'}"
-    console.print(f"[bold]{escape(sc['source'] or 'all sources')}[/] · {window}"
+    console.print(f"[bold]{escape(sc['source_id'] or 'all sources')}[/] · {window}"
                   + (f" · place {escape(sc['place'])}" if sc["place"] else "")
                   + (" · bots included" if sc["include_bots"] else ""), highlight=False)
     for key, title in COMPONENTS:

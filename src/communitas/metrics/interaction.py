@@ -16,16 +16,16 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from communitas.metrics import scope
+from communitas.metrics import scope as sc
 from communitas.metrics.base import automated_members, period_start
-from communitas.metrics.scope import TimeArg
+from communitas.metrics.reference import accepted_answer_sources
+from communitas.metrics.scope import ALL, Scope, scoped
 
 COMMENT_KIND = "comment"
 
 
-def thread_stats(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                 place: str | None = None, source_id: str | None = None,
-                 include_bots: bool = False) -> ir.Table:
+@scoped
+def thread_stats(backend: Any, scope: Scope = ALL) -> ir.Table:
     """One row per thread started in the window: ``thread_id, source_id, started_at, starter,
     first_response_at, response_hours, responses, replies, replies_by_others`` (an Ibis table, not
     executed).
@@ -33,16 +33,12 @@ def thread_stats(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
     ``responses`` counts contributions by others; ``replies`` counts contributions besides the
     opening post that are not comments (answers, replies, messages); ``replies_by_others`` those
     of them by someone other than the starter."""
-    key = ("thread_stats", scope.as_time(since), scope.as_time(until), place, source_id, include_bots)
-    return scope.memoized(backend, key, lambda: _thread_stats(
-        backend, since=since, until=until, place=place, source_id=source_id, include_bots=include_bots))
+    return sc.memoized(backend, ("thread_stats", scope), lambda: _thread_stats(backend, scope))
 
 
-def _thread_stats(backend: Any, *, since: TimeArg, until: TimeArg, place: str | None,
-                  source_id: str | None, include_bots: bool) -> ir.Table:
-    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    th = scope.threads(backend, since=since, until=until, **kw)
-    hist = scope.history(backend, **kw)
+def _thread_stats(backend: Any, scope: Scope) -> ir.Table:
+    th = sc.threads(backend, scope)
+    hist = sc.history(backend, scope)
     p = hist.select(pid=hist.post_id, tid=hist.thread_id, author=hist.author_id,
                     at=hist.created_at, kind=hist.kind)
     j = th.join(p, (th.thread_id == p.tid) & (th.opener_post_id != p.pid))
@@ -72,9 +68,8 @@ def _summary_aggs(t: ir.Table) -> dict[str, Any]:
     }
 
 
-def first_response(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                   place: str | None = None, source_id: str | None = None,
-                   include_bots: bool = False) -> dict[str, Any]:
+@scoped
+def first_response(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     """Time to first response: for each thread started in the window, the time from its opening
     post to the first contribution by someone other than its starter. Reports the median and
     90th percentile in hours over the threads that got a response, **and** the share of threads
@@ -82,8 +77,7 @@ def first_response(backend: Any, *, since: TimeArg = None, until: TimeArg = None
     ``answered_share`` is its complement: threads with at least one contribution by another member.
     ``replies_per_thread`` is as in :func:`replies_per_thread`; ``replied_share`` counts only
     replies (not comments) by another member — on a Q&A site, questions with an answer."""
-    t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
-                     include_bots=include_bots)
+    t = thread_stats(backend, scope)
     row = t.aggregate(**_summary_aggs(t)).execute().iloc[0]
     n = int(row["threads"])
     responded = int(row["responded"] or 0)
@@ -101,28 +95,22 @@ def _float(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def replies_per_thread(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                       place: str | None = None, source_id: str | None = None,
-                       include_bots: bool = False) -> float | None:
+@scoped
+def replies_per_thread(backend: Any, scope: Scope = ALL) -> float | None:
     """Mean number of replies per thread started in the window: contributions in the thread
     besides its opening post, by anyone, **excluding comments** (on Stack Exchange a comment
     annotates a post rather than answering the thread; this is Area 51's "answers per question")."""
-    t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
-                     include_bots=include_bots)
-    return _float(t.replies.mean().execute())
+    return _float(thread_stats(backend, scope).replies.mean().execute())
 
 
-def accepted_share(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                   place: str | None = None, source_id: str | None = None,
-                   include_bots: bool = False) -> float | None:
+@scoped
+def accepted_share(backend: Any, scope: Scope = ALL) -> float | None:
     """Share of threads started in the window that have an accepted answer
     (``threads.accepted_post_id``), counted only over sources that have accepts at all (some
     thread of the source has one). NULL — not 0 — when no source in scope has accepts."""
-    th = scope.threads(backend, since=since, until=until, place=place, source_id=source_id,
-                       include_bots=include_bots)
+    th = sc.threads(backend, scope)
     raw = backend.table("threads")
-    with_accepts = raw.filter(raw.accepted_post_id.notnull()).select("source_id").distinct()
-    th = th.semi_join(with_accepts, "source_id")
+    th = th.semi_join(accepted_answer_sources(backend), "source_id")
     acc = raw.select(tid=raw.thread_id, accepted=raw.accepted_post_id.notnull())
     j = th.join(acc, th.thread_id == acc.tid)
     row = j.aggregate(n=j.count(), a=j.accepted.sum()).execute().iloc[0]
@@ -130,36 +118,32 @@ def accepted_share(backend: Any, *, since: TimeArg = None, until: TimeArg = None
     return float(row["a"]) / n if n else None
 
 
-def threads_per_day(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                    place: str | None = None, source_id: str | None = None,
-                    include_bots: bool = False) -> float | None:
+@scoped
+def threads_per_day(backend: Any, scope: Scope = ALL) -> float | None:
     """Threads started per day: threads started in the window divided by the number of days
     from ``since`` (else the first contribution in scope) to ``until`` (else the last one),
     counted as whole calendar days inclusive (Area 51's "questions per day")."""
-    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    th = scope.threads(backend, since=since, until=until, **kw)
-    win = scope.posts(backend, since=since, until=until, **kw)
+    th = sc.threads(backend, scope)
+    win = sc.posts(backend, scope)
     row = win.aggregate(first=win.created_at.min(), last=win.created_at.max()).execute().iloc[0]
-    start = scope.as_time(since) or row["first"]
-    end = scope.as_time(until) or row["last"]
+    start = scope.since or row["first"]
+    end = scope.until or row["last"]
     if start is None or end is None or pd.isna(start) or pd.isna(end):
         return None
     days = (pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize()).days + (
-        0 if until is not None else 1)
+        0 if scope.until is not None else 1)
     return int(th.count().execute()) / max(days, 1)
 
 
-def reciprocity(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                place: str | None = None, source_id: str | None = None,
-                include_bots: bool = False) -> dict[str, Any]:
+@scoped
+def reciprocity(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     """Share of member pairs with replies in both directions: over the unordered pairs {a, b}
     where a replied to b or b to a in the window (``posts.reply_to_member_id``; self-replies,
     deleted accounts and, by default, replies to bots are left out), the share where both did."""
-    win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
+    win = sc.posts(backend, scope)
     e = win.filter(win.author_id.notnull() & win.reply_to_member_id.notnull()
                    & (win.author_id != win.reply_to_member_id))
-    if not include_bots:
+    if not scope.include_bots:
         auto = automated_members(backend)
         e = e.anti_join(auto, e.reply_to_member_id == auto.member_id)
     a, b = e.author_id, e.reply_to_member_id
@@ -171,29 +155,25 @@ def reciprocity(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
     return {"pairs": n, "mutual_pairs": mutual, "reciprocity": mutual / n if n else None}
 
 
-def newcomer_threads(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                     place: str | None = None, source_id: str | None = None,
-                     include_bots: bool = False) -> ir.Table:
+@scoped
+def newcomer_threads(backend: Any, scope: Scope = ALL) -> ir.Table:
     """Members whose very first contribution (in scope) opened a thread, that first contribution
     falling in the window: ``member, thread_id, started_at, first_response_at, response_hours,
     contributions`` (their contributions in the whole history)."""
-    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    per = scope.member_firsts(backend, **kw).select("member", "first_post", "contributions")
-    t = thread_stats(backend, since=since, until=until, **kw)
+    per = sc.member_firsts(backend, scope).select("member", "first_post", "contributions")
+    t = thread_stats(backend, scope)
     j = t.join(per, t.opener_post_id == per.first_post)
     return j.select("member", "thread_id", "started_at", "first_response_at", "response_hours",
                     "contributions")
 
 
-def newcomer_reception(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                       place: str | None = None, source_id: str | None = None,
-                       include_bots: bool = False) -> dict[str, Any]:
+@scoped
+def newcomer_reception(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     """Newcomer reception and return (the Joyce & Kraut 2006 comparison): among members whose
     first contribution opened a thread (in the window), the share whose thread got a response from
     someone else and the median hours to it; and the share who contributed again (any later
     contribution, at any time) among those who got a response vs those who did not."""
-    t = newcomer_threads(backend, since=since, until=until, place=place, source_id=source_id,
-                         include_bots=include_bots)
+    t = newcomer_threads(backend, scope)
     got = t.first_response_at.notnull()
     back = t.contributions >= 2
     row = t.aggregate(
@@ -212,14 +192,12 @@ def newcomer_reception(backend: Any, *, since: TimeArg = None, until: TimeArg = 
     }
 
 
-def response_trend(backend: Any, *, period: str = "month", since: TimeArg = None,
-                   until: TimeArg = None, place: str | None = None, source_id: str | None = None,
-                   include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def response_trend(backend: Any, scope: Scope = ALL, *, period: str = "month") -> pd.DataFrame:
     """Per period of thread start: ``threads``, ``no_response_share``, ``median_hours`` and
     ``p90_hours`` to first response, ``replies_per_thread`` (definitions as above)."""
-    scope.check_period(period)
-    t = thread_stats(backend, since=since, until=until, place=place, source_id=source_id,
-                     include_bots=include_bots)
+    sc.check_period(period)
+    t = thread_stats(backend, scope)
     t = t.mutate(period=period_start(t.started_at, period))
     out = t.group_by("period").aggregate(**_summary_aggs(t))
     out = out.mutate(no_response_share=(out.threads - out.responded) / out.threads,

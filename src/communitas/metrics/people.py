@@ -1,7 +1,7 @@
 """PEOPLE: who takes part, who arrives, who stays, and how unequal the participation is.
 
-Every function takes an Ibis backend holding the canonical tables and the scope keywords of
-:mod:`communitas.metrics.scope`; its docstring is its definition (mirrored in ``docs/metrics.md``).
+Every function takes an Ibis backend holding the canonical tables and a
+:class:`~communitas.metrics.scope.Scope`; its docstring is its definition (mirrored in ``docs/metrics.md``).
 A *member* is a non-NULL ``author_id`` of a contribution; contributions by deleted accounts
 (``author_id`` NULL) count as contributions but towards no member.
 """
@@ -14,9 +14,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from communitas.metrics import scope
+from communitas.metrics import scope as sc
 from communitas.metrics.base import automated_members, period_start
-from communitas.metrics.scope import TimeArg
+from communitas.metrics.reference import reputation_sources
+from communitas.metrics.scope import ALL, Scope, scoped
 
 RETENTION_OFFSETS = (1, 3, 6, 12)
 CHURN_SILENCE_DAYS = 90
@@ -27,17 +28,15 @@ def _members(table: ir.Table) -> ir.Table:
     return table.filter(table.author_id.notnull())
 
 
-def active_members(backend: Any, *, period: str = "month", since: TimeArg = None,
-                   until: TimeArg = None, place: str | None = None, source_id: str | None = None,
-                   include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def active_members(backend: Any, scope: Scope = ALL, *, period: str = "month") -> pd.DataFrame:
     """Members who contributed at least once in each period: ``active_members``, of whom
     ``newcomers`` made their first contribution ever (in scope) in that period and ``returning``
     had contributed before; ``contributions`` counts every contribution of the period, those of
     deleted accounts included."""
-    scope.check_period(period)
-    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    win = scope.posts(backend, since=since, until=until, **kw)
-    first = scope.member_firsts(backend, **kw).select("member", "first_at")
+    sc.check_period(period)
+    win = sc.posts(backend, scope)
+    first = sc.member_firsts(backend, scope).select("member", "first_at")
     win = win.mutate(period=period_start(win.created_at, period))
     win = win.left_join(first, win.author_id == first.member)
     is_new = period_start(win.first_at, period) == win.period
@@ -51,19 +50,17 @@ def active_members(backend: Any, *, period: str = "month", since: TimeArg = None
     return out.select(cols).order_by("period").execute()
 
 
-def cohort_retention(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                     place: str | None = None, source_id: str | None = None,
-                     include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def cohort_retention(backend: Any, scope: Scope = ALL) -> pd.DataFrame:
     """Monthly cohorts: the members whose first contribution fell in a calendar month (in the
     window), and the share of them who contributed again in the month 1, 3, 6 and 12 months
     later (``retained_1`` ... ``retained_12``). A member counts for an offset only when that month
     is not after the last month of their (first contribution's) source; a share is NULL when no
     member of the cohort can be observed that far yet."""
-    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    hist = scope.history(backend, **kw)
-    ends = scope.source_ends(hist)
+    hist = sc.history(backend, scope)
+    ends = sc.source_ends(hist)
     ends = ends.select("source_id", last_month=_month(ends.source_end))
-    first = scope.in_window(scope.member_firsts(backend, **kw), "first_at", since, until)
+    first = sc.in_window(sc.member_firsts(backend, scope), "first_at", scope.since, scope.until)
     first = first.join(ends, first.first_source == ends.source_id).select(
         "member", "last_month", first_month=_month(first.first_at))
     m = _members(hist)
@@ -100,16 +97,14 @@ def retention_summary(cohorts: pd.DataFrame) -> dict[str, float | None]:
     return out
 
 
-def newcomer_conversion(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                        place: str | None = None, source_id: str | None = None,
-                        include_bots: bool = False) -> dict[str, Any]:
+@scoped
+def newcomer_conversion(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     """Newcomers (members whose first contribution falls in the window) who contributed again
     within 30 and within 90 days of their first contribution. A newcomer is only counted for a
     horizon once it has passed: those who arrived less than 30 (90) days before the last
     contribution of their source are left out of that share's denominator."""
-    kw: dict[str, Any] = {"place": place, "source_id": source_id, "include_bots": include_bots}
-    firsts = scope.in_window(scope.member_firsts(backend, **kw), "first_at", since, until)
-    ends = scope.source_ends(scope.history(backend, **kw))
+    firsts = sc.in_window(sc.member_firsts(backend, scope), "first_at", scope.since, scope.until)
+    ends = sc.source_ends(sc.history(backend, scope))
     per = firsts.join(ends, firsts.first_source == ends.source_id)
     aggs: dict[str, Any] = {"newcomers": per.count()}
     for days in (30, 90):
@@ -131,18 +126,15 @@ def _per_member(win: ir.Table) -> ir.Table:
     return m.group_by(member=m.author_id).aggregate(n=m.count())
 
 
-def participation_inequality(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                             place: str | None = None, source_id: str | None = None,
-                             include_bots: bool = False) -> dict[str, Any]:
+@scoped
+def participation_inequality(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     """How unequal contributions per member are, over the members who contributed in the window:
     the Gini coefficient (0 = everyone equal, 1 = one member does everything); the share of
     contributions made by the top 1% of contributors (the ceil(1%) most active, at least one),
     the next 9% (up to ceil(10%)) and the remaining 90%; and the contributor absence factor, the
     fewest members who together made at least half of the contributions. Contributions of
     deleted accounts are left out (they belong to no member)."""
-    win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
-    per = _per_member(win)
+    per = _per_member(sc.posts(backend, scope))
     asc = ibis.row_number().over(order_by=[per.n, per.member]) + 1
     desc = ibis.row_number().over(order_by=[per.n.desc(), per.member]) + 1
     cum = per.n.sum().over(ibis.window(order_by=[per.n.desc(), per.member], preceding=None,
@@ -184,17 +176,14 @@ def _tiers(win: ir.Table, period: str) -> ir.Table:
     return per.mutate(tier=tier)
 
 
-def member_tiers(backend: Any, *, period: str = "month", since: TimeArg = None,
-                 until: TimeArg = None, place: str | None = None, source_id: str | None = None,
-                 include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def member_tiers(backend: Any, scope: Scope = ALL, *, period: str = "month") -> pd.DataFrame:
     """Members of each period by activity tier: ranking the period's members by contributions,
     ``core`` members together produce the first 80% of them, ``regular`` the next 15%, ``casual``
     the last 5% (a member is placed by the share produced by those ranked above). ``moved``
     counts members active in this and the previous period whose tier changed."""
-    scope.check_period(period)
-    win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
-    t = _tiers(win, period)
+    sc.check_period(period)
+    t = _tiers(sc.posts(backend, scope), period)
     step = {"week": ibis.interval(weeks=1), "month": ibis.interval(months=1),
             "quarter": ibis.interval(months=3), "year": ibis.interval(years=1)}[period]
     prev = t.select(member=t.member, prev_period=t.period + step, prev_tier=t.tier)
@@ -207,17 +196,16 @@ def member_tiers(backend: Any, *, period: str = "month", since: TimeArg = None,
     return out.order_by("period").execute()
 
 
-def churn(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
-          source_id: str | None = None, include_bots: bool = False) -> dict[str, Any]:
+@scoped
+def churn(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     """Regular members who fell silent: a member is *regular* once they have contributed in at
     least 3 distinct calendar months; a regular member has *churned* when their last contribution
     (in the window) is 90 days or more before the end of the data (the last contribution in
     scope before ``until``, of the member's source — the latest, for a person active in several).
     Reports both counts and the churned share of regular members."""
-    hist = scope.history(backend, place=place, source_id=source_id, include_bots=include_bots)
-    hist = scope.in_window(hist, "created_at", None, until)
-    ends = scope.source_ends(hist)
-    win = _members(scope.in_window(hist, "created_at", since, None))
+    hist = sc.in_window(sc.history(backend, scope), "created_at", None, scope.until)
+    ends = sc.source_ends(hist)
+    win = _members(sc.in_window(hist, "created_at", scope.since, None))
     win = win.join(ends, "source_id")
     per = win.group_by(member=win.author_id).aggregate(
         months=period_start(win.created_at, "month").nunique(), last_at=win.created_at.max(),
@@ -231,18 +219,21 @@ def churn(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: 
     return {"regular_members": n_regular, "churned": churned, "churned_share": churned / n_regular}
 
 
-def avid_members(backend: Any, *, threshold: float = 200, source_id: str | None = None,
-                 include_bots: bool = False) -> int | None:
+@scoped
+def avid_members(backend: Any, scope: Scope = ALL, *, threshold: float = 200) -> int | None:
     """Members with a reputation of at least 200 (Area 51's "avid users"), counted only over
     sources that **have reputation** — some member carries a ``members.score`` — and NULL when
-    none does (whatever the platform's name: the capability is read from the data)."""
+    none does (whatever the platform's name: the capability is read from the data). Reputation is
+    a standing, not an activity: the scope's source and bots apply, its window and place do not."""
     members = backend.table("members")
-    if source_id is not None:
-        members = members.filter(members.source_id == source_id)
-    rep = members.filter(members.score.notnull()).select("source_id").distinct()
+    if scope.source_id is not None:
+        members = members.filter(members.source_id == scope.source_id)
+    rep = reputation_sources(backend)
+    if scope.source_id is not None:
+        rep = rep.filter(rep.source_id == scope.source_id)
     if int(rep.count().execute()) == 0:
         return None
     m = members.semi_join(rep, "source_id")
-    if not include_bots:
+    if not scope.include_bots:
         m = m.anti_join(automated_members(backend), "member_id")
     return int(m.filter(m.score >= threshold).count().execute())

@@ -13,11 +13,14 @@ from typing import Any
 import pandas as pd
 
 from communitas.errors import UsageError
-from communitas.metrics import interaction, people, reference, scope, summary, ties
+from communitas.metrics import interaction, people, reference, summary, ties
 from communitas.metrics import place as place_metrics
-from communitas.metrics.scope import TimeArg
+from communitas.metrics import scope as sc
+from communitas.metrics.registry import add_registered
+from communitas.metrics.scope import ALL, Scope, scoped
 
-SCHEMA_VERSION = 2  # 2: bands carry `applies`, `applies_to` (a capability) and `context`
+SCHEMA_VERSION = 3  # 2: bands carry `applies`, `applies_to` (a capability) and `context`;
+# 3: `scope.source` renamed `scope.source_id` (one name per concept, docs/profile-json.md)
 
 # The metric functions behind each component (their names are the docs/metrics.md sections).
 DEFINITIONS: dict[str, list[str]] = {
@@ -96,124 +99,128 @@ def records(df: pd.DataFrame, limit: int | None = None) -> list[dict[str, Any]]:
     return [jsonable(r) for r in rows.to_dict("records")]
 
 
-def _people(b: Any, kw: dict[str, Any], period: str, source: str | None, bots: bool
-            ) -> dict[str, Any]:
-    trend = people.active_members(b, period=period, **kw)
-    tiers = people.member_tiers(b, period=period, **kw)
+def _people(b: Any, scope: Scope, period: str) -> dict[str, Any]:
+    trend = people.active_members(b, scope, period=period)
+    tiers = people.member_tiers(b, scope, period=period)
     trend = trend.merge(tiers, on="period", how="left")
-    cohorts = people.cohort_retention(b, **kw)
-    ineq = people.participation_inequality(b, **kw)
+    cohorts = people.cohort_retention(b, scope)
+    ineq = people.participation_inequality(b, scope)
     headline: dict[str, Any] = {"active_members": ineq.pop("contributors"),
                                 "newcomers": int(trend["newcomers"].sum())}
     headline.update(ineq)
-    conv = people.newcomer_conversion(b, **kw)
+    conv = people.newcomer_conversion(b, scope)
     headline.update({"converted_30": conv["converted_30"], "converted_90": conv["converted_90"]})
     headline.update(people.retention_summary(cohorts))
-    headline.update(people.churn(b, **kw))
-    headline["avid_members"] = people.avid_members(b, source_id=source, include_bots=bots)
+    headline.update(people.churn(b, scope))
+    headline["avid_members"] = people.avid_members(b, scope)
     return {"headline": headline, "trend": records(trend), "cohorts": records(cohorts)}
 
 
-def _ties(b: Any, kw: dict[str, Any], period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
-    overlap = ties.interest_overlap(b, **kw)
-    trends = ties.place_trends(b, period=period, **kw)
+def _ties(b: Any, scope: Scope, period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
+    overlap = ties.interest_overlap(b, scope)
+    trends = ties.place_trends(b, scope, period=period)
     headline = {"places_active": conc["places"], "entropy": conc["entropy"],
                 "evenness": conc["evenness"], "interest_overlap": overlap["share"],
                 "sharing_pairs": overlap["sharing_pairs"], "member_pairs": overlap["pairs"],
                 "overlap_sampled_members": overlap["sampled_members"]}
     cols = ["place_id", "name", "previous", "current", "change", "growth"]
     names = b.table("places").select("place_id", "name").execute()
-    co = ties.tag_cooccurrence(b, limit=top, **kw)
+    co = ties.tag_cooccurrence(b, scope, limit=top)
     lookup = dict(zip(names["place_id"], names["name"], strict=True))
     co["name_a"] = co["place_a"].map(lookup)
     co["name_b"] = co["place_b"].map(lookup)
     return {
         "headline": headline,
-        "trend": records(ties.attention_entropy(b, period=period, **kw)),
-        "places": records(ties.place_members(b, **kw), top),
+        "trend": records(ties.attention_entropy(b, scope, period=period)),
+        "places": records(ties.place_members(b, scope), top),
         "cooccurrence": records(co),
         "rising": records(trends[trends["change"] > 0][cols], top),
         "falling": records(trends[trends["change"] < 0].iloc[::-1][cols], top),
     }
 
 
-def _interaction(b: Any, kw: dict[str, Any], period: str) -> dict[str, Any]:
-    headline = dict(interaction.first_response(b, **kw))
-    headline["accepted_share"] = interaction.accepted_share(b, **kw)
-    headline["threads_per_day"] = interaction.threads_per_day(b, **kw)
-    rec_pairs = interaction.reciprocity(b, **kw)
+def _interaction(b: Any, scope: Scope, period: str) -> dict[str, Any]:
+    headline = dict(interaction.first_response(b, scope))
+    headline["accepted_share"] = interaction.accepted_share(b, scope)
+    headline["threads_per_day"] = interaction.threads_per_day(b, scope)
+    rec_pairs = interaction.reciprocity(b, scope)
     headline.update({"reply_pairs": rec_pairs["pairs"], "mutual_pairs": rec_pairs["mutual_pairs"],
                      "reciprocity": rec_pairs["reciprocity"]})
-    rec = interaction.newcomer_reception(b, **kw)
+    rec = interaction.newcomer_reception(b, scope)
     rename = {"newcomers": "newcomer_starters", "received": "newcomers_received",
               "median_hours_to_response": "newcomer_median_hours", "with_response": "newcomers_with_response",
               "without_response": "newcomers_without_response"}
     headline.update({rename.get(k, k): v for k, v in rec.items()})
-    return {"headline": headline, "trend": records(interaction.response_trend(b, period=period, **kw))}
+    return {"headline": headline, "trend": records(interaction.response_trend(b, scope, period=period))}
 
 
-def _place(b: Any, kw: dict[str, Any], period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
-    life = place_metrics.place_lifecycle(b, until=kw["until"], source_id=kw["source_id"],
-                                 include_bots=kw["include_bots"])
+def _place(b: Any, scope: Scope, period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
+    life = place_metrics.place_lifecycle(b, scope)
     headline = {"places": len(life), "places_active": conc["places"], "gini": conc["gini"],
                 "hhi": conc["hhi"], "dormant_places": int(life["dormant"].sum()),
                 "small_places": int(life["small"].sum())}
-    headline.update(place_metrics.movement(b, **kw))
-    rh = place_metrics.rhythm(b, **kw)
+    headline.update(place_metrics.movement(b, scope))
+    rh = place_metrics.rhythm(b, scope)
     grid = [[0] * 24 for _ in range(7)]
     for wd, hr, n in zip(rh["weekday"], rh["hour"], rh["contributions"], strict=True):
         grid[int(wd)][int(hr)] = int(n)
     dormant = life[life["dormant"] & (life["threads"] > 0)]
     return {
         "headline": headline,
-        "trend": records(place_metrics.place_trend(b, period=period, **kw)),
-        "places": records(place_metrics.activity_per_place(b, **kw), top),
+        "trend": records(place_metrics.place_trend(b, scope, period=period)),
+        "places": records(place_metrics.activity_per_place(b, scope), top),
         "dormant": records(dormant.sort_values(["last_at", "place_id"], ascending=[False, True]), top),
         "rhythm": grid,
     }
 
 
-def build_profile(ws: Any, *, source: str | None = None, period: str = "month",
-                  since: TimeArg = None, until: TimeArg = None, place: str | None = None,
-                  include_bots: bool = False, top: int = 10) -> dict[str, Any]:
-    """The whole profile of the community in ``ws`` (a Workspace or an Ibis backend)."""
+@scoped
+def build_profile(ws: Any, scope: Scope = ALL, *, period: str = "month", top: int = 10,
+                  source: str | None = None) -> dict[str, Any]:
+    """The whole profile of the community in ``ws`` (a Workspace or an Ibis backend), for
+    ``scope``. (``source`` is the former name of ``scope.source_id``, still accepted.)"""
     b = ws.ibis() if hasattr(ws, "ibis") else ws
-    scope.check_period(period)
+    sc.check_period(period)
     if source is not None:
-        sources = b.table("sources")
-        if int(sources.filter(sources.source_id == source).count().execute()) == 0:
-            raise UsageError(f"no source {source!r} in the store; `communitas sources` lists them.")
-    start, end = scope.as_time(since), scope.as_time(until)
-    kw: dict[str, Any] = {"since": start, "until": end, "place": place, "source_id": source,
-                          "include_bots": include_bots}
-    with scope.Prepared(b, source_id=source) as pb:
-        conc = place_metrics.place_concentration(pb, **kw)
+        scope = scope.but(source_id=source)
+    _check_source(b, scope.source_id)
+    with sc.PreparedBackend(b, source_id=scope.source_id) as pb:
+        conc = place_metrics.place_concentration(pb, scope)
         parts = {
-            "people": _people(pb, kw, period, source, include_bots),
-            "common_ties": _ties(pb, kw, period, top, conc),
-            "social_interaction": _interaction(pb, kw, period),
-            "place": _place(pb, kw, period, top, conc),
+            "people": _people(pb, scope, period),
+            "common_ties": _ties(pb, scope, period, top, conc),
+            "social_interaction": _interaction(pb, scope, period),
+            "place": _place(pb, scope, period, top, conc),
         }
-        capable = reference.capabilities(pb, **kw)
-    legacy = _legacy(b, source, include_bots, parts)
+        capable = reference.capabilities(pb, scope)
+        definitions, figures = add_registered(pb, scope, parts, DEFINITIONS, FIGURES)
+    legacy = _legacy(b, scope, parts)
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "scope": {"source": source, "period": period, "since": start, "until": end, "place": place,
-                  "include_bots": include_bots},
+        "scope": {"source_id": scope.source_id, "period": period, "since": scope.since,
+                  "until": scope.until, "place": scope.place, "include_bots": scope.include_bots},
         **legacy, **parts,
         "bands": reference.compare({k: v["headline"] for k, v in parts.items()}, capable),
-        "definitions": DEFINITIONS,
-        "figures": FIGURES,
+        "definitions": definitions,
+        "figures": figures,
     }
     return jsonable(out)  # type: ignore[no-any-return]
 
 
-def _legacy(b: Any, source: str | None, bots: bool, parts: dict[str, Any]) -> dict[str, Any]:
+def _check_source(b: Any, source_id: str | None) -> None:
+    if source_id is not None:
+        sources = b.table("sources")
+        if int(sources.filter(sources.source_id == source_id).count().execute()) == 0:
+            raise UsageError(f"no source {source_id!r} in the store; `communitas sources` lists them.")
+
+
+def _legacy(b: Any, scope: Scope, parts: dict[str, Any]) -> dict[str, Any]:
     """The first overview's keys (``overview``, ``active_members``, ``top_places``), kept stable;
     the last two now follow the window and place filter like the rest of the profile."""
     active = [{"period": r["period"], "active_members": r["active_members"],
                "contributions": r["contributions"]} for r in parts["people"]["trend"]]
     top = [{k: r[k] for k in ("place_id", "name", "threads", "contributions", "members")}
            for r in parts["place"]["places"]]
-    return {"overview": summary.overview(b, source_id=source, include_bots=bots),
+    overview = summary.overview(b, source_id=scope.source_id, include_bots=scope.include_bots)
+    return {"overview": overview,
             "active_members": active, "top_places": top}

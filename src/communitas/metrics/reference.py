@@ -19,8 +19,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from communitas.metrics import scope
-from communitas.metrics.scope import TimeArg
+import ibis.expr.types as ir
+
+from communitas.metrics import scope as sc
+from communitas.metrics.scope import ALL, Scope, scoped
 
 BANDS_FILE = "reference_bands.json"
 
@@ -32,6 +34,9 @@ CAPABILITIES: dict[str, str] = {
     "threaded_discussion": "every source in scope has posts of a kind other than `message` (threads "
                            "opened by a post of their own, as in a forum, list or Q&A site, not "
                            "conversations that communitas cuts out of a chat channel's stream)",
+    "reputation": "every source in scope has a member with a reputation (`members.score`)",
+    "accepted_answers": "every source in scope has a thread with an accepted answer "
+                        "(`threads.accepted_post_id`)",
 }
 
 
@@ -55,22 +60,43 @@ def bands_for(metric: str) -> list[dict[str, Any]]:
     return [b for b in bands() if b["metric"] == metric]
 
 
-def capabilities(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
-                 source_id: str | None = None, include_bots: bool = False) -> dict[str, bool]:
+@scoped
+def capabilities(backend: Any, scope: Scope = ALL) -> dict[str, bool]:
     """Which of :data:`CAPABILITIES` the contributions in scope have (each source must have it:
     a store mixing a Q&A site and a chat workspace is not judged as a Q&A site)."""
-    p = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
-                    include_bots=include_bots)
+    p = sc.posts(backend, scope)
     per = p.group_by("source_id").aggregate(
         question=(p.kind == "question").any(), answer=(p.kind == "answer").any(),
-        threaded=(p.kind != "message").any()).execute()
+        threaded=(p.kind != "message").any())
+    rep = reputation_sources(backend).mutate(reputation=True)
+    acc = accepted_answer_sources(backend).mutate(accepted=True)
+    per = per.left_join(rep, "source_id").drop("source_id_right")
+    per = per.left_join(acc, "source_id").drop("source_id_right").execute()
     present = len(per) > 0
+
+    def every(col: str) -> bool:
+        return present and bool(per[col].astype("boolean").fillna(False).all())
+
     return {
         "any": True,
         "question_answer": present and bool((per["question"].fillna(False)
                                              & per["answer"].fillna(False)).all()),
-        "threaded_discussion": present and bool(per["threaded"].fillna(False).all()),
+        "threaded_discussion": every("threaded"),
+        "reputation": every("reputation"),
+        "accepted_answers": every("accepted"),
     }
+
+
+def reputation_sources(backend: Any) -> ir.Table:
+    """``source_id`` of every source that **has reputation**: some member carries a ``score``."""
+    members = backend.table("members")
+    return members.filter(members.score.notnull()).select("source_id").distinct()
+
+
+def accepted_answer_sources(backend: Any) -> ir.Table:
+    """``source_id`` of every source that **has accepted answers**: some thread has one."""
+    threads = backend.table("threads")
+    return threads.filter(threads.accepted_post_id.notnull()).select("source_id").distinct()
 
 
 def compare(headlines: dict[str, dict[str, Any]], capable: dict[str, bool] | None = None

@@ -3,6 +3,8 @@
 A metric is asked about a **window** (``since`` inclusive, ``until`` exclusive, UTC), optionally
 one **place** (a place id or name: tag, channel, list, category) and one **source**; bots and
 system accounts are left out unless ``include_bots`` (see :func:`communitas.metrics.base.contributions`).
+All of it travels as one :class:`Scope`: every metric is ``fn(backend, scope, *, options)``, and
+the tables a :class:`PreparedBackend` materialises are keyed by the scope they were made for.
 
 Two views of the posts are used:
 
@@ -19,11 +21,12 @@ or system account are left out unless ``include_bots``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -32,7 +35,8 @@ from communitas.errors import UsageError
 from communitas.metrics.base import contributions
 from communitas.metrics.periods import PERIODS
 
-# The post columns the component metrics read (what Prepared keeps; bodies stay out of memory).
+# The post columns the component metrics read (what PreparedBackend keeps; bodies stay out of
+# memory).
 POST_COLUMNS = ("post_id", "source_id", "thread_id", "author_id", "created_at", "reply_to_post_id",
                 "reply_to_member_id", "kind", "is_contribution")
 TimeArg = datetime | date | str | None
@@ -58,11 +62,19 @@ def as_time(value: TimeArg) -> datetime | None:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a question is about, as one hashable value: the window (``since``, ``until``), one
-    ``place``, one ``source_id``, ``include_bots``, and ``as_of`` — the moment the question is
-    asked. ``as_of`` is the one way to replay: whoever answers opens the store as it stood then
-    (:func:`communitas.replay.as_of_view`), so nothing after it can be seen; ``until`` only
-    narrows the window inside what is visible."""
+    """What a question is about, as one hashable value: the window (``since`` inclusive, ``until``
+    exclusive), one ``place`` (an id or a name), one ``source_id``, ``include_bots``, and ``as_of``
+    — the moment the question is asked. ``as_of`` is the one way to replay: whoever answers opens
+    the store as it stood then (:func:`communitas.replay.as_of_view`), so nothing after it can be
+    seen; ``until`` only narrows the window inside what is visible.
+
+    Every metric takes one (``fn(backend, scope)``) and every memo key is built from it. Times may
+    be given as datetimes, dates or ISO strings; they are kept as UTC datetimes, so equal scopes
+    are equal values.
+
+    >>> Scope(since="2020-01-01") == Scope.of(since="2020-01-01")
+    True
+    """
 
     since: datetime | None = None
     until: datetime | None = None
@@ -71,16 +83,50 @@ class Scope:
     include_bots: bool = False
     as_of: datetime | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("since", "until", "as_of"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, as_time(getattr(self, name)))
+
     @classmethod
     def of(cls, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
            source_id: str | None = None, include_bots: bool = False, as_of: TimeArg = None) -> Scope:
         """A scope from dates or ISO strings (UTC)."""
         return cls(as_time(since), as_time(until), place, source_id, include_bots, as_time(as_of))
 
+    def but(self, **changes: Any) -> Scope:
+        """This scope with some fields changed, e.g. ``scope.but(place=None)``."""
+        return replace(self, **changes)
+
+    def whole_history(self) -> Scope:
+        """The same source, place and bots, at any time (no window)."""
+        return replace(self, since=None, until=None)
+
     def metric_kwargs(self) -> dict[str, Any]:
-        """The keyword arguments every component metric takes (all but ``as_of``)."""
-        return {"since": self.since, "until": self.until, "place": self.place,
-                "source_id": self.source_id, "include_bots": self.include_bots}
+        """The scope as keywords (all but ``as_of``), for code written before :class:`Scope`."""
+        return {name: getattr(self, name) for name in SCOPE_KEYWORDS}
+
+
+ALL = Scope()
+"""The whole store: every source, place and time, bots left out."""
+SCOPE_KEYWORDS = ("since", "until", "place", "source_id", "include_bots")
+R = TypeVar("R")
+
+
+def scoped(fn: Callable[..., R]) -> Callable[..., R]:
+    """Let a metric ``fn(backend, scope, **options)`` also be called the older way, with the scope
+    as keywords (``fn(backend, since=..., source_id=...)``): they are folded into the
+    :class:`Scope` (onto the one given, if any). Code outside the metric layer written before
+    :class:`Scope` keeps working; new code passes a :class:`Scope`."""
+
+    @functools.wraps(fn)
+    def call(backend: Any, scope: Scope | None = None, /, **kwargs: Any) -> R:
+        scope = kwargs.pop("scope", scope)
+        legacy = {k: kwargs.pop(k) for k in SCOPE_KEYWORDS if k in kwargs}
+        base = ALL if scope is None else scope
+        return fn(backend, replace(base, **legacy) if legacy else base, **kwargs)
+
+    return call
 
 
 def check_period(period: str) -> str:
@@ -123,7 +169,7 @@ def in_window(table: ir.Table, column: str, since: TimeArg, until: TimeArg) -> i
     return table
 
 
-class Prepared:
+class PreparedBackend:
     """A backend wrapper serving :func:`contributions` from temporary tables made once.
 
     Many metrics start from the same contributions; materialising them once (per ``include_bots``
@@ -174,7 +220,7 @@ class Prepared:
             self._scratch = name
         return self._scratch
 
-    def __enter__(self) -> Prepared:
+    def __enter__(self) -> PreparedBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -190,25 +236,31 @@ class Prepared:
         self._made.clear()
 
 
+Prepared = PreparedBackend
+"""The former name of :class:`PreparedBackend` (``communitas.topics.text.Prepared`` is a prepared
+text), kept for code written before the rename."""
+
+
 def memoized(backend: Any, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
-    """``build()``, made once per ``key`` when ``backend`` is :class:`Prepared` (else every time)."""
-    return backend.memo(key, build) if isinstance(backend, Prepared) else build()
+    """``build()``, made once per ``key`` when ``backend`` is :class:`PreparedBackend` (else every time)."""
+    return backend.memo(key, build) if isinstance(backend, PreparedBackend) else build()
 
 
 def scoped_contributions(backend: Any, *, source_id: str | None, include_bots: bool) -> ir.Table:
-    """:func:`contributions`, from a :class:`Prepared` backend's tables where it has them."""
-    if isinstance(backend, Prepared):
+    """:func:`contributions`, from a :class:`PreparedBackend`'s tables where it has them."""
+    if isinstance(backend, PreparedBackend):
         return backend.contributions(source_id, include_bots)
     return contributions(backend, source_id=source_id, include_bots=include_bots)
 
 
-def history(backend: Any, *, place: str | None = None, source_id: str | None = None,
-            include_bots: bool = False) -> ir.Table:
-    """Every contribution in scope (source, place, bots), at any time."""
-    posts = scoped_contributions(backend, source_id=source_id, include_bots=include_bots)
-    if place is not None:
-        key = ("history", place, source_id, include_bots)
-        return memoized(backend, key, lambda: _in_place(backend, posts, place, source_id))
+@scoped
+def history(backend: Any, scope: Scope = ALL) -> ir.Table:
+    """Every contribution in scope (source, place, bots), at any time (the window is ignored)."""
+    posts = scoped_contributions(backend, source_id=scope.source_id, include_bots=scope.include_bots)
+    if scope.place is not None:
+        place = scope.place
+        key = ("history", scope.whole_history())
+        return memoized(backend, key, lambda: _in_place(backend, posts, place, scope.source_id))
     return posts
 
 
@@ -219,24 +271,23 @@ def _in_place(backend: Any, posts: ir.Table, place: str, source_id: str | None) 
     return posts.semi_join(wanted, "thread_id")
 
 
-def posts(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
-          source_id: str | None = None, include_bots: bool = False) -> ir.Table:
+@scoped
+def posts(backend: Any, scope: Scope = ALL) -> ir.Table:
     """Contributions in scope made inside the window."""
-    hist = history(backend, place=place, source_id=source_id, include_bots=include_bots)
-    return in_window(hist, "created_at", since, until)
+    return in_window(history(backend, scope), "created_at", scope.since, scope.until)
 
 
-def threads(backend: Any, *, since: TimeArg = None, until: TimeArg = None, place: str | None = None,
-            source_id: str | None = None, include_bots: bool = False) -> ir.Table:
+@scoped
+def threads(backend: Any, scope: Scope = ALL) -> ir.Table:
     """One row per thread started in the window: ``thread_id, source_id, started_at, starter,
     opener_post_id``."""
-    key = ("openers", place, source_id, include_bots)
-    first = memoized(backend, key, lambda: _openers(backend, place, source_id, include_bots))
-    return in_window(first, "started_at", since, until)
+    whole = scope.whole_history()
+    first = memoized(backend, ("openers", whole), lambda: _openers(backend, whole))
+    return in_window(first, "started_at", scope.since, scope.until)
 
 
-def _openers(backend: Any, place: str | None, source_id: str | None, include_bots: bool) -> ir.Table:
-    everyone = history(backend, place=place, source_id=source_id, include_bots=True)
+def _openers(backend: Any, scope: Scope) -> ir.Table:
+    everyone = history(backend, scope.but(include_bots=True))
     everyone = everyone.filter(everyone.thread_id.notnull())
     rank = ibis.row_number().over(group_by=everyone.thread_id,
                                   order_by=[everyone.created_at, everyone.post_id])
@@ -244,22 +295,22 @@ def _openers(backend: Any, place: str | None, source_id: str | None, include_bot
     first = ranked.filter(ranked.rn == 0).select(
         "thread_id", "source_id", started_at=ranked.created_at, starter=ranked.author_id,
         opener_post_id=ranked.post_id)
-    if not include_bots:
-        human = scoped_contributions(backend, source_id=source_id, include_bots=False).select("post_id")
+    if not scope.include_bots:
+        human = scoped_contributions(backend, source_id=scope.source_id, include_bots=False).select("post_id")
         first = first.semi_join(human, first.opener_post_id == human.post_id)
     return first
 
 
-def member_firsts(backend: Any, *, place: str | None = None, source_id: str | None = None,
-                  include_bots: bool = False) -> ir.Table:
-    """One row per member with a contribution in scope, over the whole history: ``member,
-    first_at`` (first contribution), ``first_post`` (its id; the smallest id among ties),
-    ``first_source`` (its source),
-    ``second_at`` (the next contribution; equal to ``first_at`` for a tie, NULL if none) and
-    ``contributions``."""
+@scoped
+def member_firsts(backend: Any, scope: Scope = ALL) -> ir.Table:
+    """One row per member with a contribution in scope, over the whole history (the window is
+    ignored): ``member, first_at`` (first contribution), ``first_post`` (its id; the smallest id
+    among ties), ``first_source`` (its source), ``second_at`` (the next contribution; equal to
+    ``first_at`` for a tie, NULL if none) and ``contributions``."""
+    whole = scope.whole_history()
 
     def build() -> ir.Table:
-        hist = history(backend, place=place, source_id=source_id, include_bots=include_bots)
+        hist = history(backend, whole)
         m = hist.filter(hist.author_id.notnull())
         first = m.group_by(member=m.author_id).aggregate(first_at=m.created_at.min())
         j = m.join(first, m.author_id == first.member)
@@ -272,7 +323,7 @@ def member_firsts(backend: Any, *, place: str | None = None, source_id: str | No
         return per.select("member", "first_at", "first_post", "first_source", "contributions",
                           second_at=second)
 
-    return memoized(backend, ("member_firsts", place, source_id, include_bots), build)
+    return memoized(backend, ("member_firsts", whole), build)
 
 
 def source_ends(posts: ir.Table) -> ir.Table:

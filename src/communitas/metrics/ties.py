@@ -15,25 +15,22 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from communitas.metrics import scope
+from communitas.metrics import scope as sc
 from communitas.metrics.base import period_start
-from communitas.metrics.scope import TimeArg
+from communitas.metrics.scope import ALL, Scope, scoped
 
 OVERLAP_MAX_MEMBERS = 3000
 
 
-def placed_posts(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                 place: str | None = None, source_id: str | None = None,
-                 include_bots: bool = False) -> ir.Table:
+@scoped
+def placed_posts(backend: Any, scope: Scope = ALL) -> ir.Table:
     """Contributions in the window, one row per (contribution, place of its thread)."""
 
     def build() -> ir.Table:
-        win = scope.posts(backend, since=since, until=until, place=place, source_id=source_id,
-                          include_bots=include_bots)
-        return win.join(scope.thread_place(backend, source_id), "thread_id")
+        win = sc.posts(backend, scope)
+        return win.join(sc.thread_place(backend, scope.source_id), "thread_id")
 
-    key = ("placed_posts", scope.as_time(since), scope.as_time(until), place, source_id, include_bots)
-    return scope.memoized(backend, key, build)
+    return sc.memoized(backend, ("placed_posts", scope), build)
 
 
 def _named(backend: Any, table: ir.Table) -> ir.Table:
@@ -41,30 +38,25 @@ def _named(backend: Any, table: ir.Table) -> ir.Table:
     return table.left_join(places, "place_id").drop("place_id_right")
 
 
-def place_members(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                  place: str | None = None, source_id: str | None = None,
-                  include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def place_members(backend: Any, scope: Scope = ALL) -> pd.DataFrame:
     """For each place, the members who contributed in it in the window (``members``), their
     share of all members active in the window (``member_share``), and its ``contributions``."""
-    kw: dict[str, Any] = {"since": since, "until": until, "place": place, "source_id": source_id,
-                          "include_bots": include_bots}
-    pp = placed_posts(backend, **kw)
-    win = scope.posts(backend, **kw)
+    pp = placed_posts(backend, scope)
+    win = sc.posts(backend, scope)
     active = win.author_id.nunique().as_scalar()
     out = pp.group_by("place_id").aggregate(members=pp.author_id.nunique(), contributions=pp.count())
     out = _named(backend, out.mutate(member_share=out.members / active))
     return out.order_by([out.members.desc(), out.place_id]).execute()
 
 
-def tag_cooccurrence(backend: Any, *, limit: int | None = 50, since: TimeArg = None,
-                     until: TimeArg = None, place: str | None = None, source_id: str | None = None,
-                     include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def tag_cooccurrence(backend: Any, scope: Scope = ALL, *, limit: int | None = 50) -> pd.DataFrame:
     """Which places (tags) go together: for each pair of places sharing threads started in the
     window, the number of such ``threads`` and their Jaccard index (shared threads over threads in
     either). Pairs are unordered (``place_a`` < ``place_b``); the strongest ``limit`` are kept."""
-    th = scope.threads(backend, since=since, until=until, place=place, source_id=source_id,
-                       include_bots=include_bots).select("thread_id")
-    tp = scope.thread_place(backend, source_id).semi_join(th, "thread_id")
+    th = sc.threads(backend, scope).select("thread_id")
+    tp = sc.thread_place(backend, scope.source_id).semi_join(th, "thread_id")
     per = tp.group_by("place_id").aggregate(n=tp.count())
     a = tp.select(tid=tp.thread_id, place_a=tp.place_id)
     b = tp.select(tid2=tp.thread_id, place_b=tp.place_id)
@@ -79,30 +71,26 @@ def tag_cooccurrence(backend: Any, *, limit: int | None = 50, since: TimeArg = N
     return (out.limit(limit) if limit else out).execute()
 
 
-def interest_profiles(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                      place: str | None = None, source_id: str | None = None,
-                      include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def interest_profiles(backend: Any, scope: Scope = ALL) -> pd.DataFrame:
     """Each member's interest profile: their contributions in the window per place, and the share
     of their placed contributions that each place holds (``share``; a member's shares sum to 1)."""
-    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
+    pp = placed_posts(backend, scope)
     pp = pp.filter(pp.author_id.notnull())
     per = pp.group_by([pp.author_id.name("member"), "place_id"]).aggregate(contributions=pp.count())
     per = per.mutate(share=per.contributions / per.contributions.sum().over(group_by=per.member))
     return per.order_by(["member", ibis.desc("contributions"), "place_id"]).execute()
 
 
-def interest_overlap(backend: Any, *, since: TimeArg = None, until: TimeArg = None,
-                     place: str | None = None, source_id: str | None = None,
-                     include_bots: bool = False, max_members: int = OVERLAP_MAX_MEMBERS
-                     ) -> dict[str, Any]:
+@scoped
+def interest_overlap(backend: Any, scope: Scope = ALL, *,
+                     max_members: int = OVERLAP_MAX_MEMBERS) -> dict[str, Any]:
     """How many pairs of members active in a place in the window share at least one interest
     (a place both contributed in): ``members``, all unordered ``pairs`` of them, ``sharing_pairs``
     and their ``share``. Above ``max_members`` members the share is measured on a systematic
     sample (every k-th member in id order from the first; ``sampled_members`` of them) and
     ``sharing_pairs`` is estimated from it: exact counting grows with the square of the members."""
-    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
+    pp = placed_posts(backend, scope)
     mp = pp.filter(pp.author_id.notnull()).select(m=pp.author_id, place_id=pp.place_id).distinct()
     members = mp.select("m").distinct()
     n = int(members.count().execute())
@@ -125,16 +113,14 @@ def interest_overlap(backend: Any, *, since: TimeArg = None, until: TimeArg = No
             "sampled_members": sample}
 
 
-def attention_entropy(backend: Any, *, period: str = "month", since: TimeArg = None,
-                      until: TimeArg = None, place: str | None = None, source_id: str | None = None,
-                      include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def attention_entropy(backend: Any, scope: Scope = ALL, *, period: str = "month") -> pd.DataFrame:
     """How spread attention is across places, per period: the Shannon entropy (bits) of the
     distribution of placed contributions over places (``entropy``), the number of active
     ``places``, and the ``evenness`` (entropy over its maximum, log2 of the places; 1 = evenly
     spread, 0 = all in one place; NULL with a single place)."""
-    scope.check_period(period)
-    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
+    sc.check_period(period)
+    pp = placed_posts(backend, scope)
     pp = pp.mutate(period=period_start(pp.created_at, period))
     per = pp.group_by(["period", "place_id"]).aggregate(n=pp.count())
     p = per.n / per.n.sum().over(group_by=per.period)
@@ -146,16 +132,14 @@ def attention_entropy(backend: Any, *, period: str = "month", since: TimeArg = N
     return out.mutate(evenness=even).order_by("period").execute()
 
 
-def place_trends(backend: Any, *, period: str = "month", since: TimeArg = None,
-                 until: TimeArg = None, place: str | None = None, source_id: str | None = None,
-                 include_bots: bool = False) -> pd.DataFrame:
+@scoped
+def place_trends(backend: Any, scope: Scope = ALL, *, period: str = "month") -> pd.DataFrame:
     """Topics rising and falling: contributions per place in the latest period with activity in
     the window (``current``) and the period before it (``previous``), their difference
     (``change``) and ``growth`` (change over previous; NULL for places new in the latest period).
     Sorted from most rising to most falling."""
-    scope.check_period(period)
-    pp = placed_posts(backend, since=since, until=until, place=place, source_id=source_id,
-                      include_bots=include_bots)
+    sc.check_period(period)
+    pp = placed_posts(backend, scope)
     pp = pp.mutate(period=period_start(pp.created_at, period))
     latest = pp.period.max().as_scalar()
     step = {"week": ibis.interval(weeks=1), "month": ibis.interval(months=1),

@@ -67,6 +67,7 @@ def per_100(n: float | None, active: float | None) -> float | None:
 def community_figures(ws: Workspace, source_id: str, *, months: int = MONTHS) -> dict[str, Any]:
     """The comparison figures of one source over its first ``months`` months."""
     from communitas.metrics.profile import build_profile
+    from communitas.metrics.scope import Scope
 
     first = ws.con.execute("SELECT min(created_at) FROM posts WHERE source_id = ? AND is_contribution",
                            [source_id]).fetchall()[0]
@@ -74,7 +75,7 @@ def community_figures(ws: Workspace, source_id: str, *, months: int = MONTHS) ->
         return {"source_id": source_id, "since": None, "until": None, "figures": {}}
     since = first[0].replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     until = add_months(since, months)
-    p = build_profile(ws, source=source_id, period="month", since=since, until=until)
+    p = build_profile(ws, Scope(since, until, source_id=source_id), period="month")
     ph, th = p["people"]["headline"], p["common_ties"]["headline"]
     ih, lh = p["social_interaction"]["headline"], p["place"]["headline"]
     active = ph.get("active_members")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from communitas.masking import ADDRESS
 
 if TYPE_CHECKING:
+    from communitas.metrics.scope import Scope
     from communitas.store import Workspace
 
 # A snippet reads at most this much of a body: its cost does not depend on the message's length.
@@ -89,8 +90,15 @@ class ReportContext:
 
     @property
     def kw(self) -> dict[str, Any]:
-        """The keyword arguments every metric takes."""
+        """The keyword arguments of the drill-down lists (:mod:`communitas.report.drill`)."""
         return {"source_id": self.source_id, "include_bots": self.include_bots, "place_id": self.place}
+
+    @property
+    def scope(self) -> Scope:
+        """What the report is about, as every metric takes it."""
+        from communitas.metrics.scope import Scope
+
+        return Scope(place=self.place, source_id=self.source_id, include_bots=self.include_bots)
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -98,8 +106,7 @@ class ReportContext:
         if self._profile is None:
             from communitas.metrics.profile import build_profile
 
-            self._profile = build_profile(self.ws, source=self.source_id, period=self.period,
-                                          place=self.place, include_bots=self.include_bots)
+            self._profile = build_profile(self.ws, self.scope, period=self.period)
         return self._profile
 
 

@@ -21,9 +21,10 @@ def brief_items(ws: Any, *, source_id: str | None = None, limit: int = 15) -> li
 
 def unanswered_threads(ws: Any, *, source_id: str | None, limit: int) -> list[dict[str, Any]]:
     from communitas.metrics.interaction import thread_stats
+    from communitas.metrics.scope import Scope
 
     backend = ws.ibis()
-    stats = thread_stats(backend, source_id=source_id)
+    stats = thread_stats(backend, Scope(source_id=source_id))
     stats = stats.filter(stats.responses == 0).order_by([stats.started_at.desc(), stats.thread_id])
     threads = backend.table("threads").select(tid="thread_id", title="title")
     df = stats.limit(limit).left_join(threads, stats.thread_id == threads.tid).execute()

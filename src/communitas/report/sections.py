@@ -4,6 +4,10 @@ A :class:`Section` pairs a build function with a template. The build function re
 :class:`~communitas.report.context.ReportContext` and returns the template's data (a dict), or
 ``None`` when it has nothing to show. A section whose backing module is missing (``ImportError``)
 or whose data is empty is omitted from the report with a one-line note, never an error.
+
+Built-in sections and extensions register the same way: through the entry point group
+``communitas.report_sections`` (``pyproject.toml`` declares the built-in modules, as datasette
+declares its default plugins), so this module imports none of the sections it lists.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from communitas.errors import CommunitasError
 
 if TYPE_CHECKING:
     from communitas.report.context import ReportContext
@@ -42,7 +49,7 @@ class Section:
 
 
 _REGISTRY: dict[str, Section] = {}
-_loaded_extensions = False
+_loaded: set[str] = set()  # the entry points already loaded ("name = value")
 
 
 def register_section(section: Section) -> Section:
@@ -63,20 +70,27 @@ def section(key: str, title: str, *, order: int, component: str | None = None,
     return wrap
 
 
-def _load_extensions() -> None:
-    global _loaded_extensions
-    if _loaded_extensions:
-        return
-    _loaded_extensions = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+def _load_entry_points() -> None:
+    """Load every ``communitas.report_sections`` entry point not loaded yet: built-in sections and
+    extensions alike (``pyproject.toml`` declares the built-in modules). An entry point naming a
+    module registers the :func:`section`-decorated functions it defines as it is imported; one
+    naming a :class:`Section` (or a list of them) registers those."""
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value)):
+        ident = f"{ep.name} = {ep.value}"
+        if ident in _loaded:
+            continue
+        _loaded.add(ident)
         obj = ep.load()
+        if isinstance(obj, ModuleType):
+            continue
         for sec in obj if isinstance(obj, list | tuple) else [obj]:
             register_section(sec)
 
 
 def registered_sections() -> list[Section]:
     """Every registered section, in report order."""
-    from communitas.report import builtin, components, extras  # noqa: F401  (register built-ins)
-
-    _load_extensions()
+    _load_entry_points()
+    if not _REGISTRY:
+        raise CommunitasError("no report section is registered: the installed metadata of communitas "
+                              "is stale; reinstall it (`pip install -e .`).")
     return sorted(_REGISTRY.values(), key=lambda s: (s.order, s.key))

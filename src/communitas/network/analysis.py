@@ -11,10 +11,10 @@ import pandas as pd
 from communitas.network.figures import SEED, figures, leiden, undirected
 from communitas.network.graph import (
     GraphOptions,
-    active_members,
     rolling_windows,
     whole_history,
     window_graphs,
+    window_members,
 )
 from communitas.network.roles import label, member_roles
 from communitas.network.stages import classify_stage, network_or_team, settle_stages
@@ -47,7 +47,7 @@ def analyse(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = 
             roles: bool = True, seed: int = SEED) -> NetworkAnalysis:
     """Build every window's graph (or the whole history's) and compute figures, stage and roles."""
     windows = whole_history(backend, opts) if whole else rolling_windows(backend, opts)
-    active = active_members(backend, windows, opts)
+    active = window_members(backend, windows, opts)
     graphs = window_graphs(backend, windows, opts, active=active)
     fig_rows, role_tables = [], []
     for key, start, end in zip(windows["window"].tolist(), windows["start"], windows["end"], strict=True):

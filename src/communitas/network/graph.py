@@ -132,7 +132,7 @@ def _add_co_ties(replies: pd.DataFrame, co: pd.DataFrame) -> pd.DataFrame:
     return both.groupby(["window", "source", "target"], as_index=False).agg(weight=("weight", "sum"))
 
 
-def active_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
+def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
                    ) -> pd.DataFrame:
     """Members who contributed in each window: ``window, member_id, posts, first_post_at``.
 
@@ -147,8 +147,10 @@ def active_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Gra
     return agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
 
 
-def member_flags(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
-    """``member_id, staff`` where staff is True/False, or NA where the source does not say."""
+def staff_flags(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
+    """``member_id, staff`` where staff is True/False, or NA where the source does not say.
+
+    (Not the ``member_flags`` table, which holds the analyst's bot overrides.)"""
     members = backend.table("members")
     if opts.source_id is not None:
         members = members.filter(members.source_id == opts.source_id)
@@ -197,10 +199,10 @@ def build_graph(members: pd.Series | list[str], ties: pd.DataFrame,
 def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions(), *,
                   active: pd.DataFrame | None = None) -> dict[int, ig.Graph]:
     """One graph per window (keyed by ``window``), built from one aggregation query each for ties
-    and active members (pass ``active`` when :func:`active_members` was already asked)."""
+    and active members (pass ``active`` when :func:`window_members` was already asked)."""
     ties = reply_ties(backend, windows, opts)
-    active = active_members(backend, windows, opts) if active is None else active
-    staff = member_flags(backend, opts)
+    active = window_members(backend, windows, opts) if active is None else active
+    staff = staff_flags(backend, opts)
     tie_groups = dict(tuple(ties.groupby("window")))
     act_groups = dict(tuple(active.groupby("window")))
     empty_ties = ties.iloc[0:0]
@@ -212,5 +214,5 @@ def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Grap
     return out
 
 
-__all__ = ["GraphOptions", "active_members", "build_graph", "display_names", "member_flags", "reply_ties",
-           "rolling_windows", "whole_history", "window_graphs"]
+__all__ = ["GraphOptions", "build_graph", "display_names", "reply_ties", "rolling_windows", "staff_flags",
+           "whole_history", "window_graphs", "window_members"]

@@ -14,6 +14,9 @@ sample (``../shared/data/mbox-usrp-users-2022``). Contenders, each its own proce
 * ``perceval MBox``      ``MBox(uri, folder).fetch()`` with every item consumed (parse only,
                           nothing stored).
 
+``--ingest-memory 1GB`` raises communitas' ingest memory cap (``$COMMUNITAS_INGEST_MEMORY``,
+default 224MB): at 30 k synthetic messages the default cap fails (docs/scale.md).
+
 Targets (issue 15): at least 10x Perceval's speed at no more than 2x its peak memory.
 """
 
@@ -59,14 +62,16 @@ def _only_mbox(folder: Path, tmp: Path) -> Path:
     return clean
 
 
-def bench(label: str, folder: Path, peer_python: str, tmp: Path) -> list[dict[str, Any]]:
+def bench(label: str, folder: Path, peer_python: str, tmp: Path,
+          memory: str | None = None) -> list[dict[str, Any]]:
     size = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
     print(f"{label}: {folder} ({size:,.0f} MB on disk)")
     store = tmp / f"{label}.duckdb"
-    ours = peers.run("communitas ingest", [peers.OURS, "-c", OURS, str(folder), str(store)])
+    env = {"COMMUNITAS_INGEST_MEMORY": memory} if memory else None
+    ours = peers.run("communitas ingest", [peers.OURS, "-c", OURS, str(folder), str(store)], env)
     theirs = peers.run("perceval MBox fetch", [peer_python, "-c", PERCEVAL, str(_only_mbox(folder, tmp))])
     for r in (ours, theirs):
-        r.update({"bench": "mbox", "input": label, "mb_on_disk": size})
+        r.update({"bench": "mbox", "input": label, "mb_on_disk": size, "ingest_memory": memory or "default"})
         print("  " + peers.line(r) + (f"  {r['items']:,} messages" if "items" in r else ""))
     print("  " + peers.ratio(ours, theirs) + "  (target: >= 10x speed, <= 2x memory)")
     store.unlink(missing_ok=True)
@@ -78,6 +83,9 @@ def main() -> None:
     ap.add_argument("--peer-python", required=True, help=peers.PEER_HELP)
     ap.add_argument("--messages", type=int, nargs="*", default=[30_000, 300_000])
     ap.add_argument("--real", action="store_true", help="also the real usrp-users sample")
+    ap.add_argument("--folder", type=Path, nargs="*", default=[],
+                    help="also these mbox folders as they are (e.g. one written by mbox_synthetic.py)")
+    ap.add_argument("--ingest-memory", help="$COMMUNITAS_INGEST_MEMORY for communitas (default: its own)")
     ap.add_argument("--results", type=Path, help="append the results to this JSON-lines file")
     args = ap.parse_args()
     print(peers.machine())
@@ -85,11 +93,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if args.real:
-            rows += bench("usrp-users (real)", REAL, args.peer_python, tmp)
+            rows += bench("usrp-users (real)", REAL, args.peer_python, tmp, args.ingest_memory)
+        for folder in args.folder:
+            n = sum(1 for _ in folder.iterdir())
+            rows += bench(f"{folder.name} ({n} files)", folder, args.peer_python, tmp, args.ingest_memory)
         for n in args.messages:
             folder = tmp / f"synthetic-{n}"
             mbox_synthetic.write(n, folder)
-            rows += bench(f"synthetic {n:,}", folder, args.peer_python, tmp)
+            rows += bench(f"synthetic {n:,}", folder, args.peer_python, tmp, args.ingest_memory)
             for p in folder.iterdir():
                 p.unlink()
     peers.append_results(args.results, rows)

@@ -32,6 +32,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         ours, theirs = last.get((bench, name, ours_label)), last.get((bench, name, theirs_label))
         if ours is None or theirs is None:
             continue
+        cap = ours.get("ingest_memory", "default")
+        name = name if cap in ("default", None) else f"{name}, ingest cap {cap}"
         out.append(f"| vs {peer} | {name} | {_side(ours)} | {_side(theirs)} | "
                    f"{theirs['wall_s'] / ours['wall_s']:.1f}x | {theirs['cpu_s'] / ours['cpu_s']:.1f}x | "
                    f"{ours['peak_rss_mb'] / theirs['peak_rss_mb']:.2f}x |")

@@ -33,7 +33,8 @@ class Pool:
         self.posts = np.zeros(cap, dtype=np.int64)
         self.partners: list[list[int]] = [[] for _ in range(cap)]
         self.slot: dict[int, int] = {}
-        self.free = list(range(cap - 1, -1, -1))
+        self.free = list(range(cap - 1, -1, -1))  # popped from the end: low slots first
+        self.high = 0  # one past the highest slot ever used
         self._picks: list[int] = []
 
     def __len__(self) -> int:
@@ -47,6 +48,7 @@ class Pool:
         if not self.free:
             self._leave(int(self.rng.integers(len(self.ids))))
         s = self.free.pop()
+        self.high = max(self.high, s + 1)
         self.ids[s], self.left[s], self.first[s], self.last[s], self.posts[s] = member, budget - 1, at, at, 1
         self.partners[s] = []
         self.slot[member] = s
@@ -85,10 +87,10 @@ class Pool:
             if not self._picks:
                 if not self.slot:
                     return None
-                cum = np.cumsum(np.maximum(self.left, 0))
+                cum = np.cumsum(np.maximum(self.left[:self.high], 0))
                 self._picks = np.searchsorted(cum, self.rng.random(_BATCH) * cum[-1], side="right").tolist()
                 self._picks.reverse()
-            s = min(self._picks.pop(), len(self.ids) - 1)
+            s = min(self._picks.pop(), self.high - 1)
             if self.ids[s] >= 0 and self.left[s] > 0:
                 return int(self.ids[s])
         return None

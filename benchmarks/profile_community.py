@@ -1,11 +1,11 @@
 """Time and peak memory of ``build_profile`` (the whole four-component profile) on a synthetic
 community of 1 M posts, generated straight into a store with DuckDB SQL.
 
-Usage: .venv/bin/python benchmarks/profile_community.py [--posts 1000000] [--members 50000] [--keep PATH]
+Usage: .venv/bin/python benchmarks/profile_community.py [--posts 1000000] [--like STORE] [--keep PATH]
 
-The community: ``--members`` members (1 in 500 a bot) whose activity is heavily skewed, threads
-(one in five posts opens one) over 300 tags (1-3 per thread, skewed) across five years, answers
-and comments arriving after their question (exponential delays, some threads never answered).
+The community is drawn by ``communitas synth`` (docs/scale.md): heavy-tailed participation,
+newcomers and churn, replies that follow ties and places, growth and decline, fitted to
+``--like`` (e.g. a store holding the beer site) or the built-in community.
 The profile runs in a fresh child process so its peak RSS is its own; rates are given per
 wall-clock second and per CPU second of the child (DuckDB uses both cores; on a busy shared
 machine the CPU figure is the steadier one). Target: under 30 s on a 2-core machine.
@@ -24,60 +24,19 @@ from pathlib import Path
 
 from communitas.store import Workspace
 
-SID = "bench:synthetic"
-TAGS = 300
-SPAN_DAYS = 5 * 365
 
-GENERATE = [
-    "SELECT setseed(0.42)",
-    f"""INSERT INTO sources (source_id, platform, name) VALUES ('{SID}', 'bench', 'synthetic')""",
-    f"""INSERT INTO members (member_id, source_id, native_id, is_bot, is_system)
-        SELECT '{SID}:u:' || i, '{SID}', i::VARCHAR, i % 500 = 7, i = 0 FROM range($members) t(i)""",
-    f"""INSERT INTO places (place_id, source_id, native_id, kind, name)
-        SELECT '{SID}:tag:' || i, '{SID}', i::VARCHAR, 'tag', 'tag' || i FROM range({TAGS}) t(i)""",
-    # Threads: skewed starters, spread over the span.
-    f"""CREATE TEMP TABLE th AS SELECT i AS n,
-          floor($members * pow(random(), 2.5))::BIGINT AS author,
-          TIMESTAMPTZ '2019-01-01 00:00:00+00' + to_seconds(CAST(i * {SPAN_DAYS} * 86400.0 / $threads
-              + random() * 3600 AS BIGINT)) AS created,
-          floor({TAGS} * pow(random(), 2))::BIGINT AS tag, (random() * 3)::INT AS extra
-        FROM range($threads) t(i)""",
-    f"""INSERT INTO threads (thread_id, source_id, native_id, place_id, author_id, created_at,
-          accepted_post_id)
-        SELECT '{SID}:t:' || n, '{SID}', n::VARCHAR, '{SID}:tag:' || tag, '{SID}:u:' || author,
-          created, CASE WHEN n % 3 = 0 THEN '{SID}:r:' || n ELSE NULL END FROM th""",
-    f"""INSERT INTO thread_places (thread_id, place_id, source_id, position)
-        SELECT DISTINCT '{SID}:t:' || n, '{SID}:tag:' || ((tag + k * 37) % {TAGS}), '{SID}', k
-        FROM th, range(3) r(k) WHERE k <= extra""",
-    f"""INSERT INTO posts (post_id, source_id, native_id, thread_id, author_id, created_at, kind,
-          is_contribution, length)
-        SELECT '{SID}:p:' || n, '{SID}', n::VARCHAR, '{SID}:t:' || n, '{SID}:u:' || author,
-          created, 'question', true, 400 FROM th""",
-    # Replies: each to a random thread, after it, by a skewed author.
-    f"""INSERT INTO posts (post_id, source_id, native_id, thread_id, author_id, created_at,
-          reply_to_post_id, reply_to_member_id, kind, is_contribution, length)
-        SELECT '{SID}:r:' || r.i, '{SID}', r.i::VARCHAR, '{SID}:t:' || th.n,
-          '{SID}:u:' || floor($members * pow(random(), 3))::BIGINT,
-          th.created + to_seconds(CAST(-ln(1 - random()) * 36000 AS BIGINT)),
-          '{SID}:p:' || th.n, '{SID}:u:' || th.author,
-          CASE WHEN r.i % 5 < 3 THEN 'answer' ELSE 'comment' END, true, 200
-        FROM (SELECT i, floor(pow(random(), 1.3) * $threads)::BIGINT AS t FROM range($replies) x(i)) r
-        JOIN th ON th.n = r.t""",
-    "DROP TABLE th",
-]
+def generate(path: Path, posts: int, like: Path | None, seed: int = 42) -> float:
+    """Draw the synthetic community (``communitas synth``, canonical Parquet) and load it into a
+    new store at ``path``; returns seconds taken."""
+    from communitas.synth import synthesize
+    from communitas.synth.parquet import load_into
 
-
-def generate(path: Path, posts: int, members: int) -> float:
-    """Write the synthetic community into a new store at ``path``; returns seconds taken."""
-    threads = posts // 5
-    params = {"$members": str(members), "$threads": str(threads), "$replies": str(posts - threads)}
     started = time.perf_counter()
-    with Workspace(path) as ws:
-        for stmt in GENERATE:
-            for key, value in params.items():
-                stmt = stmt.replace(key, value)
-            ws.con.execute(stmt)
-        ws.con.execute("CHECKPOINT")
+    with tempfile.TemporaryDirectory() as tmp:
+        synthesize(Path(tmp) / "synthetic", posts, fmt="parquet", like=like, seed=seed)
+        with Workspace(path) as ws:
+            load_into(ws.con, Path(tmp) / "synthetic")
+            ws.con.execute("CHECKPOINT")
     return time.perf_counter() - started
 
 
@@ -101,7 +60,7 @@ def child(path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1_000_000)
-    parser.add_argument("--members", type=int, default=50_000)
+    parser.add_argument("--like", type=Path, help="Fit the community to this store (default: built in).")
     parser.add_argument("--keep", type=Path, help="Write the store here and keep it.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -112,8 +71,8 @@ def main() -> None:
         path = args.keep or Path(tmp) / "bench.duckdb"
         if path.exists():
             path.unlink()
-        gen_s = generate(path, args.posts, args.members)
-        print(f"generated {args.posts:,} posts, {args.members:,} members in {gen_s:.1f} s")
+        gen_s = generate(path, args.posts, args.like)
+        print(f"generated {args.posts:,} posts in {gen_s:.1f} s")
         out = subprocess.run([sys.executable, __file__, "--child", str(path)], check=True,
                              capture_output=True, text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])

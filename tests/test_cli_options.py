@@ -25,6 +25,7 @@ import communitas.cli.profile
 import communitas.cli.report
 import communitas.cli.topics
 import communitas.sources.discourse_crawler
+import communitas.synth
 import communitas.web
 from communitas.cli.app import app
 from communitas.store import Workspace
@@ -63,6 +64,9 @@ BAD: dict[str, list[str]] = {
     "--months": ["0"],
     "--as-of": ["2020-13-01", "soon"],
     "--kind": ["nope"],
+    "--posts": ["0", "-5"],
+    "--like": ["{tmp}"],
+    "--out": ["{file}"],
 }
 # Options where every value is meaningful (none is a usage error), with the reason.
 FREE: dict[str, str] = {}
@@ -75,6 +79,7 @@ ARGS: dict[tuple[str, ...], list[str]] = {
     ("identities", "split"): ["a", "b"],
     ("members", "bot"): ["m", "--yes"],
     ("compare",): ["x"],
+    ("synth",): ["--out", "{tmp}/synth"],
 }
 BAD_ARGS: list[tuple[list[str], str]] = [
     (["ingest", "{tmp}/nowhere"], "no such file or folder"),
@@ -131,6 +136,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(uvicorn, "run", refuse)
     monkeypatch.setattr(communitas.web, "create_app", refuse)
     monkeypatch.setattr(communitas.sources.discourse_crawler, "crawl", refuse)
+    monkeypatch.setattr(communitas.synth, "synthesize", refuse)
 
 
 NAMES = {name for path in cli_commands() for name in path}

@@ -18,6 +18,7 @@ from communitas.cli import (
     profile,
     report,
     serve,
+    synth,
     topics,
 )
 from communitas.cli.common import err_console, new_typer
@@ -32,7 +33,7 @@ app = new_typer(
 )
 
 for module in (ingest, profile, brief, topics, crawl, identities, members, forget, network, report,
-               serve, compare):
+               serve, compare, synth):
     module.register(app)
 
 

@@ -153,3 +153,19 @@ IncludeBotsOpt = Annotated[bool, typer.Option(help="Count bots and system accoun
 def print_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout (plain, no colour, so it can be piped)."""
     typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+# -- communitas synth (declared here, as every shared option) ---------------------------------
+SYNTH_FORMATS = ("stackexchange", "parquet")
+SynthPostsOpt = Annotated[int, typer.Option(
+    "--posts", callback=at_least(1, "post"), help="Contributions to draw (questions, answers, comments).")]
+SynthLikeOpt = Annotated[Path | None, typer.Option(
+    "--like", callback=store_file,
+    help="Fit the distributions to this store (default: a built-in community).")]
+SynthSeedOpt = Annotated[int, typer.Option(
+    "--seed", callback=at_least(0), help="Random seed (same seed and fit, same community).")]
+SynthFormatOpt = Annotated[str, typer.Option(
+    "--format", callback=one_of(SYNTH_FORMATS),
+    help=f"Output: {words(SYNTH_FORMATS)} (a dump `communitas ingest` reads, or canonical tables).")]
+SynthOutOpt = Annotated[Path, typer.Option(
+    "--out", callback=new_folder, help="Folder to write into (created; files in it are replaced).")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import duckdb
 import typer
 
 from communitas.cli import (
@@ -57,9 +58,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         code = 130
-    except MemoryError:
+    except (MemoryError, duckdb.OutOfMemoryException):
         err_console.print("[bold red]error:[/] out of memory; the store is unchanged by the unfinished "
-                          "command. Free memory (or raise the limit) and run it again.", highlight=False)
+                          "command. Free memory (or raise the limit: $COMMUNITAS_INGEST_MEMORY for an "
+                          "ingest) and run it again.", highlight=False)
         sys.exit(2)
     except typer.Exit as e:
         sys.exit(e.exit_code)

@@ -137,7 +137,9 @@ def fingerprint_files(paths: Iterable[Path]) -> str:
 
 
 class BatchBuilder:
-    """Accumulates rows per table and hands out full batches.
+    """Accumulates rows per table and hands out full batches: a table's batch is full at
+    ``batch_rows`` rows or at ``batch_bytes`` characters of text, whichever comes first, so a
+    batch of long e-mail bodies stays small enough for the staging engine's memory cap.
 
     >>> b = BatchBuilder(batch_rows=2)
     >>> b.add("posts", post_id="a", created_at="2020-01-01")
@@ -147,12 +149,18 @@ class BatchBuilder:
     >>> b.add("posts", post_id="c", created_at="2020-01-03")
     >>> [(x.table, x.columns["post_id"]) for x in b.drain()]
     [('posts', ['c'])]
+    >>> b = BatchBuilder(batch_rows=100, batch_bytes=10)
+    >>> b.add("posts", post_id="d", body="x" * 12)
+    >>> [x.columns["post_id"] for x in b.full()]
+    [['d']]
     """
 
-    def __init__(self, batch_rows: int = 20_000) -> None:
+    def __init__(self, batch_rows: int = 20_000, batch_bytes: int = 16 << 20) -> None:
         self.batch_rows = batch_rows
+        self.batch_bytes = batch_bytes
         self._cols: dict[str, Columns] = {}
         self._n: Counter[str] = Counter()
+        self._chars: Counter[str] = Counter()
 
     def add(self, table: str, **row: Any) -> None:
         cols = self._cols.get(table)
@@ -165,13 +173,15 @@ class BatchBuilder:
                 col = cols[k] = [None] * n
             col.append(v)
         self._n[table] = n + 1
+        self._chars[table] += sum(len(v) for v in row.values() if type(v) is str)
         for col in cols.values():
             if len(col) < n + 1:
                 col.append(None)
 
     def full(self) -> Iterator[Batch]:
-        """Batches that reached ``batch_rows``; the rest stay buffered."""
-        for table in [t for t, n in self._n.items() if n >= self.batch_rows]:
+        """Batches that reached ``batch_rows`` or ``batch_bytes``; the rest stay buffered."""
+        for table in [t for t, n in self._n.items()
+                      if n >= self.batch_rows or (n and self._chars[t] >= self.batch_bytes)]:
             yield self._take(table)
 
     def drain(self) -> Iterator[Batch]:
@@ -182,4 +192,5 @@ class BatchBuilder:
     def _take(self, table: str) -> Batch:
         cols = self._cols.pop(table)
         self._n[table] = 0
+        self._chars[table] = 0
         return Batch(table, cols)

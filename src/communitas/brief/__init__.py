@@ -21,6 +21,7 @@ from communitas.brief import (  # noqa: F401  (importing registers the kinds)
     introduce,
     nugget,
     place,
+    records,
     spotlight,
     unanswered,
     welcome,
@@ -56,6 +57,12 @@ def brief(ws: Any, *, source_id: str | None = None, as_of: TimeArg = None,
         _check_as_of(at, first, last)
     with as_of_view(ws, at) as view:
         found = find_all(view, source_id=source_id, now=at or last, kinds=wanted, names=names)
+    if at is None:  # a replay carries no track record: the backtest looked past its date
+        known = records.track_records(ws.con, source_id)
+        for k, its in found.items():
+            for i in its:
+                i.track_record = known.get(k)
+        order = order or records.kind_order(known)
     return rank(found, order=order, limit=limit)
 
 

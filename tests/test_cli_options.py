@@ -63,6 +63,7 @@ BAD: dict[str, list[str]] = {
     "--months": ["0"],
     "--as-of": ["2020-13-01", "soon"],
     "--kind": ["nope"],
+    "--every": ["30", "0d", "monthly"],
 }
 # Options where every value is meaningful (none is a usage error), with the reason.
 FREE: dict[str, str] = {}

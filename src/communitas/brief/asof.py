@@ -40,6 +40,7 @@ class AsOf(scope.Prepared):
     def __init__(self, backend: Any, at: datetime, full: scope.Prepared) -> None:
         super().__init__(backend, source_id=full.source_id)
         self.at, self.full = at, full
+        self.cache: dict[str, Any] = {}  # figures several checks share at this date
 
     def contributions(self, source_id: str | None, include_bots: bool) -> ir.Table:
         if source_id != self.source_id:

@@ -59,9 +59,14 @@ def regulars(ctx: BriefContext) -> ir.Table:
     return r.filter((r.days >= MIN_DAYS) & (r.silence_days <= MAX_SILENCE_DAYS))
 
 
+def quiet(r: ir.Table) -> ir.BooleanColumn:
+    """The rule: silent for longer than their own usual gap."""
+    return r.silence_days > r.expected_days
+
+
 def quiet_regulars(ctx: BriefContext) -> pd.DataFrame:
     r = regulars(ctx)
-    return by_loss(ctx, r.filter(r.silence_days > r.expected_days)).execute()
+    return by_loss(ctx, r.filter(quiet(r))).execute()
 
 
 def by_loss(ctx: BriefContext, r: ir.Table) -> ir.Table:

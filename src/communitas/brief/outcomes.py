@@ -112,11 +112,19 @@ def _pairs(replies: ir.Table) -> set[tuple[str, str]]:
     return set(zip(df.a, df.b, strict=True))
 
 
+def threshold(ctx: BriefContext) -> float:
+    """Welcome's and Unanswered's N hours at this date (computed once per date)."""
+    cache = getattr(ctx.backend, "cache", {})
+    if "n_hours" not in cache:
+        cache["n_hours"] = welcome.response_threshold(ctx)[0]
+    return float(cache["n_hours"])
+
+
 def check_welcome(ctx: BriefContext, after: After) -> dict[str, Tally]:
     """Selected: Welcome's waiting newcomers (shortest wait first). Pool and baseline: every
     newcomer of the past 30 days, newest first. Came true: still no answer a week later.
     Return: newcomers of the pool answered within the week vs not, back within 90 days."""
-    n_hours, _ = welcome.response_threshold(ctx)
+    n_hours = threshold(ctx)
     sel = list(welcome.waiting_newcomers(ctx, n_hours).thread_id)[:K]
     pool = interaction.newcomer_threads(ctx.backend, since=ctx.since(welcome.WINDOW_DAYS),
                                         source_id=ctx.source_id).select("member", "thread_id", "started_at")
@@ -138,7 +146,7 @@ def check_unanswered(ctx: BriefContext, after: After) -> dict[str, Tally]:
     """Selected: the suggested responders of the top 10 waiting threads. Baseline: for each of
     those threads, the 3 most active members of the past 180 days (not its starter). Came true:
     the member answered a thread in one of its places within 90 days."""
-    n_hours, _ = welcome.response_threshold(ctx)
+    n_hours = threshold(ctx)
     top = unanswered.ranked_threads(ctx, n_hours).limit(K).execute()[["thread_id", "starter"]]
     if top.empty:
         return {"precision@3": Tally()}
@@ -169,8 +177,9 @@ def check_checkin(ctx: BriefContext, after: After) -> dict[str, Tally]:
     by loss. Baseline: the regulars silent 30 days or more, ranked the same way. Came true:
     no contribution in the 90 days after. Also recall, and AUC of silence over one's own usual
     gap against silence in days."""
-    pool = checkin.by_loss(ctx, checkin.regulars(ctx)).execute()
-    sel = list(checkin.quiet_regulars(ctx).member)
+    r = checkin.regulars(ctx)
+    pool = checkin.by_loss(ctx, r.mutate(quiet=checkin.quiet(r))).execute()  # the rule as a column
+    sel = list(pool[pool.quiet].member)  # = quiet_regulars(ctx), in one query with the pool
     base = list(pool[pool.silence_days >= FIXED_SILENCE].member)
     active = after.active(list(pool.member), HORIZON)
     gone = {m for m in pool.member if m not in active}

@@ -208,23 +208,32 @@ def _auc(tallies: list[tuple[datetime, outcomes.Tally]]) -> Stats:
 
 
 def sentence(m: Measure, row: dict[str, Any]) -> str:
-    """One plain sentence for a facilitator."""
+    """One plain sentence for a facilitator; a primary measure also says where the kind ranks."""
     d, v, b = row["dates"], row["value"], row["baseline_value"]
     if v is None:
         return f"In {d} past briefs this kind never suggested anything: no track record yet."
     if m.measure == "AUC":
-        said = f"In {d} past briefs, AUC {v:.2f} against {b:.2f} for {m.baseline}" if b is not None else ""
+        said = f"In {d} past briefs, AUC {v:.2f} against {b:.2f} for {m.baseline}"
     elif m.measure == "recall":
         said = (f"In {d} past briefs, it caught {v:.0%} of the regulars who then stayed silent 90 days; "
-                f"{m.baseline} caught {b:.0%}" if b is not None else "")
+                f"{m.baseline} caught {_pct(b)}")
+    elif m.measure.startswith("return"):
+        said = (f"In {d} past briefs, {v:.0%} of the newcomers answered within a week posted again "
+                f"within 90 days; {_pct(b)} of those not answered did")
     else:
         said = f"In {d} past briefs, {v:.0%} of these suggestions {m.outcome}"
         said += f"; {b:.0%} of {m.baseline} did" if b is not None else f"; {m.baseline}: none to compare"
     lift, lo, hi = row["lift"], row["ci_low"], row["ci_high"]
     if lift is None:
-        return said + " (no lift: the baseline never came true)." if b == 0 else said + "."
+        return said + (" (no lift: the baseline never came true)." if b == 0 else ".")
     ci = f"95% CI {lo:.1f}-{hi:.1f}" if lo is not None else "no interval: too few dates"
     if row["beats_baseline"]:
-        return f"{said} ({lift:.1f} times as often, {ci}): it beats its baseline here."
+        return f"{said} ({lift:.1f} times as often, {ci}): " + (
+            "it beats its baseline here." if m.primary else "better than the baseline here.")
     verdict = "not surely better than" if lift > 1 else "no better than"
-    return f"{said} ({lift:.1f} times, {ci}): {verdict} its baseline here, so it is ranked lower."
+    ranked = ", so it is ranked lower" if m.primary else ""
+    return f"{said} ({lift:.1f} times, {ci}): {verdict} its baseline here{ranked}."
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.0%}"

@@ -67,6 +67,7 @@ BAD: dict[str, list[str]] = {
     "--posts": ["0", "-5"],
     "--like": ["{tmp}"],
     "--out": ["{file}"],
+    "--every": ["30", "0d", "monthly"],
 }
 # Options where every value is meaningful (none is a usage error), with the reason.
 FREE: dict[str, str] = {}

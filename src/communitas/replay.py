@@ -102,6 +102,18 @@ _VIEWS: tuple[tuple[str, str], ...] = (
 _LAZY = frozenset({"posts", "events"})
 
 
+def cut_tables(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
+    """(Re)create, in ``con``'s ``temp`` schema, every canonical table cut at ``as_of`` under its
+    own name (a connection made for it: its unqualified names then read the cut). Called again
+    with another date, it replaces the cut (the backtest moves one connection from date to date)."""
+    db = str(con.execute("SELECT current_database()").fetchall()[0][0])
+    main = '"' + db.replace('"', '""') + '".main'
+    cut = f"TIMESTAMPTZ '{as_of.isoformat()}'"
+    for name, select in _VIEWS:
+        what = "VIEW" if name in _LAZY else "TABLE"
+        con.execute(f'CREATE OR REPLACE TEMP {what} "{name}" AS ' + select.format(m=main, t=cut))
+
+
 class Replay:
     """A read-only, workspace-like view of the store before ``as_of``: ``con`` (its own DuckDB
     connection), :meth:`ibis`, ``path`` and ``as_of``. Close it (or use :func:`as_of_view`)."""
@@ -112,12 +124,7 @@ class Replay:
         self.read_only = True
         self.con: duckdb.DuckDBPyConnection = ws.con.cursor()
         self.con.execute("SET TimeZone='UTC'")
-        db = str(self.con.execute("SELECT current_database()").fetchall()[0][0])
-        main = '"' + db.replace('"', '""') + '".main'
-        cut = f"TIMESTAMPTZ '{as_of.isoformat()}'"
-        for name, select in _VIEWS:
-            what = "VIEW" if name in _LAZY else "TABLE"
-            self.con.execute(f'CREATE OR REPLACE TEMP {what} "{name}" AS ' + select.format(m=main, t=cut))
+        cut_tables(self.con, as_of)
         self._ibis: IbisBackend | None = None
 
     def ibis(self) -> IbisBackend:

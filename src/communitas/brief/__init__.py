@@ -5,7 +5,9 @@ store as of ``as_of`` (:func:`communitas.replay.as_of_view`: nothing after it is
 every kind (one module per kind, registered in :data:`communitas.brief.base.KINDS`) for its
 items, and ranks them across kinds: first the best item of every kind (in kind order), then
 every kind's second, and so on, so that a short list shows every kind of opportunity there is.
-A later backtest may pass ``order`` (kind key → rank) to put kinds that beat their baseline first.
+As of the end of the data, every item carries its kind's ``track_record`` from the store's last
+backtest (:mod:`communitas.brief.records`), and kinds that do not beat their baseline rank below
+those that do (``order``, kind key → rank, overrides).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from communitas.brief import (  # noqa: F401  (importing registers the kinds)
     introduce,
     nugget,
     place,
+    records,
     spotlight,
     unanswered,
     welcome,
@@ -56,6 +59,12 @@ def brief(ws: Any, *, source_id: str | None = None, as_of: TimeArg = None,
         _check_as_of(at, first, last)
     with as_of_view(ws, at) as view:
         found = find_all(view, source_id=source_id, now=at or last, kinds=wanted, names=names)
+    if at is None and hasattr(ws, "con"):  # a replay carries no track record: the backtest looked past it
+        known = records.track_records(ws.con, source_id)
+        for k, its in found.items():
+            for i in its:
+                i.track_record = known.get(k)
+        order = order or records.kind_order(known)
     return rank(found, order=order, limit=limit)
 
 

@@ -48,18 +48,34 @@ def response_shares(ctx: BriefContext) -> ir.Table:
     return per.mutate(share=per.responses / total.as_scalar())
 
 
-def quiet_regulars(ctx: BriefContext) -> pd.DataFrame:
+def regulars(ctx: BriefContext) -> ir.Table:
+    """:func:`rhythms` of the regulars (active on at least 8 days) silent for at most a year, with
+    ``silence_days`` (since their last contribution) and ``expected_days`` (their usual gap)."""
     r = rhythms(ctx)
     silence = (ctx.lit().epoch_seconds() - r.last_at.epoch_seconds()) / 86400.0
     expected = ibis.greatest(r.p90_gap.cast("float64"), r.median_gap * MEDIAN_FACTOR,
                              ibis.literal(MIN_SILENCE_DAYS))
     r = r.mutate(silence_days=silence, expected_days=expected)
-    r = r.filter((r.days >= MIN_DAYS) & (r.silence_days > r.expected_days)
-                 & (r.silence_days <= MAX_SILENCE_DAYS))
+    return r.filter((r.days >= MIN_DAYS) & (r.silence_days <= MAX_SILENCE_DAYS))
+
+
+def quiet(r: ir.Table) -> ir.BooleanColumn:
+    """The rule: silent for longer than their own usual gap."""
+    return r.silence_days > r.expected_days
+
+
+def quiet_regulars(ctx: BriefContext) -> pd.DataFrame:
+    r = regulars(ctx)
+    return by_loss(ctx, r.filter(quiet(r))).execute()
+
+
+def by_loss(ctx: BriefContext, r: ir.Table) -> ir.Table:
+    """Members of ``r`` with their :func:`response_shares`, ranked by what the community would
+    lose: share of responses, then the longer silence."""
     s = response_shares(ctx)
     r = r.left_join(s, "member").drop("member_right")
     r = r.mutate(share=r.share.fill_null(0.0), responses=r.responses.fill_null(0), reach=r.reach.fill_null(0))
-    return r.order_by([r.share.desc(), r.silence_days.desc(), r.member]).execute()
+    return r.order_by([r.share.desc(), r.silence_days.desc(), r.member])
 
 
 @kind("checkin", "Check in with a regular", order=3)

@@ -55,11 +55,16 @@ def pairs(ctx: BriefContext) -> ir.Table:
     return per.anti_join(r.distinct(), ["a", "b"])
 
 
-@kind("introduce", "Introduce two members", order=5)
-def find(ctx: BriefContext) -> list[BriefItem]:
+def ranked_pairs(ctx: BriefContext) -> ir.Table:
+    """:func:`pairs` with their ``jaccard``, best first: shared places, then Jaccard."""
     p = pairs(ctx)
     p = p.mutate(jaccard=p.shared / p.either)
-    df = p.order_by([p.shared.desc(), p.jaccard.desc(), p.a, p.b]).limit(MAX_ITEMS).execute()
+    return p.order_by([p.shared.desc(), p.jaccard.desc(), p.a, p.b])
+
+
+@kind("introduce", "Introduce two members", order=5)
+def find(ctx: BriefContext) -> list[BriefItem]:
+    df = ranked_pairs(ctx).limit(MAX_ITEMS).execute()
     if df.empty:
         return []
     ctx.learn_names([*df.a, *df.b])

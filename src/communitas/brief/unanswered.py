@@ -60,12 +60,16 @@ def responders(ctx: BriefContext, threads: ir.Table) -> pd.DataFrame:
     return per.select(thread_id=per.tid, member=per.author_id, answers=per.answers).execute()
 
 
+def ranked_threads(ctx: BriefContext, n_hours: float) -> ir.Table:
+    """The (at most 50) :func:`waiting_threads` looked at, best score first."""
+    t = waiting_threads(ctx, n_hours)
+    return t.order_by([t.score.desc(), t.thread_id]).limit(MAX_ITEMS)
+
+
 @kind("unanswered", "Find a responder", order=2)
 def find(ctx: BriefContext) -> list[BriefItem]:
     n_hours, _ = response_threshold(ctx)
-    t = waiting_threads(ctx, n_hours)
-    t = t.order_by([t.score.desc(), t.thread_id]).limit(MAX_ITEMS)
-    df = t.execute()
+    df = ranked_threads(ctx, n_hours).execute()
     if df.empty:
         return []
     who = responders(ctx, ibis.memtable(df[["thread_id", "starter"]]))

@@ -132,6 +132,19 @@ def store_file(value: Path | None) -> Path | None:
 
 check_period = one_of(PERIODS)
 
+
+def check_every(value: str | None) -> str | None:
+    """A step between backtest dates: days or weeks (``30d``, ``4w``)."""
+    if value is None:
+        return None
+    from communitas.brief.backtest import every_days  # the one definition of the syntax
+
+    try:
+        every_days(value)
+    except UsageError:
+        raise typer.BadParameter(f"{value!r} is not a step; write days or weeks like 30d or 4w.") from None
+    return value
+
 StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", envvar=STORE_ENV, show_envvar=True, callback=store_file,
@@ -148,6 +161,9 @@ UntilOpt = Annotated[str | None, typer.Option(
 PlaceOpt = Annotated[str | None, typer.Option(
     callback=not_blank, help="Only threads in this place (tag, channel, list, category): its name or id.")]
 IncludeBotsOpt = Annotated[bool, typer.Option(help="Count bots and system accounts too.")]
+EveryOpt = Annotated[str | None, typer.Option(
+    callback=check_every,
+    help="With --backtest: the step between past dates, in days or weeks (default 30d).")]
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,99 @@
+"""Benchmark: the brief and its backtest (``communitas brief --backtest``) on a synthetic
+community of 1 M posts, generated with ``benchmarks/profile_community.py``'s generator.
+
+Usage: .venv/bin/python benchmarks/brief_backtest.py [--posts 1000000] [--every 30d] [--keep PATH]
+
+Each contender runs in its own child process (its own peak RSS), on the same store, one after
+the other:
+
+* ``reference``  one DuckDB pass over the posts (count, distinct authors, per-thread first post):
+  the floor a machine and its load give, so the others can be read as a ratio to it;
+* ``brief``      ``communitas.brief.items`` as of the end (every kind);
+* ``backtest``   ``communitas.brief.backtest.run`` (every predictive kind, every ``--every``).
+
+Printed per contender: wall and CPU seconds, posts per wall second, peak RSS, and the ratios of
+time and peak RSS to the reference. Target (issue 11): brief + backtest under 2 minutes on a
+2-core machine. The generated store is removed unless ``--keep``; never commit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from communitas.store import Workspace
+
+sys.path.insert(0, str(Path(__file__).parent))
+from profile_community import generate  # the benchmarks' shared generator
+
+REFERENCE = """SELECT count(*), count(DISTINCT author_id),
+                      (SELECT count(*) FROM (SELECT thread_id, min(created_at) FROM posts GROUP BY thread_id))
+               FROM posts"""
+
+
+def child(path: str, which: str, every: str) -> None:
+    """In the child: run one contender, print ``{wall_s, cpu_s, peak_rss_mb, detail}`` as JSON."""
+    with Workspace(path, read_only=which != "backtest") as ws:
+        wall, cpu = time.perf_counter(), time.process_time()
+        detail: Any
+        if which == "reference":
+            detail = ws.con.execute(REFERENCE).fetchall()[0][0]
+        elif which == "brief":
+            from communitas import brief
+
+            items = brief.items(ws)
+            detail = {k: sum(i["kind"] == k for i in items) for k in sorted({i["kind"] for i in items})}
+        else:
+            from communitas.brief import backtest
+
+            rows = backtest.run(ws, every=every)
+            detail = {f"{r['kind']} {r['measure']}": [r["value"], r["baseline_value"], r["lift"], r["dates"]]
+                      for r in rows}
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak, "detail": detail}, default=str))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--members", type=int, default=50_000)
+    parser.add_argument("--every", default="30d")
+    parser.add_argument("--keep", type=Path, help="Write the store here and keep it (reused if there).")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}, {mp.cpu_count()} CPUs",
+          flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or Path(tmp) / "bench.duckdb"
+        if not path.exists():
+            took = generate(path, args.posts, args.members)
+            print(f"generated {args.posts:,} posts in {took:.1f} s", flush=True)
+        ref: dict[str, float] = {}
+        for which in ("reference", "brief", "backtest"):
+            out = subprocess.run([sys.executable, __file__, "--child", str(path), which, args.every],
+                                 check=True, capture_output=True, text=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            ref = ref or r
+            print(f"{which}: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU "
+                  f"({args.posts / r['wall_s']:,.0f} posts/s), peak RSS {r['peak_rss_mb']:,.0f} MB; "
+                  f"x{r['wall_s'] / ref['wall_s']:.0f} the reference's time, "
+                  f"x{r['peak_rss_mb'] / ref['peak_rss_mb']:.1f} its peak RSS", flush=True)
+            if which != "reference":
+                print(f"  {r['detail']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Cheap as-of views for the backtest: one connection moved from date to date.
+
+A replayed brief (:func:`communitas.replay.as_of_view`) opens a connection, cuts every table at
+``as_of`` and materialises the contributions again: fine once, too slow dozens of times on a
+large store. :class:`Timeline` opens one connection, materialises the *whole* store's
+contributions and thread openers once (before any cut), and :meth:`Timeline.at` then cuts the
+canonical tables at each date with the replay's own definitions
+(:func:`communitas.replay.cut_tables`, the one definition of "what was known then"), and serves
+the kinds an :class:`AsOf` backend whose contributions are the materialised ones filtered by
+``created_at < as_of`` and whose thread openers are the whole store's filtered by ``started_at <
+as_of`` (the first post of a thread that existed then is the same post now). Everything else a
+kind asks is computed on the cut tables. ``tests/test_brief_backtest.py`` proves a kind selects
+the same on :meth:`Timeline.at` as on :func:`communitas.replay.as_of_view`.
+
+:attr:`Timeline.full` is the whole store (the outcome checks look after ``as_of`` through it,
+and only they do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from communitas.metrics import interaction, scope
+from communitas.replay import cut_tables
+
+FULL_THREAD_PLACE = "backtest_thread_place"
+MATERIALISED = frozenset({"member_firsts"})  # read by most kinds at every date
+
+
+class AsOf(scope.Prepared):
+    """A :class:`~communitas.metrics.scope.Prepared` over the cut tables at ``at`` that reads the
+    contributions and thread openers from ``full`` (the whole store, materialised), filtered."""
+
+    def __init__(self, backend: Any, at: datetime, full: scope.Prepared) -> None:
+        super().__init__(backend, source_id=full.source_id)
+        self.at, self.full = at, full
+        self.cache: dict[str, Any] = {}  # figures several checks share at this date
+
+    def contributions(self, source_id: str | None, include_bots: bool) -> ir.Table:
+        if source_id != self.source_id:
+            return super().contributions(source_id, include_bots)
+        c = self.full.contributions(source_id, include_bots)
+        return c.filter(c.created_at < ibis.literal(self.at))
+
+    def memo(self, key: Any, build: Any) -> ir.Table:
+        if key[0] == "openers":
+            _, place, source_id, include_bots = key
+            t = scope.threads(self.full, place=place, source_id=source_id, include_bots=include_bots)
+            return t.filter(t.started_at < ibis.literal(self.at))
+        if key[0] in MATERIALISED:
+            return super().memo(key, build)
+        return build()  # used once or twice a date: cheaper to compute than to write
+
+
+class Timeline:
+    """One connection on ``ws`` for a backtest: :attr:`full` (the whole store) and :meth:`at`."""
+
+    def __init__(self, ws: Any, source_id: str | None) -> None:
+        self.con = ws.con.cursor()
+        self.con.execute("SET TimeZone='UTC'")
+        self.backend = ibis.duckdb.from_connection(self.con)
+        self.source_id = source_id
+        self.full = scope.Prepared(self.backend, source_id=source_id)
+        # materialised now, before any cut: later reads of them see the whole store
+        for bots in (True, False):
+            self.full.contributions(source_id, bots)
+        scope.threads(self.full, source_id=source_id)
+        interaction.thread_stats(self.full, source_id=source_id)
+        self.full.memo((FULL_THREAD_PLACE, source_id), lambda: scope.thread_place(self.backend, source_id))
+
+    def thread_place(self) -> ir.Table:
+        """``thread_id, place_id`` of the whole store."""
+        return self.full.memo((FULL_THREAD_PLACE, self.source_id), lambda: scope.thread_place(
+            self.backend, self.source_id))
+
+    @contextmanager
+    def at(self, when: datetime) -> Iterator[AsOf]:
+        """The store as of ``when`` (cut tables on this connection) as an :class:`AsOf` backend."""
+        cut_tables(self.con, when)
+        backend = AsOf(self.backend, when, self.full)
+        try:
+            yield backend
+        finally:
+            backend.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self.full.__exit__(None, None, None)
+        self.con.close()
+
+    def __enter__(self) -> Timeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

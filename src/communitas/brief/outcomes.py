@@ -1,0 +1,242 @@
+"""What the backtest counts at one past date, per predictive kind (``docs/brief.md`` *Backtest*).
+
+Each ``check_<kind>`` receives the brief's context as of a date (``ctx``: only what was known
+then, an :class:`~communitas.brief.asof.AsOf` backend) and :class:`After` (the whole store, for
+what happened after the date). It selects with the kind's **own** functions (the rule and its
+ranking as the brief applies them), builds the named naive baseline from the same candidate
+pool, and only then looks after the date, through :class:`After`, to count what came true.
+It returns one :class:`Tally` per measure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import combinations
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from communitas.brief import checkin, introduce, spotlight, unanswered, welcome
+from communitas.brief.base import BriefContext
+from communitas.metrics import interaction, scope
+
+K = 10                 # precision@10: the top of a brief a facilitator reads
+WAIT_DAYS = 7          # Welcome came true: still no answer a week later
+HORIZON = 90           # return, silence, interaction, answer: within 90 days
+CORE_DAYS = 180        # Spotlight: core within 180 days
+FIXED_SILENCE = 30     # Check in's baseline: a fixed 30-day silence rule
+CORE_SHARE = 0.80      # core: the members who together make the first 80% of contributions
+ACTIVITY_BINS = 4      # Introduce's random baseline: pairs from the same activity quartiles
+
+
+@dataclass
+class Tally:
+    """One measure at one date: ``hits`` of ``n`` selected came true; ``base_hits`` of ``base_n``
+    for the baseline (``base_hits`` may be an expectation). ``rows`` (AUC only): per candidate
+    ``(came_true, score, baseline_score)``."""
+
+    hits: float = 0.0
+    n: int = 0
+    base_hits: float = 0.0
+    base_n: int = 0
+    rows: list[tuple[bool, float, float]] = field(default_factory=list)
+
+
+class After:
+    """The whole store (:class:`~communitas.brief.asof.Timeline`), asked only about the window
+    ``[at, at + days)`` after a date: what the outcome checks may look at."""
+
+    def __init__(self, timeline: Any, at: datetime) -> None:
+        self.t, self.at = timeline, at
+
+    def _window(self, days: int) -> ir.Table:
+        h = scope.history(self.t.full, source_id=self.t.source_id)
+        end = self.at + timedelta(days=days)
+        return h.filter((h.created_at >= ibis.literal(self.at)) & (h.created_at < ibis.literal(end))
+                        & h.author_id.notnull())
+
+    def active(self, members: list[str], days: int) -> set[str]:
+        """Which of ``members`` contributed in the window."""
+        if not members:
+            return set()
+        h = self._window(days)
+        df = h.filter(h.author_id.isin(members)).select("author_id").distinct().execute()
+        return set(df.author_id)
+
+    def first_responses(self, thread_ids: list[str]) -> dict[str, Any]:
+        """Each thread's first response by someone other than its starter (any time; NaT: none)."""
+        if not thread_ids:
+            return {}
+        t = interaction.thread_stats(self.t.full, source_id=self.t.source_id)
+        df = t.filter(t.thread_id.isin(thread_ids)).select("thread_id", "first_response_at").execute()
+        return dict(zip(df.thread_id, df.first_response_at, strict=True))
+
+    def answered_places(self, members: list[str], days: int) -> set[tuple[str, str]]:
+        """``(member, place)``: ``members`` who responded (in a thread someone else started) in the
+        window, in a thread of that place."""
+        if not members:
+            return set()
+        h = self._window(days)
+        h = h.filter(h.author_id.isin(members))
+        th = scope.threads(self.t.full, source_id=self.t.source_id).select("thread_id", "starter")
+        j = h.join(th, "thread_id")
+        j = j.filter(~j.author_id.identical_to(j.starter)).join(self.t.thread_place(), "thread_id")
+        df = j.select("author_id", "place_id").distinct().execute()
+        return set(zip(df.author_id, df.place_id, strict=True))
+
+    def replied_pairs(self, members: list[str], days: int) -> set[tuple[str, str]]:
+        """``(a, b)`` with ``a < b``: pairs of ``members`` where one replied to the other in the window."""
+        if not members:
+            return set()
+        h = self._window(days)
+        return _pairs(h.filter(h.author_id.isin(members) & h.reply_to_member_id.isin(members)))
+
+    def core(self, days: int) -> set[str]:
+        """The window's core: ranked by contributions, the members who together make its first 80%
+        (``member_tiers``' ``core``, docs/metrics.md)."""
+        h = self._window(days)
+        per = h.group_by(member=h.author_id).aggregate(n=h.count())
+        w = ibis.window(order_by=[per.n.desc(), per.member], preceding=None, following=0)
+        before = (per.n.sum().over(w) - per.n) / per.n.sum().over()
+        df = per.mutate(before=before).filter(lambda t: t.before < CORE_SHARE).select("member").execute()
+        return set(df.member)
+
+
+def _pairs(replies: ir.Table) -> set[tuple[str, str]]:
+    lo = ibis.least(replies.author_id, replies.reply_to_member_id)
+    hi = ibis.greatest(replies.author_id, replies.reply_to_member_id)
+    df = replies.filter(lo != hi).select(a=lo, b=hi).distinct().execute()
+    return set(zip(df.a, df.b, strict=True))
+
+
+def threshold(ctx: BriefContext) -> float:
+    """Welcome's and Unanswered's N hours at this date (computed once per date)."""
+    cache = getattr(ctx.backend, "cache", {})
+    if "n_hours" not in cache:
+        cache["n_hours"] = welcome.response_threshold(ctx)[0]
+    return float(cache["n_hours"])
+
+
+def check_welcome(ctx: BriefContext, after: After) -> dict[str, Tally]:
+    """Selected: Welcome's waiting newcomers (shortest wait first). Pool and baseline: every
+    newcomer of the past 30 days, newest first. Came true: still no answer a week later.
+    Return: newcomers of the pool answered within the week vs not, back within 90 days."""
+    n_hours = threshold(ctx)
+    sel = list(welcome.waiting_newcomers(ctx, n_hours).thread_id)[:K]
+    pool = interaction.newcomer_threads(ctx.backend, since=ctx.since(welcome.WINDOW_DAYS),
+                                        source_id=ctx.source_id).select("member", "thread_id", "started_at")
+    pool_df = pool.order_by([pool.started_at.desc(), pool.thread_id]).execute()
+    first = after.first_responses(list(pool_df.thread_id))
+    week = after.at + timedelta(days=WAIT_DAYS)
+    waiting = {t for t, at in first.items() if pd.isna(at) or at >= week}
+    base = list(pool_df.thread_id)[:K]
+    back = after.active(list(pool_df.member), HORIZON)
+    answered = [m for m, t in zip(pool_df.member, pool_df.thread_id, strict=True) if t not in waiting]
+    ignored = [m for m, t in zip(pool_df.member, pool_df.thread_id, strict=True) if t in waiting]
+    return {"precision@10": Tally(sum(t in waiting for t in sel), len(sel), sum(t in waiting for t in base),
+                                  len(base)),
+            "return within 90 days": Tally(sum(m in back for m in answered), len(answered),
+                                           sum(m in back for m in ignored), len(ignored))}
+
+
+def check_unanswered(ctx: BriefContext, after: After) -> dict[str, Tally]:
+    """Selected: the suggested responders of the top 10 waiting threads. Baseline: for each of
+    those threads, the 3 most active members of the past 180 days (not its starter). Came true:
+    the member answered a thread in one of its places within 90 days."""
+    n_hours = threshold(ctx)
+    top = unanswered.ranked_threads(ctx, n_hours).limit(K).execute()[["thread_id", "starter"]]
+    if top.empty:
+        return {"precision@3": Tally()}
+    who = unanswered.responders(ctx, ibis.memtable(top))
+    h = ctx.history()
+    recent = h.filter((h.created_at >= ctx.lit(unanswered.RESPONDER_DAYS)) & h.author_id.notnull())
+    busy = recent.group_by(member=recent.author_id).aggregate(n=recent.count())
+    busy = busy.order_by([busy.n.desc(), busy.member]).limit(unanswered.RESPONDERS + 1)
+    busiest = list(busy.execute().member)
+    tp = scope.thread_place(ctx.backend, ctx.source_id)
+    tp = tp.filter(tp.thread_id.isin(list(top.thread_id))).execute()
+    places = tp.groupby("thread_id").place_id.apply(set)
+    cands = set(who.member) | set(busiest)
+    done = after.answered_places(sorted(cands), HORIZON)
+    tally = Tally()
+    for thread, starter in zip(top.thread_id, top.starter, strict=True):
+        mine = places.get(thread, set())
+        sel = list(who[who.thread_id == thread].member)
+        base = [m for m in busiest if m != starter][:unanswered.RESPONDERS]
+        tally.hits += sum(any((m, p) in done for p in mine) for m in sel)
+        tally.base_hits += sum(any((m, p) in done for p in mine) for m in base)
+        tally.n, tally.base_n = tally.n + len(sel), tally.base_n + len(base)
+    return {"precision@3": tally}
+
+
+def check_checkin(ctx: BriefContext, after: After) -> dict[str, Tally]:
+    """Pool: the regulars (silent at most a year). Selected: Check in's quiet regulars, ranked
+    by loss. Baseline: the regulars silent 30 days or more, ranked the same way. Came true:
+    no contribution in the 90 days after. Also recall, and AUC of silence over one's own usual
+    gap against silence in days."""
+    r = checkin.regulars(ctx)
+    pool = checkin.by_loss(ctx, r.mutate(quiet=checkin.quiet(r))).execute()  # the rule as a column
+    sel = list(pool[pool.quiet].member)  # = quiet_regulars(ctx), in one query with the pool
+    base = list(pool[pool.silence_days >= FIXED_SILENCE].member)
+    active = after.active(list(pool.member), HORIZON)
+    gone = {m for m in pool.member if m not in active}
+    rows = [(m in gone, float(s) / float(e), float(s))
+            for m, s, e in zip(pool.member, pool.silence_days, pool.expected_days, strict=True)]
+    return {"precision@10": Tally(sum(m in gone for m in sel[:K]), len(sel[:K]),
+                                  sum(m in gone for m in base[:K]), len(base[:K])),
+            "recall": Tally(sum(m in gone for m in sel), len(gone), sum(m in gone for m in base), len(gone)),
+            "AUC": Tally(rows=rows)}
+
+
+def check_introduce(ctx: BriefContext, after: After) -> dict[str, Tally]:
+    """Pool: Introduce's members (active, with places) and their pairs who never replied to each
+    other. Selected: the top 10 pairs. Baselines: the 10 most active pairs (most contributions
+    in the past 90 days together), and random pairs from the same activity quartiles (as an
+    expectation over every such pair). Came true: one replied to the other within 90 days."""
+    top = introduce.ranked_pairs(ctx).limit(K).execute()
+    sel = list(zip(top.a, top.b, strict=True))
+    members = sorted(set(introduce.interests(ctx).execute().member))
+    if len(members) < 2:
+        return {"precision@10": Tally(), "precision@10 (random)": Tally()}
+    h = ctx.history()
+    recent = h.filter((h.created_at >= ctx.lit(introduce.ACTIVE_DAYS)) & h.author_id.isin(members))
+    act = dict(recent.group_by("author_id").aggregate(n=recent.count()).execute().itertuples(index=False))
+    ever = _pairs(h.filter(h.author_id.isin(members) & h.reply_to_member_id.isin(members)))
+    cands = pd.DataFrame([p for p in combinations(members, 2) if p not in ever], columns=["a", "b"])
+    later = after.replied_pairs(members, HORIZON)
+    cands["hit"] = [p in later for p in zip(cands.a, cands.b, strict=True)]
+    cands["act"] = cands.a.map(act).fillna(0) + cands.b.map(act).fillna(0)
+    base = cands.sort_values(["act", "a", "b"], ascending=[False, True, True]).head(K)
+    ranks = pd.Series(act).reindex(members).fillna(0).rank(method="first")
+    q = (ranks * ACTIVITY_BINS / (len(members) + 1)).astype(int).to_dict()
+    cands["bins"] = [tuple(sorted((q[a], q[b]))) for a, b in zip(cands.a, cands.b, strict=True)]
+    rate = cands.groupby("bins").hit.mean().to_dict()
+    expect = sum(rate.get(tuple(sorted((q[a], q[b]))), 0.0) for a, b in sel)
+    hits = sum(p in later for p in sel)
+    return {"precision@10": Tally(hits, len(sel), int(base.hit.sum()), len(base)),
+            "precision@10 (random)": Tally(hits, len(sel), expect, len(sel))}
+
+
+def check_spotlight(ctx: BriefContext, after: After) -> dict[str, Tally]:
+    """Pool: members new this year who responded in the past 90 days. Selected: Spotlight's
+    emerging contributors. Baseline: the pool ranked by responses alone. Came true: in the
+    core (docs/metrics.md tiers) of the 180 days after."""
+    sel = list(spotlight.emerging(ctx).member)[:K]
+    resp = spotlight.responses(ctx)
+    per = resp.group_by("member").aggregate(responses=resp.count())
+    firsts = scope.member_firsts(ctx.backend, source_id=ctx.source_id).select(m="member", first_at="first_at")
+    per = per.join(firsts, per.member == firsts.m)
+    per = per.filter(per.first_at >= ctx.lit(spotlight.NEW_DAYS))
+    base = list(per.order_by([per.responses.desc(), per.member]).limit(K).execute().member)
+    core = after.core(CORE_DAYS)
+    return {"precision@10": Tally(sum(m in core for m in sel), len(sel),
+                                  sum(m in core for m in base), len(base))}
+
+
+CHECKS = {"welcome": check_welcome, "unanswered": check_unanswered, "checkin": check_checkin,
+          "introduce": check_introduce, "spotlight": check_spotlight}
+HORIZONS = {"welcome": HORIZON, "unanswered": HORIZON, "checkin": HORIZON, "introduce": HORIZON,
+            "spotlight": CORE_DAYS}

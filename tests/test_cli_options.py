@@ -63,6 +63,9 @@ BAD: dict[str, list[str]] = {
     "--months": ["0"],
     "--as-of": ["2020-13-01", "soon"],
     "--kind": ["nope"],
+    "--engine": ["flink", "Spark"],
+    "--tables": ["{tmp}"],
+    "--spark-remote": ["localhost:15002", "http://h:15002"],
 }
 # Options where every value is meaningful (none is a usage error), with the reason.
 FREE: dict[str, str] = {}

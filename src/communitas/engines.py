@@ -141,9 +141,17 @@ def check_engine(engine: str) -> str:
     return engine
 
 
-def spark_session(remote: str | None = None, *, master: str = "local[*]") -> Any:
+# Local Spark on small data (the tests): no whole-stage code generation and no adaptive
+# re-planning (both pay off on large data only), and the JVM's quick compiler only. Measured on
+# the beer site's profile: 42 s of JVM CPU time instead of 100 s, the same figures.
+SMALL_DATA = {"spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false",
+              "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"}
+
+
+def spark_session(remote: str | None = None, *, master: str = "local[*]", small: bool = False) -> Any:
     """A Spark session: through Spark Connect when ``remote`` (or ``$SPARK_REMOTE``) is a
-    ``sc://host:port`` URL, else a local Spark with ``master`` (``local[N]``). Times are UTC."""
+    ``sc://host:port`` URL, else a local Spark with ``master`` (``local[N]``); ``small``: tuned
+    for small data (:data:`SMALL_DATA`; only where this call starts the JVM). Times are UTC."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -158,6 +166,8 @@ def spark_session(remote: str | None = None, *, master: str = "local[*]") -> Any
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no lookup of this host's public name
     cores = master.removeprefix("local[").rstrip("]")
     partitions = cores if cores.isdigit() else str(os.cpu_count() or 2)
+    for key, value in (SMALL_DATA if small else {}).items():
+        builder = builder.config(key, value)
     session = (builder.master(master).config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                # one shuffle partition per core: the default 200 is meant for clusters

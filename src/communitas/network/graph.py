@@ -63,7 +63,14 @@ def _span(backend: Any, opts: GraphOptions) -> tuple[pd.Timestamp, pd.Timestamp]
     if pd.isna(first):
         where = f"source {opts.source_id!r}" if opts.source_id else "the store"
         raise EmptyStore(f"network: {where} holds no contributions; run `communitas ingest PATH` first.")
-    return pd.Timestamp(first).tz_convert("UTC"), pd.Timestamp(last).tz_convert("UTC")
+    return _utc(first), _utc(last)
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """A time in UTC, to the microsecond (as the store keeps them); a naive one (as the Spark
+    engine returns them) is UTC."""
+    t = pd.Timestamp(value).as_unit("us")
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
 def rolling_windows(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:

@@ -70,9 +70,11 @@ def test_unknown_engine() -> None:
         engines.check_engine("flink")
 
 
-def test_tables_only_with_the_spark_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("command", ["profile", "network"])
+def test_tables_only_with_the_spark_engine(command: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "posts.parquet").write_bytes(b"")
-    code, _, err = run_cli(["profile", "--tables", str(tmp_path), "--store", str(tmp_path / "s.duckdb")],
+    code, _, err = run_cli([command, "--tables", str(tmp_path), "--store", str(tmp_path / "s.duckdb")],
                            capsys)
     assert code == 2 and "--tables is for --engine spark" in err
     assert not (tmp_path / "s.duckdb").exists()

@@ -192,6 +192,19 @@ def _align_spark_compiler() -> None:
         return sge.Div(this=micros, expression=sge.Literal.number("1e6"))
 
     PySparkCompiler.visit_ExtractEpochSeconds = visit_epoch_seconds
+    _times_in_utc()
+
+
+def _times_in_utc() -> None:
+    """Spark's ``TIMESTAMP`` is an instant (shown in the session's zone, UTC here): read it as a
+    UTC time, as the store's ``TIMESTAMPTZ`` is, not as a naive one."""
+    import functools
+
+    import ibis.expr.datatypes as dt
+    from ibis.backends.pyspark import datatypes
+    from pyspark.sql import types
+
+    datatypes._from_pyspark_dtypes[types.TimestampType] = functools.partial(dt.Timestamp, timezone="UTC")
 
 
 def spark_backend(tables: str | Path, *, session: Any = None, remote: str | None = None) -> Any:

@@ -37,7 +37,7 @@ def overview(backend: Any, *, source_id: str | None = None, include_bots: bool =
 
 
 def _iso(value: Any) -> str | None:
-    """A time as ISO text in UTC; a naive one (as Spark returns them) is UTC."""
+    """A time as ISO text in UTC (a naive one is UTC)."""
     if pd.isna(value):
         return None
     return (value.tz_localize("UTC") if value.tzinfo is None else value).isoformat()  # type: ignore[no-any-return]

@@ -67,8 +67,8 @@ def _span(backend: Any, opts: GraphOptions) -> tuple[pd.Timestamp, pd.Timestamp]
 
 
 def _utc(value: Any) -> pd.Timestamp:
-    """A time in UTC, to the microsecond (as the store keeps them); a naive one (as the Spark
-    engine returns them) is UTC."""
+    """A time in UTC, to the microsecond as the store keeps them, whatever the engine returned
+    (a naive one is UTC)."""
     t = pd.Timestamp(value).as_unit("us")
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
@@ -151,7 +151,9 @@ def active_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Gra
     every = _posts(backend, opts)
     firsts = every.group_by(every.author_id.name("member_id")).aggregate(
         first_post_at=every.created_at.min())
-    return agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
+    out = agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
+    out["first_post_at"] = out["first_post_at"].dt.as_unit("us")  # as the store keeps times, on any engine
+    return out
 
 
 def member_flags(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:

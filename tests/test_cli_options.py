@@ -68,6 +68,9 @@ BAD: dict[str, list[str]] = {
     "--like": ["{tmp}"],
     "--out": ["{file}"],
     "--every": ["30", "0d", "monthly"],
+    "--engine": ["flink", "Spark"],
+    "--tables": ["{tmp}"],
+    "--spark-remote": ["localhost:15002", "http://h:15002"],
 }
 # Options where every value is meaningful (none is a usage error), with the reason.
 FREE: dict[str, str] = {}

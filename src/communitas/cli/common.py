@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from communitas.engines import ENGINES, SPARK_REMOTE_ENV
 from communitas.errors import UsageError
 from communitas.metrics.periods import PERIODS
 from communitas.store import STORE_ENV
@@ -164,6 +165,32 @@ IncludeBotsOpt = Annotated[bool, typer.Option(help="Count bots and system accoun
 EveryOpt = Annotated[str | None, typer.Option(
     callback=check_every,
     help="With --backtest: the step between past dates, in days or weeks (default 30d).")]
+
+
+def parquet_tables(value: str | None) -> str | None:
+    """Where the Spark engine reads the tables: a local folder must hold ``posts.parquet`` (an
+    object-store path, ``scheme://...``, is the cluster's to read)."""
+    if value is not None and "://" not in value and not (Path(value) / "posts.parquet").is_file():
+        raise typer.BadParameter(f"{value!r} holds no posts.parquet; write the tables there with "
+                                 "`communitas export --format parquet`.")
+    return value
+
+
+def spark_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith("sc://"):
+        raise typer.BadParameter(f"{value!r} is not a Spark Connect URL; write it as sc://host:port.")
+    return value
+
+
+EngineOpt = Annotated[str, typer.Option(
+    callback=one_of(ENGINES), help=f"Where the queries run: {words(ENGINES)} (see docs/scale.md).")]
+TablesOpt = Annotated[str | None, typer.Option(
+    "--tables", callback=parquet_tables,
+    help="Spark engine: the Parquet tables of `communitas export` (a folder or s3a://... path) "
+         "instead of the store.")]
+SparkRemoteOpt = Annotated[str | None, typer.Option(
+    "--spark-remote", envvar=SPARK_REMOTE_ENV, show_envvar=True, callback=spark_url,
+    help="Spark engine: a Spark Connect server, sc://host:port (default: Spark on this machine).")]
 
 
 def print_json(data: Any) -> None:

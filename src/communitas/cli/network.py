@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,9 +11,12 @@ from rich import box
 from rich.table import Table
 
 from communitas.cli.common import (
+    EngineOpt,
     JsonOpt,
     SourceOpt,
+    SparkRemoteOpt,
     StoreOpt,
+    TablesOpt,
     at_least,
     console,
     new_file,
@@ -67,6 +71,9 @@ def network(
                      ] = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
+    engine: EngineOpt = "duckdb",
+    tables: TablesOpt = None,
+    spark_remote: SparkRemoteOpt = None,
 ) -> None:
     """Network figures per window, the network-stage timeline, member roles and a picture.
 
@@ -77,10 +84,18 @@ def network(
 
     opts = GraphOptions(source_id=source, include_bots=include_bots, window_days=window_days,
                         stride_days=stride_days, co_participation_hours=co_participation_hours).check()
-    with Workspace(store, read_only=True) as ws:
-        backend = ws.ibis()
+    if engine != "spark" and tables is not None:
+        raise UsageError("--tables is for --engine spark.")
+    with ExitStack() as stack:
+        ws = None if tables is not None else stack.enter_context(Workspace(store, read_only=True))
+        if engine == "spark":
+            from communitas import engines
+
+            backend = stack.enter_context(engines.store_on_spark(ws, tables=tables, remote=spark_remote))
+        else:
+            backend = ws.ibis()  # type: ignore[union-attr]
         result = analyse(backend, opts, whole=whole)
-        drawn = _draw(ws, result, picture, window, names) if picture is not None else None
+        drawn = _draw(backend, result, picture, window, names) if picture is not None else None
     data = summary(result, top=top, member=member)
     if drawn is not None:
         data["picture"] = drawn
@@ -90,7 +105,7 @@ def network(
     _print(data)
 
 
-def _draw(ws: Workspace, result: NetworkAnalysis, path: Path, window: str, names: bool) -> dict[str, Any]:
+def _draw(backend: Any, result: NetworkAnalysis, path: Path, window: str, names: bool) -> dict[str, Any]:
     from communitas.network.picture import picture_spec, render
 
     keys = sorted(result.graphs)
@@ -104,7 +119,7 @@ def _draw(ws: Workspace, result: NetworkAnalysis, path: Path, window: str, names
     if names:
         from communitas.network.graph import display_names
 
-        labels = display_names(ws.ibis())
+        labels = display_names(backend)
     row = result.figures.set_index("window").loc[key]
     title = f"{str(row['start'])[:10]} → {str(row['end'])[:10]} · {row['stage']}"
     out = render(picture_spec(result.graphs[key], names=labels, title=title), path)

@@ -12,13 +12,16 @@ from rich.table import Table
 from rich.text import Text
 
 from communitas.cli.common import (
+    EngineOpt,
     IncludeBotsOpt,
     JsonOpt,
     PeriodOpt,
     PlaceOpt,
     SinceOpt,
     SourceOpt,
+    SparkRemoteOpt,
     StoreOpt,
+    TablesOpt,
     UntilOpt,
     at_least,
     check_window,
@@ -53,6 +56,9 @@ def profile(
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option(
         "--csv", help="Print every figure as CSV rows: component,metric,period,value.")] = False,
+    engine: EngineOpt = "duckdb",
+    tables: TablesOpt = None,
+    spark_remote: SparkRemoteOpt = None,
 ) -> None:
     """Profile the community: people, common ties, social interaction and place.
 
@@ -61,21 +67,40 @@ def profile(
     check_window(since, until)
     if as_json and as_csv:
         raise UsageError("--json and --csv: choose one output.")
-    with Workspace(store, read_only=True) as ws:
-        ws.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would mix into --json
-        if ws.sources().empty:
-            raise EmptyStore(f"{ws.path}: the store holds no community yet. "
-                             "Run `communitas ingest PATH` first.")
-        from communitas.metrics.profile import build_profile
-
-        data = build_profile(ws, source=source, period=period, since=since, until=until, place=place,
-                             include_bots=include_bots, top=top)
+    if engine != "spark" and tables is not None:
+        raise UsageError("--tables is for --engine spark.")
+    kw: dict[str, Any] = {"source": source, "period": period, "since": since, "until": until,
+                          "place": place, "include_bots": include_bots, "top": top}
+    if engine == "spark" and tables is not None:
+        data = _on_spark(None, tables, spark_remote, kw)
+    else:
+        with Workspace(store, read_only=True) as ws:
+            ws.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would mix into --json
+            if ws.sources().empty:
+                raise EmptyStore(f"{ws.path}: the store holds no community yet. "
+                                 "Run `communitas ingest PATH` first.")
+            data = _on_spark(ws, None, spark_remote, kw) if engine == "spark" else _build(ws, kw)
     if as_json:
         print_json(data)
     elif as_csv:
         write_csv(data)
     else:
         print_profile(data)
+
+
+def _build(backend: Any, kw: dict[str, Any]) -> dict[str, Any]:
+    from communitas.metrics.profile import build_profile
+
+    return build_profile(backend, **kw)
+
+
+def _on_spark(ws: Workspace | None, tables: str | None, remote: str | None, kw: dict[str, Any]
+              ) -> dict[str, Any]:
+    """The profile computed by Spark: over ``tables`` (Parquet) or the store's fresh export."""
+    from communitas import engines
+
+    with engines.store_on_spark(ws, tables=tables, remote=remote) as backend:
+        return _build(backend, kw)
 
 
 def csv_rows(data: dict[str, Any]) -> list[tuple[str, str, str, Any]]:

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from communitas.engines import quantile
 from communitas.metrics import scope as sc
 from communitas.metrics.base import automated_members, period_start
 from communitas.metrics.reference import accepted_answer_sources
@@ -61,8 +62,8 @@ def _summary_aggs(t: ir.Table) -> dict[str, Any]:
     return {
         "threads": t.count(),
         "responded": responded.sum(),
-        "median_hours": t.response_hours.median(),
-        "p90_hours": t.response_hours.quantile(0.9),
+        "median_hours": quantile(t.response_hours, 0.5),
+        "p90_hours": quantile(t.response_hours, 0.9),
         "replies": t.replies.sum(),
         "replied": (t.replies_by_others > 0).sum(),
     }
@@ -177,7 +178,7 @@ def newcomer_reception(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     got = t.first_response_at.notnull()
     back = t.contributions >= 2
     row = t.aggregate(
-        newcomers=t.count(), received=got.sum(), median_hours=t.response_hours.median(),
+        newcomers=t.count(), received=got.sum(), median_hours=quantile(t.response_hours, 0.5),
         back_received=(got & back).sum(), back_ignored=(~got & back).sum(),
     ).execute().iloc[0]
     n, got_n = int(row["newcomers"]), int(row["received"] or 0)

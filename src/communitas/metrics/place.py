@@ -49,13 +49,14 @@ def place_concentration(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     asc = ibis.row_number().over(order_by=[per.n, per.place_id]) + 1
     r = per.mutate(asc=asc)
     row = r.aggregate(places=r.count(), total=r.n.sum(), weighted=(r.asc * r.n).sum(),
-                      squares=(r.n * r.n).sum(),
-                      nlogn=(r.n * r.n.cast("float64").log2()).sum()).execute().iloc[0]
+                      squares=(r.n * r.n).sum()).execute().iloc[0]
     n, tot = int(row["places"]), int(row["total"] or 0)
     if n == 0 or tot == 0:
         return {"places": n, "gini": None, "hhi": None, "entropy": None, "evenness": None}
-    # One place: exactly 0 (the formula leaves rounding residue, e.g. 4.4e-16 bits for 11 posts).
-    entropy = 0.0 if n == 1 else max(0.0, math.log2(tot) - float(row["nlogn"]) / tot)
+    # The logarithms and their sum are taken here (math.fsum: exactly rounded in any order), so
+    # every engine gives the same bits. One place: exactly 0 (no rounding residue).
+    nlogn = math.fsum(int(c) * math.log2(int(c)) for c in per.n.to_pyarrow().to_pylist())
+    entropy = 0.0 if n == 1 else max(0.0, math.log2(tot) - nlogn / tot)
     return {"places": n, "gini": float(2 * row["weighted"] / (n * tot) - (n + 1) / n),
             "hhi": float(row["squares"]) / tot / tot, "entropy": entropy,
             "evenness": entropy / math.log2(n) if n > 1 else None}

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import ibis
 import ibis.expr.types as ir
 
+from communitas.engines import Scratch, scratch_for
 from communitas.errors import UsageError
 from communitas.metrics.base import contributions
 from communitas.metrics.periods import PERIODS
@@ -176,17 +177,16 @@ class PreparedBackend:
     value) saves each metric from re-deriving them (bot filter, person mapping). Everything else
     is the wrapped backend's. Use as a context manager: the temporary tables are dropped on exit.
 
-    On DuckDB the tables go to an attached in-memory database that compresses them (``COMPRESS``,
-    then a checkpoint after each table): DuckDB keeps temporary tables uncompressed, and on a
-    store of 815,000 posts the two largest took 736 MB that way, 92 MB compressed. Other
-    backends get plain temporary tables.
+    Where they go depends on the engine (:func:`communitas.engines.scratch_for`): on DuckDB an
+    attached in-memory database that compresses them, on Spark cached temporary views, on other
+    backends plain temporary tables.
     """
 
     def __init__(self, backend: Any, *, source_id: str | None = None) -> None:
         self.backend = backend
         self.source_id = source_id
-        self._made: dict[Any, str] = {}
-        self._scratch: str | None = None
+        self._made: dict[Any, ir.Table] = {}
+        self._scratch: Scratch | None = None
 
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
@@ -198,41 +198,20 @@ class PreparedBackend:
             self.backend, source_id=source_id, include_bots=include_bots).select(*POST_COLUMNS))
 
     def memo(self, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
-        """The table ``build()`` makes, materialised once per ``key`` as a temporary table."""
+        """The table ``build()`` makes, materialised once per ``key`` in the engine's scratch space."""
         if key not in self._made:
-            name = f"_communitas_memo_{uuid.uuid4().hex}"
-            scratch = self._scratch_db()
-            if scratch is None:
-                self.backend.create_table(name, build(), temp=True)
-            else:
-                self.backend.create_table(name, build(), database=f"{scratch}.main")
-                self.backend.raw_sql(f'CHECKPOINT "{scratch}"')  # compresses what was just written
-            self._made[key] = name
-        where = None if self._scratch is None else (self._scratch, "main")
-        return self.backend.table(self._made[key], database=where)
-
-    def _scratch_db(self) -> str | None:
-        """The compressed in-memory database the memo tables go to (DuckDB only), attached once."""
-        if self._scratch is None and getattr(self.backend, "name", "") == "duckdb":
-            name = f"_communitas_scratch_{uuid.uuid4().hex}"
-            # READ_ONLY false: a store opened read-only would otherwise attach it read-only too
-            self.backend.raw_sql(f"ATTACH ':memory:' AS \"{name}\" (COMPRESS, READ_ONLY false)")
-            self._scratch = name
-        return self._scratch
+            if self._scratch is None:
+                self._scratch = scratch_for(self.backend)
+            self._made[key] = self._scratch.put(f"_communitas_memo_{uuid.uuid4().hex}", build())
+        return self._made[key]
 
     def __enter__(self) -> PreparedBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._scratch is not None:
-            self.backend.raw_sql(f'DETACH "{self._scratch}"')
+            self._scratch.close()
             self._scratch = None
-        else:
-            for name in self._made.values():
-                try:
-                    self.backend.drop_table(name, force=True)
-                except Exception:  # ibis 12's DROP breaks with sqlglot 30; the name is ours (hex)
-                    self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
         self._made.clear()
 
 

@@ -31,9 +31,16 @@ def overview(backend: Any, *, source_id: str | None = None, include_bots: bool =
         "members": int(members.count().execute()),
         "contributors": int(span["contributors"][0]),
         "posts_by_kind": {str(k): int(n) for k, n in zip(by_kind["kind"], by_kind["n"], strict=True)},
-        "first": None if pd.isna(span["first"][0]) else span["first"][0].isoformat(),
-        "last": None if pd.isna(span["last"][0]) else span["last"][0].isoformat(),
+        "first": _iso(span["first"][0]),
+        "last": _iso(span["last"][0]),
     }
+
+
+def _iso(value: Any) -> str | None:
+    """A time as ISO text in UTC (a naive one is UTC)."""
+    if pd.isna(value):
+        return None
+    return (value.tz_localize("UTC") if value.tzinfo is None else value).isoformat()  # type: ignore[no-any-return]
 
 
 def active_members(backend: Any, *, period: str = "month", source_id: str | None = None,

@@ -122,14 +122,21 @@ def attention_entropy(backend: Any, scope: Scope = ALL, *, period: str = "month"
     sc.check_period(period)
     pp = placed_posts(backend, scope)
     pp = pp.mutate(period=period_start(pp.created_at, period))
-    per = pp.group_by(["period", "place_id"]).aggregate(n=pp.count())
-    p = per.n / per.n.sum().over(group_by=per.period)
-    per = per.mutate(h=-p * p.log2())
-    out = per.group_by("period").aggregate(places=per.count(), entropy=per.h.sum())
-    # one place in a period: exactly 0 bits (not -0.0 or rounding residue)
-    out = out.mutate(entropy=ibis.ifelse(out.places > 1, out.entropy, 0.0))
-    even = ibis.ifelse(out.places > 1, out.entropy / out.places.cast("float64").log2(), ibis.null())
-    return out.mutate(evenness=even).order_by("period").execute()
+    per = pp.group_by(["period", "place_id"]).aggregate(n=pp.count()).execute()
+    # The logarithms and the sum are taken here, not by the engine: math.fsum is exactly rounded
+    # whatever the order, so every engine (DuckDB, Spark) gives the same bits.
+    rows = [_entropy_row(period, [int(n) for n in group["n"]])
+            for period, group in per.groupby("period", sort=True)]
+    return pd.DataFrame(rows, columns=["period", "places", "entropy", "evenness"])
+
+
+def _entropy_row(period: Any, counts: list[int]) -> tuple[Any, int, float, float | None]:
+    """One period's places, entropy (bits; exactly 0 with one place) and evenness."""
+    total, places = sum(counts), len(counts)
+    if places < 2:
+        return period, places, 0.0, None
+    entropy = math.fsum(-(n / total) * math.log2(n / total) for n in counts)
+    return period, places, entropy, entropy / math.log2(places)
 
 
 @scoped

@@ -63,7 +63,14 @@ def _span(backend: Any, opts: GraphOptions) -> tuple[pd.Timestamp, pd.Timestamp]
     if pd.isna(first):
         where = f"source {opts.source_id!r}" if opts.source_id else "the store"
         raise EmptyStore(f"network: {where} holds no contributions; run `communitas ingest PATH` first.")
-    return pd.Timestamp(first).tz_convert("UTC"), pd.Timestamp(last).tz_convert("UTC")
+    return _utc(first), _utc(last)
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """A time in UTC, to the microsecond as the store keeps them, whatever the engine returned
+    (a naive one is UTC)."""
+    t = pd.Timestamp(value).as_unit("us")
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
 def rolling_windows(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
@@ -144,7 +151,9 @@ def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Gra
     every = _posts(backend, opts)
     firsts = every.group_by(every.author_id.name("member_id")).aggregate(
         first_post_at=every.created_at.min())
-    return agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
+    out = agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
+    out["first_post_at"] = out["first_post_at"].dt.as_unit("us")  # as the store keeps times, on any engine
+    return out
 
 
 def staff_flags(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:

@@ -33,11 +33,6 @@ def trend(series: list[float], window: int = 3) -> tuple[float | None, str]:
     return change, arrow
 
 
-def _active_rows(ctx: ReportContext) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = ctx.profile.get("active_members", [])
-    return rows
-
-
 @section("overview", "The community in figures", order=5)
 def build_overview(ctx: ReportContext) -> dict[str, Any] | None:
     ov = ctx.profile["overview"]

@@ -2,53 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from communitas.cli.common import (
+    AsOfOpt,
     JsonOpt,
+    KindOpt,
+    LimitOpt,
+    NamesOpt,
     SourceOpt,
     StoreOpt,
-    at_least,
-    check_date,
     console,
     print_json,
-    words,
 )
 from communitas.errors import EmptyStore
 from communitas.store import Workspace
 
-BRIEF_KINDS = ("welcome", "unanswered", "checkin", "dependency", "introduce", "spotlight", "place", "nugget")
-
-
-def _kinds(values: list[str] | None) -> list[str] | None:
-    """Each ``--kind`` must name a kind the brief has (built-in or registered)."""
-    if not values:
-        return values
-    from communitas.brief import KINDS  # importing the package registers every kind
-
-    known = tuple(KINDS)
-    unknown = [v for v in values if v not in known]
-    if unknown:
-        raise typer.BadParameter(f"{unknown[0]!r} is not one of {words(known)}.")
-    return values
-
 
 def brief(
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", callback=check_date,
-        help="Replay the brief as of this date, YYYY-MM-DD (UTC), from what was known then.")
-    ] = None,
+    as_of: AsOfOpt = None,
     source: SourceOpt = None,
-    kind: Annotated[list[str] | None, typer.Option(
-        "--kind", callback=_kinds, help=f"Only this kind (repeatable): {', '.join(BRIEF_KINDS)}.")
-    ] = None,
-    limit: Annotated[int, typer.Option(callback=at_least(1), help="Items to show.")] = 20,
-    names: Annotated[bool, typer.Option(
-        "--names", help="Show members' display names instead of pseudonyms.")] = False,
+    kind: KindOpt = None,
+    limit: LimitOpt = 20,
+    names: NamesOpt = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -12,15 +12,17 @@ from rich.table import Table
 from rich.text import Text
 
 from communitas.cli.common import (
+    CsvOpt,
     IncludeBotsOpt,
     JsonOpt,
+    LimitOpt,
     PeriodOpt,
     PlaceOpt,
     SinceOpt,
     SourceOpt,
     StoreOpt,
+    TopOpt,
     UntilOpt,
-    at_least,
     check_window,
     console,
     print_json,
@@ -47,14 +49,14 @@ def profile(
     until: UntilOpt = None,
     place: PlaceOpt = None,
     include_bots: IncludeBotsOpt = False,
-    top: Annotated[int, typer.Option(callback=at_least(1),
-                                     help="Rows to show in the per-place lists.")] = 10,
+    limit: LimitOpt = 10,
+    top: TopOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
-    as_csv: Annotated[bool, typer.Option(
-        "--csv", help="Print every figure as CSV rows: component,metric,period,value.")] = False,
+    as_csv: CsvOpt = False,
 ) -> None:
     """Profile the community: people, common ties, social interaction and place.
+    --limit N: rows in the per-place lists.
 
     Example: communitas profile --period quarter --since 2016-01-01 --json
     """
@@ -69,7 +71,7 @@ def profile(
         from communitas.metrics.profile import build_profile
 
         data = build_profile(ws, source=source, period=period, since=since, until=until, place=place,
-                             include_bots=include_bots, top=top)
+                             include_bots=include_bots, top=limit if top is None else top)
     if as_json:
         print_json(data)
     elif as_csv:

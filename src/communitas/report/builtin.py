@@ -11,8 +11,6 @@ from typing import Any
 from communitas.report.context import ReportContext, scrub
 from communitas.report.sections import SectionEmpty, section
 
-COMPONENTS = ("people", "ties", "interaction", "place")
-
 
 def trend(series: list[float], window: int = 3) -> tuple[float | None, str]:
     """Mean of the last ``window`` values against the ``window`` before: (relative change, arrow).

@@ -22,9 +22,13 @@ demo: install
 	$(BIN)/communitas ingest $(DATA)/stackexchange-beer-7z/beer.stackexchange.com.7z --store $(STORE)
 	$(BIN)/communitas profile --store $(STORE)
 
+# ruff, mypy, dead code (vulture: [tool.vulture] in pyproject.toml) and the CLI convention (every
+# option declared in src/communitas/cli/common.py)
 lint: install
-	$(BIN)/ruff check src tests benchmarks fuzz
+	$(BIN)/ruff check src tests benchmarks fuzz tools
 	$(BIN)/mypy
+	$(BIN)/vulture
+	$(BIN)/python tools/check_cli_options.py
 
 test: lint
 	$(BIN)/pytest

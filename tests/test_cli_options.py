@@ -234,3 +234,86 @@ def test_help_text_is_printed_as_written(capsys: pytest.CaptureFixture[str]) -> 
                 assert " ".join(p.help.split()) in flat, (path, p.help)
     code, out, _ = run_cli(["topics", "--help"], capsys)
     assert "communitas[embeddings]" in " ".join(out.split())
+
+
+# -- one convention: every option is declared in cli/common.py ---------------------------------
+
+def _common_options() -> set[int]:
+    """The ids of the typer option declarations of ``cli/common.py``'s aliases."""
+    import communitas.cli.common as common
+
+    out = set()
+    for value in vars(common).values():
+        for meta in getattr(value, "__metadata__", ()):
+            if isinstance(meta, typer.models.OptionInfo):
+                out.add(id(meta))
+    return out
+
+
+def test_every_option_is_declared_in_common() -> None:
+    """Each option of each command comes from an alias of ``cli/common.py`` — none declared in
+    the command's module, none made implicitly by typer from a plain parameter."""
+    import inspect
+    import typing
+
+    common = _common_options()
+    stray = []
+    for path, cmd in _leaf_commands().items():
+        if cmd.callback is None:  # a group that only holds sub-commands
+            continue
+        hints = typing.get_type_hints(cmd.callback, include_extras=True)
+        for name in inspect.signature(cmd.callback).parameters:
+            metas = getattr(hints.get(name), "__metadata__", ())
+            if any(isinstance(m, typer.models.ArgumentInfo) for m in metas) or name == "ctx":
+                continue
+            if not any(id(m) in common for m in metas if isinstance(m, typer.models.OptionInfo)):
+                stray.append(f"{' '.join(path)} {name}")
+    assert not stray, f"options not declared in cli/common.py: {stray}"
+    assert len(common) >= 40
+
+
+def _check_tool() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "check_cli_options.py"
+    spec = importlib.util.spec_from_file_location("check_cli_options", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_lint_check_fails_on_an_option_declared_outside_common(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]
+                                                                     ) -> None:
+    tool = _check_tool()
+    bad = tmp_path / "stray.py"
+    bad.write_text("from typing import Annotated\nimport typer\nfrom typer import Option as O\n\n\n"
+                   "def cmd(top: Annotated[int, typer.Option(help='rows')] = 5,\n"
+                   "        raw: bool = O('--raw')) -> None:\n    pass\n")
+    assert tool.main([str(bad)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [f"{bad}:6: --top is declared here; declare it in cli/common.py and use its alias",
+                     f"{bad}:7: --raw is declared here; declare it in cli/common.py and use its alias"]
+    good = tmp_path / "common.py"
+    good.write_text(bad.read_text())
+    assert tool.main([str(good)]) == 0
+    assert tool.main([]) == 0  # the CLI package as it is
+    assert capsys.readouterr().err == ""
+
+
+def test_top_is_the_old_name_of_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--top N`` (hidden) still works on profile and network, with a note; ``--limit`` is the name."""
+    store = tmp_path / "tiny.duckdb"
+    with Workspace(store) as ws:
+        build_tiny(ws)
+    code, out, err = run_cli(["profile", "--store", str(store), "--top", "1", "--json"], capsys)
+    assert code == 0 and "--top is now --limit" in err
+    import json
+
+    assert len(json.loads(out)["place"]["places"]) == 1
+    code, out, err = run_cli(["profile", "--store", str(store), "--limit", "1", "--json"], capsys)
+    # three tags are in use in the tiny corpus (w, x, y): one row is the limit at work
+    assert code == 0 and err == "" and len(json.loads(out)["place"]["places"]) == 1
+    code, out, _ = run_cli(["profile", "--help"], capsys)
+    assert "--limit" in out and "--top" not in out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import cli_commands
@@ -85,3 +86,32 @@ def test_readme_shows_every_command(command: str) -> None:
 def test_readme_lists_every_docs_file(doc: str) -> None:
     listed = README.split("## Documentation", 1)[1]
     assert f"`{doc}`" in listed, f"README.md 'Documentation' does not list {doc}"
+
+
+def _visible_options(path: tuple[str, ...]) -> list[str]:
+    """The long names of a command's options shown in its ``--help`` (``--store``, which every
+    command has, is described once at the top of the page)."""
+    import typer.main
+
+    from communitas.cli.app import app
+
+    cmd: Any = typer.main.get_command(app)
+    for name in path:
+        cmd = cmd.commands[name]
+    out = []
+    for p in cmd.params:
+        if p.param_type_name != "option" or p.hidden:
+            continue
+        names = [o for o in (*p.opts, *p.secondary_opts) if o.startswith("--")]
+        out.extend(n for n in names[:1] if n not in ("--help", "--store"))
+    return out
+
+
+CLI_SECTIONS = _sections(DOCS / "cli.md")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_is_documented(command: str) -> None:
+    body = CLI_SECTIONS[f"`communitas {command}`"]
+    missing = [o for o in _visible_options(tuple(command.split())) if o not in body]
+    assert not missing, f"docs/cli.md, `communitas {command}`: say what {missing} do"

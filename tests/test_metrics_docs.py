@@ -39,7 +39,7 @@ def _metric_functions(module: ModuleType) -> list[str]:
 def test_every_metric_function_has_a_section(module: ModuleType) -> None:
     sections = _sections()
     functions = _metric_functions(module)
-    assert len(functions) >= 3
+    assert len(functions) >= (1 if module is summary else 3)  # summary: the overview alone
     missing = [f for f in functions if f not in sections]
     assert not missing, f"add a '### <name>' section to docs/metrics.md for {missing}"
     short = [f for f in functions if len(sections[f].split()) < 25]

@@ -18,7 +18,7 @@ from communitas.network.picture import picture_spec
 def test_json_windows_timeline_members_and_svg(beer_store: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     svg = tmp_path / "net.svg"
-    code, out, _ = run_cli(["network", "--store", str(beer_store), "--top", "3", "--picture", str(svg),
+    code, out, _ = run_cli(["network", "--store", str(beer_store), "--limit", "3", "--picture", str(svg),
                             "--window", "36", "--json"], capsys)
     assert code == 0
     data: dict[str, Any] = json.loads(out)

@@ -136,7 +136,8 @@ def toy_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     sys.modules.pop("toy_seams", None)
 
 
-def test_a_toy_metric_and_section_appear_in_the_profile_and_report(tiny_store: Path, toy_site: Path) -> None:
+@pytest.mark.usefixtures("toy_site")
+def test_a_toy_metric_and_section_appear_in_the_profile_and_report(tiny_store: Path) -> None:
     with Workspace(tiny_store, read_only=True) as ws:
         profile = build_profile(ws)
         html = build_report(ws, ReportOptions(skip=("topics", "network", "brief")))

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from tests.conftest import data_path, raw_rows
 
@@ -63,3 +64,22 @@ def test_cli_topics_of_one_source(two_sources: Path, sid: str, folder: str,
     assert sum(t["threads"] for t in data["topics"]) == data["modelled_threads"] <= len(titles)
     examples = {r for t in data["topics"] for r in t["representative"]}
     assert examples and examples <= set(titles.values())
+
+
+def test_read_corpus_in_a_window_and_a_place(two_sources: Path) -> None:
+    """``--since``/``--until``/``--place`` (``topics``): the threads of tag ``hops`` with a
+    contribution made in 2016, counted from the raw dump (dates are UTC, ISO, so they compare as
+    text); the Community account (-1) is a system account and is left out."""
+    posts = raw_rows("stackexchange-beer", "Posts")
+    question = {r["Id"]: r["Id"] if r["PostTypeId"] == "1" else r.get("ParentId", "") for r in posts
+                if r["PostTypeId"] in ("1", "2")}
+    hops = {r["Id"] for r in posts if r["PostTypeId"] == "1" and "<hops>" in r.get("Tags", "")}
+    made = [(question.get(r["Id"]), r["CreationDate"], r.get("OwnerUserId")) for r in posts]
+    made += [(question.get(c["PostId"]), c["CreationDate"], c.get("UserId"))
+             for c in raw_rows("stackexchange-beer", "Comments")]
+    expected = {q for q, at, who in made if q in hops and "2016-01-01" <= at < "2017-01-01" and who != "-1"}
+    with Workspace(two_sources, read_only=True) as ws:
+        corpus = read_corpus(ws, source_id=BEER, since="2016-01-01", until="2017-01-01", place="hops")
+    assert 5 <= len(expected) < len(hops)
+    assert sorted(t.rsplit(":", 1)[1] for t in corpus.docs["thread_id"]) == sorted(expected)
+    assert corpus.posts["created_at"].min() >= pd.Timestamp("2016-01-01", tz="UTC")

@@ -212,19 +212,6 @@ def set_bot(backend: Any, member_id: str, is_bot: bool) -> None:
     con.execute("INSERT INTO member_flags VALUES (?, ?, ?)", [member_id, is_bot, datetime.now(UTC)])
 
 
-def bot_flags(backend: Any) -> ir.Table:
-    """``member_id, is_bot, overridden`` for every member: the manual flag if any, else the source's."""
-    members = backend.table("members")
-    flags = backend.table("member_flags")
-    flags = flags.select(fid="member_id", fbot="is_bot")
-    joined = members.left_join(flags, members.member_id == flags.fid)
-    return joined.select(
-        member_id=joined.member_id,
-        is_bot=joined.fbot.coalesce(joined.is_bot.fill_null(False)),
-        overridden=joined.fid.notnull(),
-    )
-
-
 def members_table(backend: Any, *, bots_only: bool = False, source_id: str | None = None
                   ) -> list[dict[str, Any]]:
     """Members with their bot status (and why), their person and their contribution count."""

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Post kinds that are conversation: contributions that count as "posting" in every metric.
-CONTRIBUTION_KINDS = ("question", "answer", "comment", "message", "email", "reply", "topic")
-
 # Column types in DuckDB SQL. Columns whose name ends with `_at` are timestamps.
 TABLES: dict[str, dict[str, str]] = {
     "sources": {
@@ -168,11 +165,6 @@ class SourceInfo:
     @property
     def source_id(self) -> str:
         return f"{self.platform}:{self.name}"
-
-
-def timestamp_columns(table: str) -> list[str]:
-    """The columns of ``table`` that hold times."""
-    return [c for c, t in TABLES[table].items() if t == "TIMESTAMPTZ"]
 
 
 def create_statements() -> list[str]:

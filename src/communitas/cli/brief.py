@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from communitas.cli.common import (
+    AsOfOpt,
+    BacktestOpt,
     EveryOpt,
     JsonOpt,
+    KindOpt,
+    LimitOpt,
+    NamesOpt,
     SourceOpt,
     StoreOpt,
-    at_least,
-    check_date,
     console,
     print_json,
     words,
@@ -22,37 +25,14 @@ from communitas.cli.common import (
 from communitas.errors import EmptyStore, UsageError
 from communitas.store import Workspace, store_path
 
-BRIEF_KINDS = ("welcome", "unanswered", "checkin", "dependency", "introduce", "spotlight", "place", "nugget")
-
-
-def _kinds(values: list[str] | None) -> list[str] | None:
-    """Each ``--kind`` must name a kind the brief has (built-in or registered)."""
-    if not values:
-        return values
-    from communitas.brief import KINDS  # importing the package registers every kind
-
-    known = tuple(KINDS)
-    unknown = [v for v in values if v not in known]
-    if unknown:
-        raise typer.BadParameter(f"{unknown[0]!r} is not one of {words(known)}.")
-    return values
-
 
 def brief(
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", callback=check_date,
-        help="Replay the brief as of this date, YYYY-MM-DD (UTC), from what was known then.")
-    ] = None,
+    as_of: AsOfOpt = None,
     source: SourceOpt = None,
-    kind: Annotated[list[str] | None, typer.Option(
-        "--kind", callback=_kinds, help=f"Only this kind (repeatable): {', '.join(BRIEF_KINDS)}.")
-    ] = None,
-    limit: Annotated[int, typer.Option(callback=at_least(1), help="Items to show.")] = 20,
-    names: Annotated[bool, typer.Option(
-        "--names", help="Show members' display names instead of pseudonyms.")] = False,
-    backtest: Annotated[bool, typer.Option(
-        "--backtest", help="Replay the predictive kinds at past dates, check what came true against "
-        "a naive baseline, and store each kind's track record.")] = False,
+    kind: KindOpt = None,
+    limit: LimitOpt = 20,
+    names: NamesOpt = False,
+    backtest: BacktestOpt = False,
     every: EveryOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,

@@ -2,8 +2,10 @@
 
 Every option is checked while the command line is parsed, before a store is opened or a file
 read: a bad value is a usage error (one ``error: ...`` line, exit status 2, see
-:func:`communitas.cli.app.main`). Options that several commands take (``--store``, ``--source``,
-``--since``/``--until``, ``--place``, ``--period``) are declared here once.
+:func:`communitas.cli.app.main`). Every option of every command is declared here, once (one
+name, one check, one help text wherever it appears); ``tools/check_cli_options.py`` (``make
+lint``) fails when a ``typer.Option`` is declared in any other module, and
+``tests/test_cli_options.py`` when a command's option does not come from here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rich.console import Console
 from communitas.engines import ENGINES, SPARK_REMOTE_ENV
 from communitas.errors import UsageError
 from communitas.metrics.periods import PERIODS
+from communitas.sources.registry import SOURCES
 from communitas.store import STORE_ENV
 
 console = Console()
@@ -146,6 +149,72 @@ def check_every(value: str | None) -> str | None:
         raise typer.BadParameter(f"{value!r} is not a step; write days or weeks like 30d or 4w.") from None
     return value
 
+
+def check_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise typer.BadParameter(f"{value} is not a port; give a number from 1 to 65535.")
+    return value
+
+
+def check_window_choice(value: str) -> str:
+    if value != "last" and not value.lstrip("-").isdigit():
+        raise typer.BadParameter(f"{value!r}: give a window number or 'last'.")
+    return value
+
+
+def parse_topics(value: str) -> int | str:
+    """``auto`` or a number of topics (at least 1)."""
+    if value == "auto":
+        return value
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise typer.BadParameter(f"{value!r}: give a number of topics (e.g. 10) or auto.")
+
+
+def check_topics(value: str) -> str:
+    parse_topics(value)
+    return value
+
+
+def check_platform(value: str | None) -> str | None:
+    return one_of(tuple(SOURCES.names()))(value)
+
+
+def check_kinds(values: list[str] | None) -> list[str] | None:
+    """Each ``--kind`` must name a kind the brief has (built-in or registered)."""
+    if not values:
+        return values
+    from communitas.brief import KINDS  # importing the package registers every kind
+
+    known = tuple(KINDS)
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise typer.BadParameter(f"{unknown[0]!r} is not one of {words(known)}.")
+    return values
+
+
+def check_sections(value: list[str] | None) -> list[str] | None:
+    from communitas.report.sections import registered_sections  # the report stack loads only when run
+
+    known = {s.key for s in registered_sections()}
+    unknown = sorted(set(value or ()) - known)
+    if unknown:
+        raise UsageError(f"--skip {unknown[0]!r}: no such section; choose from {', '.join(sorted(known))}.")
+    return value
+
+
+def deprecated_top(value: int | None) -> int | None:
+    """``--top N``: the old name of ``--limit N`` (profile, network), still read."""
+    if value is not None:
+        at_least(1)(value)
+        err_console.print("note: --top is now --limit; --top will go.", highlight=False, markup=False)
+    return value
+
+
+FORMATS = ("parquet", "csv")
+METHODS = ("tfidf-nmf", "embeddings")
+BRIEF_KINDS = ("welcome", "unanswered", "checkin", "dependency", "introduce", "spotlight", "place", "nugget")
+
 StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", envvar=STORE_ENV, show_envvar=True, callback=store_file,
@@ -162,6 +231,9 @@ UntilOpt = Annotated[str | None, typer.Option(
 PlaceOpt = Annotated[str | None, typer.Option(
     callback=not_blank, help="Only threads in this place (tag, channel, list, category): its name or id.")]
 IncludeBotsOpt = Annotated[bool, typer.Option(help="Count bots and system accounts too.")]
+BacktestOpt = Annotated[bool, typer.Option(
+    "--backtest", help="Replay the predictive kinds at past dates, check what came true against "
+    "a naive baseline, and store each kind's track record.")]
 EveryOpt = Annotated[str | None, typer.Option(
     callback=check_every,
     help="With --backtest: the step between past dates, in days or weeks (default 30d).")]
@@ -191,6 +263,91 @@ TablesOpt = Annotated[str | None, typer.Option(
 SparkRemoteOpt = Annotated[str | None, typer.Option(
     "--spark-remote", envvar=SPARK_REMOTE_ENV, show_envvar=True, callback=spark_url,
     help="Spark engine: a Spark Connect server, sc://host:port (default: Spark on this machine).")]
+
+
+LimitOpt = Annotated[int, typer.Option(callback=at_least(1), help="Most rows (or items) to show.")]
+TopOpt = Annotated[int | None, typer.Option("--top", hidden=True, callback=deprecated_top)]
+NamesOpt = Annotated[bool, typer.Option(
+    "--names", help="Show members' display names instead of pseudonyms (tables, pages, pictures).")]
+OutputOpt = Annotated[Path | None, typer.Option(
+    "-o", "--output", callback=new_file(), help="HTML file to write.")]
+CsvOpt = Annotated[bool, typer.Option(
+    "--csv", help="Print every figure as CSV rows: component,metric,period,value.")]
+
+# ingest, export
+PlatformOpt = Annotated[str | None, typer.Option(
+    callback=check_platform,
+    help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES.names())}.")]
+NameOpt = Annotated[str | None, typer.Option(
+    callback=not_blank, help="Name of the community (default: from the file or folder name).")]
+NoTextOpt = Annotated[bool, typer.Option(
+    "--no-text", help="Do not keep post bodies (text is personal data; topics need it).")]
+ForceOpt = Annotated[bool, typer.Option(help="Re-read even if this input is already in the store.")]
+FormatOpt = Annotated[str, typer.Option("--format", callback=one_of(FORMATS), help="parquet or csv.")]
+
+# brief
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", callback=check_date,
+    help="Replay the brief as of this date, YYYY-MM-DD (UTC), from what was known then.")]
+KindOpt = Annotated[list[str] | None, typer.Option(
+    "--kind", callback=check_kinds, help=f"Only this kind (repeatable): {', '.join(BRIEF_KINDS)}.")]
+
+# topics
+TopicsOpt = Annotated[str, typer.Option(
+    "-k", "--topics", callback=check_topics, help="Number of topics, or auto (chosen by topic coherence).")]
+LastOpt = Annotated[int, typer.Option(
+    callback=at_least(3, "periods"), help="Periods the rising/falling test looks at (3 or more).")]
+SeedOpt = Annotated[int, typer.Option(
+    callback=at_least(0), help="Random seed of the model (same seed, same topics).")]
+MethodOpt = Annotated[str, typer.Option(
+    callback=one_of(METHODS),
+    help="tfidf-nmf (default, no extra needed) or embeddings (needs communitas[embeddings]).")]
+
+# network
+WindowDaysOpt = Annotated[int, typer.Option(
+    callback=at_least(1, "day"), help="Length of each rolling window, in days.")]
+StrideDaysOpt = Annotated[int, typer.Option(
+    callback=at_least(1, "day"), help="Days between the starts of two windows.")]
+WholeOpt = Annotated[bool, typer.Option(help="One window: the whole history.")]
+CoParticipationOpt = Annotated[float | None, typer.Option(
+    callback=positive,
+    help="Also tie members who posted in the same thread within this many hours (weaker ties).")]
+MemberOpt = Annotated[str | None, typer.Option(
+    callback=not_blank, help="Show this member's role in every window.")]
+PictureOpt = Annotated[Path | None, typer.Option(
+    callback=new_file((".svg", ".png")), help="Draw a window's network to this .svg or .png.")]
+WindowOpt = Annotated[str, typer.Option(
+    callback=check_window_choice, help="Window to draw: its number, or 'last'.")]
+
+# report, compare
+SkipOpt = Annotated[list[str] | None, typer.Option(
+    callback=check_sections,
+    help="Leave out a section by key (repeatable), e.g. --skip topics on very large stores.")]
+MonthsOpt = Annotated[int, typer.Option(
+    callback=at_least(1, "month"), help="Compare each community's first N months.")]
+
+# crawl
+RateOpt = Annotated[float, typer.Option(callback=positive, help="Most requests per second.")]
+MaxPagesOpt = Annotated[int | None, typer.Option(
+    callback=at_least(1), help="Read at most this many /latest.json pages in this run (30 topics each).")]
+ContactOpt = Annotated[str | None, typer.Option(
+    callback=not_blank, help="A contact (e-mail or URL) added to the User-Agent, so the site can reach you.")]
+RawOpt = Annotated[bool, typer.Option(
+    "--raw", help="Also fetch each new post's Markdown source (one more request per post).")]
+
+# identities, members, forget
+PendingOpt = Annotated[bool, typer.Option(help="Only pairs with no decision yet.")]
+EvidenceOpt = Annotated[str | None, typer.Option(
+    callback=not_blank, help="Why: the evidence for this decision, kept with it.")]
+BotsOpt = Annotated[bool, typer.Option("--bots", help="Only bots (detected or marked by hand).")]
+MarkOpt = Annotated[bool, typer.Option(
+    "--yes/--no", help="Set (--yes) or take back (--no) what the command marks.")]
+ConfirmOpt = Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")]
+
+# serve
+HostOpt = Annotated[str, typer.Option(
+    callback=not_blank, help="Address to listen on; other than loopback needs a token.")]
+PortOpt = Annotated[int, typer.Option(callback=check_port, help="Port to listen on (1-65535).")]
 
 
 def print_json(data: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from communitas.cli.common import JsonOpt, StoreOpt, at_least, console, err_console, new_file, print_json
+from communitas.cli.common import JsonOpt, MonthsOpt, OutputOpt, StoreOpt, console, err_console, print_json
 from communitas.errors import UsageError
 from communitas.store import Workspace, store_path
 
@@ -51,10 +51,8 @@ def gather(items: list[str], store: Path | None, months: int) -> list[dict[str, 
 
 def compare(
     items: Annotated[list[str], typer.Argument(help="Stores (.duckdb), exports to read, or source ids.")],
-    months: Annotated[int, typer.Option(
-        callback=at_least(1, "month"), help="Compare each community's first N months.")] = MONTHS,
-    output: Annotated[Path | None, typer.Option(
-        "-o", "--output", callback=new_file(), help="Also write an HTML report.")] = None,
+    months: MonthsOpt = MONTHS,
+    output: OutputOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -10,14 +10,15 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from communitas.cli.common import (
+    ContactOpt,
     JsonOpt,
-    at_least,
+    MaxPagesOpt,
+    RateOpt,
+    RawOpt,
     console,
     err_console,
     new_folder,
     new_typer,
-    not_blank,
-    positive,
     print_json,
 )
 
@@ -43,15 +44,10 @@ def discourse(
         callback=_web_url, help="The forum's home URL, e.g. https://forum.example.org")],
     out_dir: Annotated[Path, typer.Argument(
         callback=new_folder, help="Folder to save into (and to resume from).")],
-    rate: Annotated[float, typer.Option(callback=positive, help="Most requests per second.")] = 1.0,
-    max_pages: Annotated[int | None, typer.Option(
-        callback=at_least(1),
-        help="Read at most this many /latest.json pages in this run (30 topics each).")] = None,
-    contact: Annotated[str | None, typer.Option(
-        callback=not_blank,
-        help="A contact (e-mail or URL) added to the User-Agent, so the site can reach you.")] = None,
-    raw: Annotated[bool, typer.Option(
-        "--raw", help="Also fetch each new post's Markdown source (one more request per post).")] = False,
+    rate: RateOpt = 1.0,
+    max_pages: MaxPagesOpt = None,
+    contact: ContactOpt = None,
+    raw: RawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Crawl a Discourse forum's public JSON API into OUT_DIR; run again to resume or update.

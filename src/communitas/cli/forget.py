@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from communitas.cli.common import StoreOpt, console
+from communitas.cli.common import ConfirmOpt, StoreOpt, console
 from communitas.errors import UsageError
 from communitas.store import Workspace
 
 
 def forget(
     member_id: Annotated[str, typer.Argument(help="The member id (see `communitas members`).")],
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+    yes: ConfirmOpt = False,
     store: StoreOpt = None,
 ) -> None:
     """Erase a member's text and identity; counts stay as they were, and it survives re-ingests.

@@ -9,7 +9,16 @@ from rich.table import Table
 from rich.text import Text
 
 from communitas import identities as ids
-from communitas.cli.common import JsonOpt, StoreOpt, console, new_typer, not_blank, print_json
+from communitas.cli.common import (
+    EvidenceOpt,
+    JsonOpt,
+    PendingOpt,
+    StoreOpt,
+    console,
+    new_typer,
+    not_blank,
+    print_json,
+)
 from communitas.store import Workspace
 
 app = new_typer(help="One person across platforms: suggest, merge and split identities.\n\n"
@@ -19,7 +28,7 @@ app = new_typer(help="One person across platforms: suggest, merge and split iden
 
 @app.command()
 def suggest(
-    pending: Annotated[bool, typer.Option(help="Only pairs with no decision yet.")] = False,
+    pending: PendingOpt = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -55,8 +64,7 @@ def merge(
         callback=not_blank, help="A member id (see `identities suggest`).")],
     member_b: Annotated[str, typer.Argument(
         callback=not_blank, help="Another member id, of the same person.")],
-    evidence: Annotated[str, typer.Option(callback=not_blank, help="Why they are one person.")
-                        ] = "merged by hand",
+    evidence: EvidenceOpt = "merged by hand",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -67,7 +75,7 @@ def merge(
     Example: communitas identities merge mbox:usrp:m:3f2a... discourse:askci:u:42
     """
     with Workspace(store) as ws:
-        person = ids.merge(ws.con, member_a, member_b, evidence=evidence)
+        person = ids.merge(ws.con, member_a, member_b, evidence=evidence or "merged by hand")
     if as_json:
         print_json({"person_id": person, "members": [member_a, member_b]})
         return
@@ -79,8 +87,7 @@ def merge(
 def split(
     member_a: Annotated[str, typer.Argument(callback=not_blank, help="A member id.")],
     member_b: Annotated[str, typer.Argument(callback=not_blank, help="The member that is someone else.")],
-    evidence: Annotated[str | None, typer.Option(
-        callback=not_blank, help="Why they are different people.")] = None,
+    evidence: EvidenceOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Record that two members are different people (rejects a suggestion, undoes a merge).

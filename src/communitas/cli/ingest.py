@@ -12,20 +12,20 @@ from rich.table import Table
 from rich.text import Text
 
 from communitas.cli.common import (
+    ForceOpt,
+    FormatOpt,
     JsonOpt,
+    NameOpt,
+    NoTextOpt,
+    PlatformOpt,
     StoreOpt,
     console,
     err_console,
     new_folder,
-    not_blank,
-    one_of,
     print_json,
 )
 from communitas.errors import InputNotFound
-from communitas.sources.registry import SOURCES
 from communitas.store import IngestReport, Workspace
-
-FORMATS = ("parquet", "csv")
 
 
 class _Bars:
@@ -53,14 +53,10 @@ def _existing(path: Path) -> Path:
 
 def ingest(
     path: Annotated[Path, typer.Argument(callback=_existing, help="Export folder, archive or file to read.")],
-    platform: Annotated[str | None, typer.Option(
-        callback=one_of(tuple(SOURCES.names())),
-        help=f"Platform, if auto-detection is not wanted: {', '.join(SOURCES.names())}.")] = None,
-    name: Annotated[str | None, typer.Option(
-        callback=not_blank, help="Name of the community (default: from the file or folder name).")] = None,
-    no_text: Annotated[bool, typer.Option(
-        "--no-text", help="Do not keep post bodies (text is personal data; topics need it).")] = False,
-    force: Annotated[bool, typer.Option(help="Re-read even if this input is already in the store.")] = False,
+    platform: PlatformOpt = None,
+    name: NameOpt = None,
+    no_text: NoTextOpt = False,
+    force: ForceOpt = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -158,8 +154,7 @@ def sources(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 def export(
     directory: Annotated[Path, typer.Argument(
         callback=new_folder, help="Folder to write one file per table into.")],
-    fmt: Annotated[str, typer.Option("--format", callback=one_of(FORMATS), help="parquet or csv.")
-                   ] = "parquet",
+    fmt: FormatOpt = "parquet",
     store: StoreOpt = None,
 ) -> None:
     """Write every table of the store to DIRECTORY (Parquet by default).

@@ -10,10 +10,12 @@ from rich.text import Text
 
 from communitas import identities as ids
 from communitas.cli.common import (
+    BotsOpt,
     JsonOpt,
+    LimitOpt,
+    MarkOpt,
     SourceOpt,
     StoreOpt,
-    at_least,
     console,
     new_typer,
     not_blank,
@@ -27,10 +29,9 @@ app = new_typer(invoke_without_command=True)
 @app.callback()
 def members(
     ctx: typer.Context,
-    bots: Annotated[bool, typer.Option("--bots", help="Only bots (detected or marked by hand).")] = False,
+    bots: BotsOpt = False,
     source: SourceOpt = None,
-    limit: Annotated[int, typer.Option(
-        callback=at_least(1), help="Rows to show in the table (JSON shows all).")] = 50,
+    limit: LimitOpt = 50,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -61,7 +62,7 @@ def members(
 def bot(
     member_id: Annotated[str, typer.Argument(
         callback=not_blank, help="The member id (see `communitas members`).")],
-    is_bot: Annotated[bool, typer.Option("--yes/--no", help="Mark as a bot, or as not a bot.")],
+    is_bot: MarkOpt,
     store: StoreOpt = None,
 ) -> None:
     """Mark a member as a bot (left out of every metric) or as a person; survives re-ingests.
@@ -77,7 +78,7 @@ def bot(
 @app.command()
 def optout(
     member_id: Annotated[str, typer.Argument(help="The member id (see `communitas members`).")],
-    out: Annotated[bool, typer.Option("--yes/--no", help="Leave out of every analysis, or take back in.")],
+    out: MarkOpt,
     store: StoreOpt = None,
 ) -> None:
     """Leave a member out of every analysis (nothing is deleted); survives re-ingests.

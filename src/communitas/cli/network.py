@@ -4,31 +4,42 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
 from communitas.cli.common import (
+    CoParticipationOpt,
     EngineOpt,
+    IncludeBotsOpt,
     JsonOpt,
+    LimitOpt,
+    MemberOpt,
+    NamesOpt,
+    PictureOpt,
+    PlaceOpt,
+    SinceOpt,
     SourceOpt,
     SparkRemoteOpt,
     StoreOpt,
+    StrideDaysOpt,
     TablesOpt,
-    at_least,
+    TopOpt,
+    UntilOpt,
+    WholeOpt,
+    WindowDaysOpt,
+    WindowOpt,
+    check_window,
     console,
-    new_file,
-    not_blank,
-    positive,
     print_json,
 )
 from communitas.errors import UsageError
 from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
-if TYPE_CHECKING:  # the analysis stack (igraph, leidenalg, pandas) loads only when a command runs
+if TYPE_CHECKING:  # the analysis stack (igraph, pandas) loads only when a command runs
     from communitas.network import NetworkAnalysis
 
 # The terminal table shows these; --json carries every figure.
@@ -42,33 +53,22 @@ SHORT = {"members": "members", "ties": "ties", "reciprocity": "recip.",
 ROLE_COLUMNS = ("role", "position", "contacts", "coreness", "betweenness")
 
 
-def _window(value: str) -> str:
-    if value != "last" and not value.lstrip("-").isdigit():
-        raise typer.BadParameter(f"{value!r}: give a window number or 'last'.")
-    return value
-
-
 def network(
     source: SourceOpt = None,
-    window_days: Annotated[int, typer.Option(
-        callback=at_least(1, "day"), help="Length of each rolling window, in days.")] = 90,
-    stride_days: Annotated[int, typer.Option(
-        callback=at_least(1, "day"), help="Days between the starts of two windows.")] = 30,
-    whole: Annotated[bool, typer.Option(help="One window: the whole history.")] = False,
-    co_participation_hours: Annotated[float | None, typer.Option(
-        callback=positive,
-        help="Also tie members who posted in the same thread within this many hours (weaker ties).")] = None,
-    include_bots: Annotated[bool, typer.Option(help="Keep bots and system accounts.")] = False,
-    top: Annotated[int, typer.Option(
-        callback=at_least(0), help="Show the trajectories of the N members with most contacts.")] = 10,
-    member: Annotated[str | None, typer.Option(
-        callback=not_blank, help="Show this member's role in every window.")] = None,
-    picture: Annotated[Path | None, typer.Option(
-        callback=new_file((".svg", ".png")), help="Draw a window's network to this .svg or .png.")] = None,
-    window: Annotated[str, typer.Option(callback=_window, help="Window to draw: its number, or 'last'.")
-                      ] = "last",
-    names: Annotated[bool, typer.Option(help="Label the picture with display names, not 'member N'.")
-                     ] = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
+    window_days: WindowDaysOpt = 90,
+    stride_days: StrideDaysOpt = 30,
+    whole: WholeOpt = False,
+    co_participation_hours: CoParticipationOpt = None,
+    include_bots: IncludeBotsOpt = False,
+    limit: LimitOpt = 10,
+    top: TopOpt = None,
+    member: MemberOpt = None,
+    picture: PictureOpt = None,
+    window: WindowOpt = "last",
+    names: NamesOpt = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
     engine: EngineOpt = "duckdb",
@@ -76,14 +76,17 @@ def network(
     spark_remote: SparkRemoteOpt = None,
 ) -> None:
     """Network figures per window, the network-stage timeline, member roles and a picture.
+    --limit N: the trajectories of the N members with most contacts.
 
-    Example: communitas network --window-days 90 --stride-days 30 --top 5 --picture net.svg --json
+    Example: communitas network --window-days 90 --stride-days 30 --limit 5 --picture net.svg --json
     """
     from communitas.network import GraphOptions, analyse
     from communitas.network.summary import summary
 
+    check_window(since, until)
     opts = GraphOptions(source_id=source, include_bots=include_bots, window_days=window_days,
-                        stride_days=stride_days, co_participation_hours=co_participation_hours).check()
+                        stride_days=stride_days, co_participation_hours=co_participation_hours,
+                        since=since, until=until, place=place).check()
     if engine != "spark" and tables is not None:
         raise UsageError("--tables is for --engine spark.")
     with ExitStack() as stack:
@@ -96,7 +99,7 @@ def network(
             backend = ws.ibis()  # type: ignore[union-attr]
         result = analyse(backend, opts, whole=whole)
         drawn = _draw(backend, result, picture, window, names) if picture is not None else None
-    data = summary(result, top=top, member=member)
+    data = summary(result, top=limit if top is None else top, member=member)
     if drawn is not None:
         data["picture"] = drawn
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -12,9 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from communitas.cli.common import (
+    CsvOpt,
     EngineOpt,
     IncludeBotsOpt,
     JsonOpt,
+    LimitOpt,
     PeriodOpt,
     PlaceOpt,
     SinceOpt,
@@ -22,8 +24,8 @@ from communitas.cli.common import (
     SparkRemoteOpt,
     StoreOpt,
     TablesOpt,
+    TopOpt,
     UntilOpt,
-    at_least,
     check_window,
     console,
     print_json,
@@ -50,17 +52,17 @@ def profile(
     until: UntilOpt = None,
     place: PlaceOpt = None,
     include_bots: IncludeBotsOpt = False,
-    top: Annotated[int, typer.Option(callback=at_least(1),
-                                     help="Rows to show in the per-place lists.")] = 10,
+    limit: LimitOpt = 10,
+    top: TopOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
-    as_csv: Annotated[bool, typer.Option(
-        "--csv", help="Print every figure as CSV rows: component,metric,period,value.")] = False,
+    as_csv: CsvOpt = False,
     engine: EngineOpt = "duckdb",
     tables: TablesOpt = None,
     spark_remote: SparkRemoteOpt = None,
 ) -> None:
     """Profile the community: people, common ties, social interaction and place.
+    --limit N: rows in the per-place lists.
 
     Example: communitas profile --period quarter --since 2016-01-01 --json
     """
@@ -70,7 +72,8 @@ def profile(
     if engine != "spark" and tables is not None:
         raise UsageError("--tables is for --engine spark.")
     kw: dict[str, Any] = {"source": source, "period": period, "since": since, "until": until,
-                          "place": place, "include_bots": include_bots, "top": top}
+                          "place": place, "include_bots": include_bots,
+                          "top": limit if top is None else top}
     if engine == "spark" and tables is not None:
         data = _on_spark(None, tables, spark_remote, kw)
     else:

@@ -3,37 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
-from communitas.cli.common import IncludeBotsOpt, PeriodOpt, SourceOpt, StoreOpt, console, new_file
-from communitas.errors import EmptyStore, UsageError
+from communitas.cli.common import (
+    IncludeBotsOpt,
+    JsonOpt,
+    NamesOpt,
+    OutputOpt,
+    PeriodOpt,
+    SkipOpt,
+    SourceOpt,
+    StoreOpt,
+    console,
+    print_json,
+)
+from communitas.errors import EmptyStore
 from communitas.store import Workspace
 
-
-def _known_sections(value: list[str] | None) -> list[str] | None:
-    from communitas.report.sections import registered_sections  # the report stack loads only when run
-
-    known = {s.key for s in registered_sections()}
-    unknown = sorted(set(value or ()) - known)
-    if unknown:
-        raise UsageError(f"--skip {unknown[0]!r}: no such section; choose from {', '.join(sorted(known))}.")
-    return value
+DEFAULT_OUTPUT = Path("report.html")
 
 
 def report(
-    output: Annotated[Path, typer.Option("-o", "--output", callback=new_file(),
-                                         help="HTML file to write.")] = Path("report.html"),
+    output: OutputOpt = DEFAULT_OUTPUT,
     source: SourceOpt = None,
     period: PeriodOpt = "month",
-    names: Annotated[bool, typer.Option(
-        "--names", help="Show member display names (default: pseudonyms).")] = False,
+    names: NamesOpt = False,
     include_bots: IncludeBotsOpt = False,
-    skip: Annotated[list[str] | None, typer.Option(
-        callback=_known_sections,
-        help="Leave out a section by key (repeatable), e.g. --skip topics on very large stores.")] = None,
+    skip: SkipOpt = None,
     store: StoreOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write the community report: one HTML file that opens with no network at all.
 
@@ -43,12 +43,25 @@ def report(
 
     opts = ReportOptions(source_id=source, period=period, include_bots=include_bots, show_names=names,
                          skip=tuple(skip or ()))
+    shown: dict[str, str | None] = {}
     with Workspace(store, read_only=True) as ws:
         if ws.counts(source)["posts"] == 0:
             raise EmptyStore(f"{ws.path}: no posts{f' for {source}' if source else ''} to report on; "
                              "run `communitas ingest PATH` first (or check --source).")
-        out = write_report(ws, output, opts)
-    console.print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+        out = write_report(ws, output or DEFAULT_OUTPUT, opts, shown=shown)
+    if as_json:
+        print_json(summary(out, shown, opts.skip))
+        return
+    console.print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", markup=False, highlight=False)
+
+
+def summary(out: Path, shown: dict[str, str | None], skipped: tuple[str, ...]) -> dict[str, Any]:
+    """Where the report went and what it holds: the sections shown, and those left out (by
+    ``--skip``, or by the report itself, with its reason)."""
+    left_out = {key: note for key, note in shown.items() if note is not None}
+    left_out.update({key: "left out: --skip" for key in skipped})
+    return {"path": str(out.resolve()), "bytes": out.stat().st_size,
+            "sections": [key for key, note in shown.items() if note is None], "left_out": left_out}
 
 
 def register(app: typer.Typer) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from typing import Annotated
 
 import typer
 
-from communitas.cli.common import StoreOpt, console, not_blank
+from communitas.cli.common import HostOpt, NamesOpt, PortOpt, StoreOpt, console
 from communitas.errors import EmptyStore
 from communitas.store import store_path
 
@@ -27,18 +26,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _port(value: int) -> int:
-    if not 1 <= value <= 65535:
-        raise typer.BadParameter(f"{value} is not a port; give a number from 1 to 65535.")
-    return value
-
-
 def serve(
-    host: Annotated[str, typer.Option(
-        callback=not_blank, help="Address to listen on; other than loopback needs a token.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(callback=_port, help="Port to listen on (1-65535).")] = 8000,
-    names: Annotated[bool, typer.Option("--names", help="Show display names (default: pseudonyms).")
-                     ] = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    names: NamesOpt = False,
     store: StoreOpt = None,
 ) -> None:
     """Run the local dashboard (read-only for the data) until Ctrl-C.

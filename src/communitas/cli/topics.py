@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -10,48 +10,35 @@ from rich.text import Text
 
 from communitas.cli.common import (
     JsonOpt,
+    LastOpt,
+    MethodOpt,
     PeriodOpt,
+    PlaceOpt,
+    SeedOpt,
+    SinceOpt,
     SourceOpt,
     StoreOpt,
-    at_least,
+    TopicsOpt,
+    UntilOpt,
+    check_window,
     console,
-    one_of,
+    parse_topics,
     print_json,
 )
 from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
 
-def _parse_k(value: str) -> int | str:
-    if value == "auto":
-        return value
-    if value.isdigit() and int(value) >= 1:
-        return int(value)
-    raise typer.BadParameter(f"{value!r}: give a number of topics (e.g. 10) or auto.")
-
-
-def _check_k(value: str) -> str:
-    _parse_k(value)
-    return value
-
-
-METHODS = ("tfidf-nmf", "embeddings")
-
-
 def topics(
-    k: Annotated[str, typer.Option(
-        "-k", "--topics", callback=_check_k,
-        help="Number of topics, or auto (chosen by topic coherence).")] = "auto",
+    k: TopicsOpt = "auto",
     period: PeriodOpt = "month",
     source: SourceOpt = None,
-    last: Annotated[int, typer.Option(
-        callback=at_least(3, "periods"), help="Periods the rising/falling test looks at (3 or more).")] = 12,
-    seed: Annotated[int, typer.Option(
-        callback=at_least(0), help="Random seed of the model (same seed, same topics).")] = 0,
-    method: Annotated[str, typer.Option(
-        callback=one_of(METHODS),
-        help="tfidf-nmf (default, no extra needed) or embeddings (needs communitas[embeddings]).")
-    ] = "tfidf-nmf",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
+    last: LastOpt = 12,
+    seed: SeedOpt = 0,
+    method: MethodOpt = "tfidf-nmf",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -61,9 +48,10 @@ def topics(
     """
     from communitas.topics import fit_topics, outputs, read_corpus
 
-    n_topics = _parse_k(k)
+    check_window(since, until)
+    n_topics = parse_topics(k)
     with Workspace(store, read_only=True) as ws:
-        corpus = read_corpus(ws, source_id=source)
+        corpus = read_corpus(ws, source_id=source, since=since, until=until, place=place)
     if method == "embeddings":
         from communitas.topics.embeddings import fit_embedding_topics
 

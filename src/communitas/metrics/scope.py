@@ -170,6 +170,19 @@ def in_window(table: ir.Table, column: str, since: TimeArg, until: TimeArg) -> i
     return table
 
 
+def in_scope(backend: Any, posts: ir.Table, *, since: TimeArg = None, until: TimeArg = None,
+             place: str | None = None, source_id: str | None = None) -> ir.Table:
+    """The ``posts`` made in ``[since, until)`` and, when ``place`` (an id or name) is given, in a
+    thread of that place: the scope options of the commands that read posts directly
+    (``network``, ``topics``)."""
+    posts = in_window(posts, "created_at", since, until)
+    if place is not None:
+        tp = thread_place(backend, source_id)
+        tp = tp.filter(tp.place_id.isin(place_ids(backend, place, source_id)))
+        posts = posts.semi_join(tp, posts.thread_id == tp.thread_id)
+    return posts
+
+
 class PreparedBackend:
     """A backend wrapper serving :func:`contributions` from temporary tables made once.
 
@@ -311,9 +324,4 @@ def source_ends(posts: ir.Table) -> ir.Table:
     make everything in it look abandoned next to a live source."""
     return posts.group_by("source_id").aggregate(source_end=posts.created_at.max())
 
-
-def data_end(table: ir.Table, column: str = "created_at") -> Any:
-    """The latest time in ``table`` (a Python value), or None when it is empty."""
-    value = table[column].max().execute()
-    return None if value is None or value != value else value
 

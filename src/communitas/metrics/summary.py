@@ -1,4 +1,4 @@
-"""A first overview of a community: size, span, volume by kind, activity per period, top places."""
+"""A first overview of a community: size, span, contributors and volume by kind."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from communitas.metrics.base import automated_members, contributions, period_start
+from communitas.metrics.base import automated_members, contributions
 
 
 def overview(backend: Any, *, source_id: str | None = None, include_bots: bool = False
@@ -41,27 +41,3 @@ def _iso(value: Any) -> str | None:
     if pd.isna(value):
         return None
     return (value.tz_localize("UTC") if value.tzinfo is None else value).isoformat()  # type: ignore[no-any-return]
-
-
-def active_members(backend: Any, *, period: str = "month", source_id: str | None = None,
-                   include_bots: bool = False) -> pd.DataFrame:
-    """Members who posted at least one contribution in each period, and the posts made."""
-    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
-    posts = posts.mutate(period=period_start(posts.created_at, period))
-    out = posts.group_by("period").aggregate(active_members=posts.author_id.nunique(),
-                                             contributions=posts.count())
-    return out.order_by("period").execute()
-
-
-def top_places(backend: Any, *, limit: int = 10, source_id: str | None = None,
-               include_bots: bool = False) -> pd.DataFrame:
-    """Places (tags, channels, lists) with the most threads, and their contributions."""
-    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
-    tp = backend.table("thread_places")
-    places = backend.table("places")
-    joined = posts.join(tp, posts.thread_id == tp.thread_id)
-    agg = joined.group_by(tp.place_id).aggregate(
-        threads=joined.thread_id.nunique(), contributions=joined.count(),
-        members=joined.author_id.nunique())
-    agg = agg.join(places.select("place_id", "name", "kind"), "place_id")
-    return agg.order_by([agg.threads.desc(), agg.name]).limit(limit).execute()

@@ -23,8 +23,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-UNITS = ("share", "count", "hours", "rate", "index", "bits")
-
 # A float closer to 0 than this is written as 0: sums of logarithms leave rounding residue
 # (the entropy of a single place computes as 1.78e-15 bits).
 TINY = 1e-9
@@ -67,15 +65,6 @@ def unit_of(name: str) -> str | None:
     ('share', 'hours')
     """
     return UNIT_OF.get(name.rsplit(".", 1)[-1])
-
-
-def is_share(name: str) -> bool:
-    """Whether a figure is a share (written as a percentage), by its name, never by its value.
-
-    >>> is_share("replied_share"), is_share("retained_3"), is_share("threads_per_day")
-    (True, True, False)
-    """
-    return unit_of(name) == "share"
 
 
 def clean(value: float) -> float:

@@ -31,11 +31,14 @@ import pandas as pd
 
 from communitas.errors import EmptyStore, UsageError
 from communitas.metrics.base import automated_members, contributions
+from communitas.metrics.scope import TimeArg, in_scope
 
 
 @dataclass(frozen=True)
 class GraphOptions:
-    """What goes into the graph: which source, bots or not, windowing, weaker ties."""
+    """What goes into the graph: which source, bots or not, windowing, weaker ties; ``since``
+    (inclusive) and ``until`` (exclusive, UTC) keep the contributions made in that span, ``place``
+    (an id or name) those in threads of that place."""
 
     source_id: str | None = None
     include_bots: bool = False
@@ -43,6 +46,9 @@ class GraphOptions:
     stride_days: int = 30
     co_participation_hours: float | None = None
     co_weight: float = 0.5
+    since: TimeArg = None
+    until: TimeArg = None
+    place: str | None = None
 
     def check(self) -> GraphOptions:
         if self.window_days < 1 or self.stride_days < 1:
@@ -53,7 +59,9 @@ class GraphOptions:
 
 
 def _posts(backend: Any, opts: GraphOptions) -> ir.Table:
-    return contributions(backend, source_id=opts.source_id, include_bots=opts.include_bots)
+    posts = contributions(backend, source_id=opts.source_id, include_bots=opts.include_bots)
+    return in_scope(backend, posts, since=opts.since, until=opts.until, place=opts.place,
+                    source_id=opts.source_id)
 
 
 def _span(backend: Any, opts: GraphOptions) -> tuple[pd.Timestamp, pd.Timestamp]:

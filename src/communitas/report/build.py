@@ -138,8 +138,9 @@ def render_sections(ctx: ReportContext, sections: list[Section], *, static_svg: 
 
 
 def build_report(ws: Workspace, options: ReportOptions | None = None,
-                 sections: list[Section] | None = None) -> str:
-    """The whole report as one HTML string."""
+                 sections: list[Section] | None = None, shown: dict[str, str | None] | None = None) -> str:
+    """The whole report as one HTML string. ``shown``, when given, receives each section on the
+    page by key: None when it has content, else the note saying why it was left out."""
     opts = options or ReportOptions()
     ctx = ReportContext(ws, source_id=opts.source_id, period=opts.period,
                         include_bots=opts.include_bots,
@@ -147,6 +148,8 @@ def build_report(ws: Workspace, options: ReportOptions | None = None,
                         extras=opts.extras)
     chosen = [s for s in sections or registered_sections() if s.key not in opts.skip]
     rendered, specs = render_sections(ctx, chosen, static_svg=opts.static_svg)
+    if shown is not None:
+        shown.update({r.key: r.note if r.html is None else None for r in rendered})
     page = environment().get_template("report.html.j2")
     bundle, embed_js = vega_bundle(), embed_script()
     return page.render(sections=rendered, specs=specs, bundle=Markup(bundle), embed_js=Markup(embed_js),
@@ -155,8 +158,9 @@ def build_report(ws: Workspace, options: ReportOptions | None = None,
                        source=opts.source_id, names=opts.show_names)
 
 
-def write_report(ws: Workspace, path: str | Path, options: ReportOptions | None = None) -> Path:
-    """Write the report to ``path`` (UTF-8) and return the path."""
+def write_report(ws: Workspace, path: str | Path, options: ReportOptions | None = None,
+                 shown: dict[str, str | None] | None = None) -> Path:
+    """Write the report to ``path`` (UTF-8) and return the path (``shown``: see :func:`build_report`)."""
     out = Path(path)
-    out.write_text(build_report(ws, options), encoding="utf-8")
+    out.write_text(build_report(ws, options, shown=shown), encoding="utf-8")
     return out

@@ -11,8 +11,6 @@ from typing import Any
 from communitas.report.context import ReportContext, scrub
 from communitas.report.sections import SectionEmpty, section
 
-COMPONENTS = ("people", "ties", "interaction", "place")
-
 
 def trend(series: list[float], window: int = 3) -> tuple[float | None, str]:
     """Mean of the last ``window`` values against the ``window`` before: (relative change, arrow).
@@ -31,11 +29,6 @@ def trend(series: list[float], window: int = 3) -> tuple[float | None, str]:
     change = round((last - before) / before, 4)
     arrow = "↑" if change > 0.05 else "↓" if change < -0.05 else "→"
     return change, arrow
-
-
-def _active_rows(ctx: ReportContext) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = ctx.profile.get("active_members", [])
-    return rows
 
 
 @section("overview", "The community in figures", order=5)

@@ -114,18 +114,6 @@ def curve(key: str, title: str, rows: list[dict[str, Any]], *, x: str, y: str,
                  caption)
 
 
-def histogram(key: str, title: str, rows: list[dict[str, Any]], *, label: str, value: str,
-              caption: str = "") -> Chart:
-    """Vertical bars in the given row order (pre-binned distributions)."""
-    values = [{"label": str(r[label]), "value": r[value], "i": i} for i, r in enumerate(rows)]
-    chart = alt.Chart(alt.Data(values=values)).mark_bar().encode(
-        x=alt.X("label:N", title=None, sort=alt.EncodingSortField("i")),
-        y=alt.Y("value:Q", title=value.replace("_", " ")),
-        tooltip=["label:N", "value:Q"],
-    ).properties(width=WIDTH, height=HEIGHT)
-    return Chart(key, title, _finish(chart, title), caption)
-
-
 def to_svg(spec: dict[str, Any]) -> str:
     """The chart as a static SVG string (vl-convert, no browser, no network)."""
     import vl_convert as vlc

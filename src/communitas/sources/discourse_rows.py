@@ -19,9 +19,6 @@ ACTION_KINDS = {1: "bookmark", 2: "like", 3: "flag_off_topic", 4: "flag_inapprop
                 6: "flag_notify_user", 7: "flag_notify_moderators", 8: "flag_spam", 100: "qa_vote"}
 REGULAR, MODERATOR_ACTION, SMALL_ACTION, WHISPER = 1, 2, 3, 4
 SYSTEM_USER_ID, DISCOBOT_USER_ID = -1, -2
-BOT_NAMES = frozenset({"discobot", "system"})
-
-
 def as_int(value: Any) -> int | None:
     """An integer id, or None for anything else (bools are not ids).
 
@@ -71,7 +68,6 @@ class Member:
     username: str | None
     joined_at: str | None
     last_seen_at: str | None
-    trust_level: int | None
     staff: bool
     moderator: bool
 
@@ -290,15 +286,13 @@ class Collector:
         if uid is None:
             return None
         m = self.members.get(uid)
-        trust = as_int(p.get("trust_level"))
         staff = bool(p.get("staff") or p.get("admin"))
         if m is None:
-            self.members[uid] = Member(p.get("username"), p.get("user_created_at"), created, trust,
+            self.members[uid] = Member(p.get("username"), p.get("user_created_at"), created,
                                        staff, bool(p.get("moderator")))
             return uid
-        if m.last_seen_at is None or created >= m.last_seen_at:  # the latest post says the latest level
+        if m.last_seen_at is None or created >= m.last_seen_at:  # the latest post says the latest flags
             m.last_seen_at = created
-            m.trust_level = trust if trust is not None else m.trust_level
             m.staff, m.moderator = staff, bool(p.get("moderator"))
             m.username = p.get("username") or m.username
         m.joined_at = m.joined_at or p.get("user_created_at")

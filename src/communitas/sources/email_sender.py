@@ -47,8 +47,6 @@ CC = "Cc with the same name"
 X_MAILFROM = "X-MailFrom"
 DISPLAY_NAME = "display name only (one member per relay address and name)"
 UNRESOLVED = "unresolved (no name either: the relay address is the member)"
-RULES = (X_ORIGINAL_SENDER, ORIGINAL_FROM, GROUPS_IO, NAME_ADDRESS, REPLY_TO, CC, X_MAILFROM,
-         DISPLAY_NAME, UNRESOLVED)
 GOOGLE_GROUPS, GROUPS_IO_HOST = "googlegroups.com", "groups.io"
 SENDER_HEADERS = frozenset((
     "from", "sender", "reply-to", "cc", "x-mailfrom", "x-original-sender", "x-original-from",
@@ -72,7 +70,7 @@ class Sender:
     name: str  # display name, with "via List" and the like removed
     address: str  # the author's address, lower-cased; "" when the relay hid it
     relay: str = ""  # the list / relay address the From was rewritten to; "" when not rewritten
-    rule: str = ""  # which rule of RULES found the author; "" when From was taken as it is
+    rule: str = ""  # which of the rules above found the author; "" when From was taken as it is
 
     @property
     def key(self) -> str:

@@ -96,12 +96,6 @@ def header_bounds(msg: bytes, start: int = 0, end: int | None = None) -> tuple[i
     return (end, end) if i == -1 else (i, i + 2)
 
 
-def split_message(msg: bytes) -> tuple[bytes, bytes]:
-    """``(header block, body)`` of one raw message (LF or CRLF line ends)."""
-    head_end, body_start = header_bounds(msg)
-    return msg[:head_end], msg[body_start:]
-
-
 def parse_headers(block: bytes, wanted: frozenset[str] | None = None) -> dict[str, str]:
     """Unfolded headers, names lower-cased, the first value of each name (of ``wanted`` names).
 

@@ -40,7 +40,6 @@ class Mail:
     at: float  # POSIX seconds
     parent: int | None = None  # index of the direct parent, when in the archive
     thread: int = -1  # index of the thread's root message
-    by_subject: bool = False
 
 
 @dataclass
@@ -64,7 +63,7 @@ class _UnionFind:
 
 
 def thread(mails: list[Mail]) -> list[Mail]:
-    """Fill ``parent``, ``thread`` and ``by_subject`` of every message (ids must be unique)."""
+    """Fill ``parent`` and ``thread`` of every message (ids must be unique)."""
     by_id = {m.msgid: m for m in mails}
     _link_parents(mails, by_id)
     groups = _components(mails)
@@ -131,7 +130,6 @@ def _merge_by_subject(groups: dict[str, list[Mail]], roots: dict[str, Mail], mai
         if subject and (orphan or cut) and seen and root.at - seen[0] <= window:
             for m in members:
                 m.thread = seen[1]
-                m.by_subject = True
             target = seen[1]
         else:
             target = root.index

@@ -90,15 +90,6 @@ BADGE_CLASSES = {"1": "gold_badge", "2": "silver_badge", "3": "bronze_badge"}
 LINK_KINDS = {"1": "related", "3": "duplicate"}
 
 
-def is_native_id(value: str | None) -> bool:
-    """Dump ids are integers (user -1 is the system account).
-
-    >>> is_native_id("42"), is_native_id("-1"), is_native_id("x1"), is_native_id(None)
-    (True, True, False, False)
-    """
-    return value is not None and value.lstrip("-").isdigit()
-
-
 def parse_tags(raw: str | None) -> list[str]:
     """``'<hops><history>'`` or ``'|hops|history|'`` -> ``['hops', 'history']``.
 

@@ -165,7 +165,6 @@ class _Realm:
 
     def __init__(self) -> None:
         self.streams: dict[int, str] = {}  # recipient id -> stream id
-        self.stream_of: dict[int, str] = {}  # stream id -> its recipient (by stream row)
         self.reactions: dict[int, list[tuple[str, str | None]]] = {}
 
 

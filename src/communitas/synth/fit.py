@@ -63,25 +63,13 @@ class Empirical:
             return self.values[np.minimum(u.astype(np.int64), len(self.values) - 1)]
         return np.interp(u, np.arange(len(self.values)), self.values)
 
-    def draw_between(self, rng: np.random.Generator, n: int, low: float, high: float) -> np.ndarray:
-        """Draws conditioned on ``low <= x <= high`` (inverse CDF over that part of the sample),
-        as a community's history censors the delays of its last threads."""
-        v = self.values
-        a = float(np.searchsorted(v, low, side="left"))
-        b = float(np.searchsorted(v, high, side="right")) - (0 if self.discrete else 1)
-        if b <= a:
-            return np.full(n, min(max(low, float(v[0])), high))
-        u = a + rng.random(n) * (b - a)
-        if self.discrete:
-            return v[np.minimum(u.astype(np.int64), len(v) - 1)]
-        return np.interp(u, np.arange(len(v)), v)
-
     def one(self, u: float) -> float:
         """One draw from a uniform ``u`` in [0, 1) (as :meth:`draw`, without numpy's per-call cost)."""
         return self._at(u * (len(self.listed) - (0 if self.discrete else 1)))
 
     def one_between(self, u: float, low: float, high: float) -> float:
-        """One draw conditioned on ``low <= x <= high`` (as :meth:`draw_between`)."""
+        """One draw from a uniform ``u``, conditioned on ``low <= x <= high`` (inverse CDF over that
+        part of the sample), as a community's history censors the delays of its last threads."""
         v = self.listed
         a = bisect_left(v, low)
         b = bisect_right(v, high) - (0 if self.discrete else 1)

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from communitas.errors import EmptyStore, StoreError
 from communitas.metrics.base import contributions
+from communitas.metrics.scope import TimeArg, in_scope
 from communitas.sources.parallel import duckdb_threads
 from communitas.topics.text import MARKUP_HINT, PLATFORM_FORMATS, format_for, prepare
 
@@ -37,15 +38,18 @@ class Corpus:
     store: str = ""
 
 
-def read_corpus(ws: Any, *, source_id: str | None = None) -> Corpus:
-    """Read the threads of the store (or of one source) as documents.
+def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None, until: TimeArg = None,
+                place: str | None = None) -> Corpus:
+    """Read the threads of the store (or of one source) as documents: their contributions made
+    in ``[since, until)`` (UTC), in threads of ``place`` (an id or name) when given.
 
     Raises :class:`EmptyStore` when there are no threaded contributions, and
     :class:`StoreError` when the bodies were not kept (``ingest --no-text``).
     """
     backend = ws.ibis()
     _check_text_kept(ws, source_id)
-    posts = contributions(backend, source_id=source_id)
+    posts = in_scope(backend, contributions(backend, source_id=source_id), since=since, until=until,
+                     place=place, source_id=source_id)
     posts = posts.filter(posts.thread_id.notnull()).select(
         "post_id", "thread_id", "source_id", "author_id", "created_at", "body")
     table = posts.order_by(["thread_id", "created_at", "post_id"]).to_pyarrow()  # one query, no pandas copy

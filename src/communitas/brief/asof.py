@@ -50,8 +50,7 @@ class AsOf(scope.Prepared):
 
     def memo(self, key: Any, build: Any) -> ir.Table:
         if key[0] == "openers":
-            _, place, source_id, include_bots = key
-            t = scope.threads(self.full, place=place, source_id=source_id, include_bots=include_bots)
+            t = scope.threads(self.full, key[1])
             return t.filter(t.started_at < ibis.literal(self.at))
         if key[0] in MATERIALISED:
             return super().memo(key, build)

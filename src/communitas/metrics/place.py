@@ -16,6 +16,7 @@ import pandas as pd
 
 from communitas.metrics import scope
 from communitas.metrics.base import period_start
+from communitas.metrics.inequality import gini
 from communitas.metrics.scope import TimeArg
 from communitas.metrics.ties import placed_posts
 
@@ -61,7 +62,7 @@ def place_concentration(backend: Any, *, since: TimeArg = None, until: TimeArg =
         return {"places": n, "gini": None, "hhi": None, "entropy": None, "evenness": None}
     # One place: exactly 0 (the formula leaves rounding residue, e.g. 4.4e-16 bits for 11 posts).
     entropy = 0.0 if n == 1 else max(0.0, math.log2(tot) - float(row["nlogn"]) / tot)
-    return {"places": n, "gini": float(2 * row["weighted"] / (n * tot) - (n + 1) / n),
+    return {"places": n, "gini": gini(row["weighted"], n, tot),
             "hhi": float(row["squares"]) / tot / tot, "entropy": entropy,
             "evenness": entropy / math.log2(n) if n > 1 else None}
 

@@ -21,6 +21,7 @@ Units:
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 UNITS = ("share", "count", "hours", "rate", "index", "bits")
@@ -101,10 +102,10 @@ def format_figure(name: str, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if not isinstance(value, int | float):
+    if not isinstance(value, numbers.Real):  # (numpy's numbers too)
         return str(value)
     unit = unit_of(name)
-    if unit == "count" or (unit is None and isinstance(value, int)):
+    if unit == "count" or (unit is None and isinstance(value, numbers.Integral)):
         return f"{round(value):,}"
     v = clean(float(value))
     if unit == "share":

@@ -18,6 +18,8 @@ PERIODS = ("week", "month", "quarter", "year")
 _TRUNCATE = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 _DAYS = {"day": 1, "week": 7}
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
+# pandas' period frequencies for the same periods (weeks end on Sunday: they start on Monday)
+PANDAS_FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
 _STEP: dict[str, dict[str, int]] = {"day": {"days": 1}, "week": {"weeks": 1}, "month": {"months": 1},
                                     "quarter": {"months": 3}, "year": {"years": 1}}
 

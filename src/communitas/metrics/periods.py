@@ -20,6 +20,7 @@ _DAYS = {"day": 1, "week": 7}
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 # pandas' period frequencies for the same periods (weeks end on Sunday: they start on Monday)
 PANDAS_FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
+PERIOD_WIDTH = {"week": 10, "month": 7, "quarter": 7, "year": 4}  # characters of a period's label
 _STEP: dict[str, dict[str, int]] = {"day": {"days": 1}, "week": {"weeks": 1}, "month": {"months": 1},
                                     "quarter": {"months": 3}, "year": {"years": 1}}
 
@@ -61,3 +62,14 @@ def month_index(ts: ir.TimestampValue) -> ir.IntegerValue:
     """Calendar months since year 0 (``year * 12 + month - 1``): month arithmetic in Ibis, where
     ``month_index(b) - month_index(a)`` is how many months ``b`` is after ``a``."""
     return ts.year() * 12 + ts.month() - 1
+
+
+def period_label(iso: str, period: str) -> str:
+    """A period start (ISO text) as people write it.
+
+    >>> period_label("2019-04-01T00:00:00+00:00", "quarter"), period_label("2019-04-01", "month")
+    ('2019-Q2', '2019-04')
+    """
+    if period == "quarter":
+        return f"{iso[:4]}-Q{(int(iso[5:7]) - 1) // 3 + 1}"
+    return iso[:PERIOD_WIDTH[period]]

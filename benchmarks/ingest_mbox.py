@@ -77,7 +77,7 @@ def _read(path: str) -> Result:
 def _ours_workers(path: str) -> Result:
     from communitas.sources import mbox
 
-    mbox.PARALLEL = True  # files parsed in forked worker processes, whatever the CPU count
+    mbox.PARALLEL = True  # files parsed in spawned worker processes, whatever the CPU count
     return _read(path)
 
 

@@ -14,7 +14,7 @@ from tests.conftest import data_path
 
 from communitas.errors import BrokenInput, UnsafeInput
 from communitas.model import SourceInfo
-from communitas.sources import mbox
+from communitas.sources import mbox_split, mbox_stream
 from communitas.sources.base import ReadContext
 from communitas.sources.registry import find_source
 from communitas.store import Workspace
@@ -192,13 +192,13 @@ def test_zip_member_escaping_the_archive_is_refused(tmp_path: Path, workspace: W
 
 
 def test_oversized_messages_are_skipped_without_losing_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mbox, "MAX_MESSAGE_BYTES", 1000)
+    monkeypatch.setattr(mbox_split, "MAX_MESSAGE_BYTES", 1000)
     head = "From {0}@example.com Mon Jan  3 10:30:36 2022\nSubject: {0}\n\n"
     raw = "".join(head.format(who) + body + "\n\n" for who, body in
                   (("a", "small"), ("b", "x" * 5000), ("c", "small too"), ("d", "y" * 3000))).encode()
     ctx = ReadContext(SourceInfo("mbox", "t", "o", "f"), b"salt")
     chunks = [raw[i:i + 256] for i in range(0, len(raw), 256)]
-    kept = [line[5:6] for line, _ in mbox.split_mbox(chunks, ctx, "f")]
+    kept = [line[5:6] for line, _ in mbox_split.split_mbox(chunks, ctx, "f")]
     assert kept == [b"a", b"c"]
     assert ctx.skipped == {("f", "message larger than 1,000 bytes"): 2}
 
@@ -209,7 +209,7 @@ def test_prefetch_hands_over_errors_and_stops_when_abandoned() -> None:
         raise EOFError("truncated")
 
     with pytest.raises(EOFError, match="truncated"):
-        list(mbox.prefetch(broken()))
+        list(mbox_stream.prefetch(broken()))
     produced: list[int] = []
 
     def endless() -> Iterator[bytes]:
@@ -217,7 +217,7 @@ def test_prefetch_hands_over_errors_and_stops_when_abandoned() -> None:
             produced.append(i)
             yield b"x"
 
-    chunks = mbox.prefetch(endless(), depth=2)
+    chunks = mbox_stream.prefetch(endless(), depth=2)
     assert next(chunks) == b"x"
     chunks.close()  # the helper thread stops instead of producing everything
     assert len(produced) < 10

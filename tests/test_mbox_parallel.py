@@ -13,7 +13,7 @@ from tests.conftest import data_path
 
 from communitas.errors import BrokenInput
 from communitas.model import SourceInfo
-from communitas.sources import mbox
+from communitas.sources import mbox, mbox_stream
 from communitas.sources.base import ReadContext
 
 
@@ -44,7 +44,7 @@ def test_workers_read_usrp_exactly_like_one_process(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(mbox, "PARALLEL", False)
     one = _read(folder)
     monkeypatch.setattr(mbox, "PARALLEL", True)
-    assert mbox._parallel(mbox._specs(mbox.mbox_files(folder)))
+    assert mbox._parallel(mbox_stream.specs(mbox_stream.mbox_files(folder)))
     before = _children_cpu()
     many = _read(folder)
     assert _children_cpu() - before > 0.05  # the parsing did happen in worker processes
@@ -65,9 +65,9 @@ def test_when_workers_are_used_and_a_damaged_file_in_a_worker(tmp_path: Path,
     folder.mkdir()
     for i in range(3):
         (folder / f"2022-0{i + 1}.mbox.gz").write_bytes(_month(i))
-    specs = mbox._specs(mbox.mbox_files(folder))
+    specs = mbox_stream.specs(mbox_stream.mbox_files(folder))
     monkeypatch.setattr(mbox, "PARALLEL", True)
-    assert not mbox._parallel(specs)  # under PARALLEL_MIN_BYTES: not worth a fork
+    assert not mbox._parallel(specs)  # under PARALLEL_MIN_BYTES: not worth the workers
     monkeypatch.setattr(mbox, "PARALLEL_MIN_BYTES", 0)
     assert mbox._parallel(specs) and not mbox._parallel(specs[:1])  # one file: nothing to share
     monkeypatch.setattr(mbox, "PARALLEL_MAX_FILE", 10)
@@ -78,3 +78,32 @@ def test_when_workers_are_used_and_a_damaged_file_in_a_worker(tmp_path: Path,
     (folder / "2022-02.mbox.gz").write_bytes(_month(1)[:-30])
     with pytest.raises(BrokenInput, match=r"2022-02\.mbox\.gz: the file is damaged"):
         _read(folder)
+
+
+def test_communitas_workers_sets_how_many_processes_parse(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """$COMMUNITAS_WORKERS governs the mailing-list workers as it does every source's: one means
+    the one-process reader; more, that many worker processes (never more than files)."""
+    folder = tmp_path / "list"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"2022-0{i + 1}.mbox.gz").write_bytes(_month(i))
+    monkeypatch.setattr(mbox, "PARALLEL_MIN_BYTES", 0)
+    specs = mbox_stream.specs(mbox_stream.mbox_files(folder))
+    monkeypatch.setenv("COMMUNITAS_WORKERS", "1")
+    assert not mbox._parallel(specs)
+    monkeypatch.setenv("COMMUNITAS_WORKERS", "2")
+    assert mbox._parallel(specs)
+    seen: list[int] = []
+    real = mbox.map_in_processes
+
+    def spy(function: Any, items: Any, workers: int, **kw: Any) -> Any:
+        seen.append(workers)
+        return real(function, items, workers, **kw)
+
+    monkeypatch.setattr(mbox, "map_in_processes", spy)
+    tables, skipped, _ = _read(folder)
+    assert len(tables["posts"]["post_id"]) == 15 and skipped == {} and seen == [2]
+    monkeypatch.setenv("COMMUNITAS_WORKERS", "8")
+    _read(folder)
+    assert seen == [2, 3]

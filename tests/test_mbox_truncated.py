@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from communitas.errors import BrokenInput
-from communitas.sources import mbox
+from communitas.sources import mbox_split, mbox_stream
 from communitas.store import Workspace
 
 CUT = "list.mbox: last message cut short (the file is truncated)"
@@ -100,7 +100,8 @@ def test_worker_path_counts_the_cut_too(tmp_path: Path) -> None:
     """Large archives are parsed in worker processes (``parse_stream``): same count there."""
     path = tmp_path / "list.mbox"
     path.write_bytes(WHOLE[:-3])
-    parsed, skips = mbox.parse_stream(mbox._Spec(path, None, "list.mbox", str(path), path.stat().st_size))
+    spec = mbox_stream.Spec(path, None, "list.mbox", str(path), path.stat().st_size)
+    parsed, skips = mbox_split.parse_stream(spec)
     assert skips == Counter({"last message cut short (the file is truncated)": 1})
     assert len(parsed) == 2
 

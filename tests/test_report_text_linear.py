@@ -62,8 +62,8 @@ def test_every_text_pass_over_member_text_is_linear() -> None:
     """The markup-to-text passes of ingest (e-mail HTML parts, Discord reaction lists) and of the
     topics layer, on 200 k characters of their worst inputs (40 k "[" took 10 s in the Markdown
     link pattern, 40 k "<" 1.2 s in the HTML tag pattern: both grew with the square)."""
+    from communitas.markup import html_to_text
     from communitas.sources.discord_csv import _reactions
-    from communitas.sources.email_text import html_to_text
     from communitas.topics.text import prepare
 
     class Sink:

@@ -6,12 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from tests.conftest import data_path
 
 from communitas.cli.app import main
-from communitas.errors import EmptyStore, UsageError
-from communitas.store import STORE_ENV, Workspace, store_path
+from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
+from communitas.store import STORE_ENV, Workspace, held_elsewhere, store_path
 
 
 def _exe() -> str:
@@ -62,3 +63,47 @@ def test_export_into_a_file_or_an_unknown_format(tmp_path: Path, capsys: pytest.
         assert capsys.readouterr().err.strip() == message
     with Workspace(store, read_only=True) as ws, pytest.raises(UsageError):
         ws.export(tmp_path / "out", "xml")
+
+
+def _hold(store: Path, *, read_only: bool) -> subprocess.Popen[str]:
+    """Another process with the store open (DuckDB's own lock on the file), until killed."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro'); "
+        "print('held', flush=True); time.sleep(60)"), str(store), "ro" if read_only else "rw"],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_busy_is_told_by_a_lock_probe_not_by_the_error_text(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Busy: another process holds a lock that conflicts with ours (a reader blocks a writer, a
+    writer blocks everyone), probed on the file; any other open error is a StoreError."""
+    store = tmp_path / "s.duckdb"
+    Workspace(store).close()
+    reader = _hold(store, read_only=True)
+    try:
+        assert held_elsewhere(store) and not held_elsewhere(store, read_only=True)
+        with pytest.raises(StoreLocked):
+            Workspace(store)
+        with Workspace(store, read_only=True) as ws:  # readers share
+            assert ws.counts()["posts"] == 0
+    finally:
+        reader.kill()
+        reader.wait()
+    writer = _hold(store, read_only=False)
+    try:
+        with pytest.raises(StoreLocked):
+            Workspace(store, read_only=True)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert not held_elsewhere(store) and not held_elsewhere(store, read_only=True)
+
+    def refuse(*_: object, **__: object) -> None:
+        raise duckdb.IOException("IO Error: Could not set lock on file (a message that mentions a lock)")
+
+    monkeypatch.setattr(duckdb, "connect", refuse)  # nobody holds the file: not "busy"
+    with pytest.raises(StoreError) as caught:
+        Workspace(store)
+    assert not isinstance(caught.value, StoreLocked)

@@ -12,10 +12,11 @@ from sklearn.metrics import normalized_mutual_info_score
 from tests.conftest import data_path
 
 from communitas.errors import StoreError
+from communitas.markup import strip_quotes
 from communitas.store import Workspace
 from communitas.topics import Corpus, fit_topics, outputs, read_corpus
 from communitas.topics.model import npmi_coherence
-from communitas.topics.text import format_for, prepare, strip_email, words
+from communitas.topics.text import format_for, prepare, words
 
 
 def test_html_code_kept_apart_and_links_reduced_to_hosts() -> None:
@@ -36,7 +37,7 @@ def test_markdown_chat_and_email() -> None:
     assert p.hosts == ["github.com"]
     mail = ("Thanks, that works.\n\nOn Tue, Jan 4, 2022 Bob wrote:\n> try --rate\n> ok\n"
             "-- \nAlice Example\nLab")
-    assert strip_email(mail) == "Thanks, that works.\n"
+    assert strip_quotes(mail) == "Thanks, that works."
     assert words(prepare(mail, "email").text) == ["thanks", "that", "works"]
 
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -66,6 +67,31 @@ class IngestReport:
         return dict(self.__dict__)
 
 
+def held_elsewhere(path: Path, *, read_only: bool = False) -> bool:
+    """Whether another process holds a lock on the store file that opening it would conflict with.
+
+    DuckDB locks the whole file with ``fcntl``: a shared lock when it opens it read-only, an
+    exclusive one otherwise. The probe asks for the same lock without waiting and releases it at
+    once; refused (``EACCES``/``EAGAIN``) means busy. Where ``fcntl`` does not exist (Windows), or
+    the file cannot be opened for the probe, it says False (the caller reports DuckDB's error).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    wanted = fcntl.LOCK_SH if read_only else fcntl.LOCK_EX
+    try:
+        with path.open("rb" if read_only else "r+b") as f:
+            try:
+                fcntl.lockf(f, wanted | fcntl.LOCK_NB)
+            except OSError as e:
+                return e.errno in (errno.EACCES, errno.EAGAIN)
+            fcntl.lockf(f, fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False
+
+
 class Workspace:
     """An open store. Use as a context manager, or call :meth:`close`.
 
@@ -89,7 +115,7 @@ class Workspace:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as e:
-            if "lock" in str(e).lower():
+            if held_elsewhere(self.path, read_only=read_only):
                 raise StoreLocked(
                     f"{self.path}: another communitas process is using this store. "
                     "Wait for it to finish, or use another --store."

@@ -31,6 +31,7 @@ from communitas.cli.common import (
     print_json,
 )
 from communitas.errors import EmptyStore, UsageError
+from communitas.metrics.periods import PERIOD_WIDTH, period_label
 from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
@@ -39,7 +40,6 @@ __all__ = ["profile", "register"]
 COMPONENTS = (("people", "PEOPLE"), ("common_ties", "COMMON TIES"),
               ("social_interaction", "SOCIAL INTERACTION"), ("place", "PLACE"))
 TREND_ROWS = 12
-PERIOD_WIDTH = {"week": 10, "month": 7, "quarter": 7, "year": 4}
 SHORT = {"active_members": "active", "newcomers": "new", "returning": "back",
          "contributions": "posts", "no_response_share": "no reply", "median_hours": "median",
          "p90_hours": "p90", "replies_per_thread": "replies/thread", "busiest_share": "busiest"}
@@ -125,17 +125,6 @@ def write_csv(data: dict[str, Any]) -> None:
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(("component", "metric", "period", "value"))
     out.writerows(("" if v is None else v for v in r) for r in csv_rows(data))
-
-
-def period_label(iso: str, period: str) -> str:
-    """A period start as people write it.
-
-    >>> period_label("2019-04-01T00:00:00+00:00", "quarter"), period_label("2019-04-01", "month")
-    ('2019-Q2', '2019-04')
-    """
-    if period == "quarter":
-        return f"{iso[:4]}-Q{(int(iso[5:7]) - 1) // 3 + 1}"
-    return iso[:PERIOD_WIDTH[period]]
 
 
 def fmt(metric: str, value: Any) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from communitas.metrics.periods import period_start
+
 
 def contributions(
     backend: Any,
@@ -82,12 +84,6 @@ def _as_persons(backend: Any, posts: ir.Table) -> ir.Table:
         posts = joined.select([joined._pid.coalesce(joined[col]).name(col) if c == col else joined[c]
                                for c in columns])
     return posts
-
-
-def period_start(ts: ir.TimestampValue, period: str) -> ir.Value:
-    """Truncate a timestamp to the start of its week/month/quarter/year (UTC)."""
-    unit = {"week": "W", "month": "M", "quarter": "Q", "year": "Y", "day": "D"}[period]
-    return ts.truncate(unit)
 
 
 __all__ = ["automated_members", "contributions", "ibis", "period_start"]

@@ -16,6 +16,9 @@ import pandas as pd
 
 from communitas.metrics import scope as sc
 from communitas.metrics.base import automated_members, period_start
+from communitas.metrics.inequality import gini
+from communitas.metrics.periods import month_index as _month
+from communitas.metrics.periods import period_step
 from communitas.metrics.reference import reputation_sources
 from communitas.metrics.scope import ALL, Scope, scoped
 
@@ -80,10 +83,6 @@ def cohort_retention(backend: Any, scope: Scope = ALL) -> pd.DataFrame:
         {"year": out.first_month // 12, "month": out.first_month % 12 + 1, "day": 1}, utc=True))
     keep = ["cohort", "members", *shares]
     return out[keep].astype({c: "float64" for c in shares})
-
-
-def _month(ts: ir.TimestampValue) -> ir.IntegerValue:
-    return ts.year() * 12 + ts.month() - 1
 
 
 def retention_summary(cohorts: pd.DataFrame) -> dict[str, float | None]:
@@ -155,7 +154,7 @@ def participation_inequality(backend: Any, scope: Scope = ALL) -> dict[str, Any]
     top, nxt = _num(agg["top1"]), _num(agg["next9"])
     return {
         "contributors": n, "contributions": tot,
-        "gini": float(2 * agg["weighted"] / (n * tot) - (n + 1) / n),
+        "gini": gini(agg["weighted"], n, tot),
         "top1_share": top / tot, "next9_share": nxt / tot, "rest90_share": (tot - top - nxt) / tot,
         "absence_factor": int(agg["absence"]),
     }
@@ -184,8 +183,7 @@ def member_tiers(backend: Any, scope: Scope = ALL, *, period: str = "month") -> 
     counts members active in this and the previous period whose tier changed."""
     sc.check_period(period)
     t = _tiers(sc.posts(backend, scope), period)
-    step = {"week": ibis.interval(weeks=1), "month": ibis.interval(months=1),
-            "quarter": ibis.interval(months=3), "year": ibis.interval(years=1)}[period]
+    step = period_step(period)
     prev = t.select(member=t.member, prev_period=t.period + step, prev_tier=t.tier)
     j = t.left_join(prev, (t.member == prev.member) & (t.period == prev.prev_period))
     out = j.group_by("period").aggregate(

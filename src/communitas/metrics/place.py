@@ -16,6 +16,7 @@ import pandas as pd
 
 from communitas.metrics import scope as sc
 from communitas.metrics.base import period_start
+from communitas.metrics.inequality import gini
 from communitas.metrics.scope import ALL, Scope, scoped
 from communitas.metrics.ties import placed_posts
 
@@ -57,7 +58,7 @@ def place_concentration(backend: Any, scope: Scope = ALL) -> dict[str, Any]:
     # every engine gives the same bits. One place: exactly 0 (no rounding residue).
     nlogn = math.fsum(int(c) * math.log2(int(c)) for c in per.n.to_pyarrow().to_pylist())
     entropy = 0.0 if n == 1 else max(0.0, math.log2(tot) - nlogn / tot)
-    return {"places": n, "gini": float(2 * row["weighted"] / (n * tot) - (n + 1) / n),
+    return {"places": n, "gini": gini(row["weighted"], n, tot),
             "hhi": float(row["squares"]) / tot / tot, "entropy": entropy,
             "evenness": entropy / math.log2(n) if n > 1 else None}
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from communitas.metrics import scope as sc
 from communitas.metrics.base import period_start
+from communitas.metrics.periods import period_step
 from communitas.metrics.scope import ALL, Scope, scoped
 
 OVERLAP_MAX_MEMBERS = 3000
@@ -149,8 +150,7 @@ def place_trends(backend: Any, scope: Scope = ALL, *, period: str = "month") -> 
     pp = placed_posts(backend, scope)
     pp = pp.mutate(period=period_start(pp.created_at, period))
     latest = pp.period.max().as_scalar()
-    step = {"week": ibis.interval(weeks=1), "month": ibis.interval(months=1),
-            "quarter": ibis.interval(months=3), "year": ibis.interval(years=1)}[period]
+    step = period_step(period)
     out = pp.group_by("place_id").aggregate(
         current=(pp.period == latest).sum(), previous=(pp.period == latest - step).sum())
     out = out.filter((out.current > 0) | (out.previous > 0))

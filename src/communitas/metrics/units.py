@@ -21,6 +21,7 @@ Units:
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 # A float closer to 0 than this is written as 0: sums of logarithms leave rounding residue
@@ -90,10 +91,10 @@ def format_figure(name: str, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if not isinstance(value, int | float):
+    if not isinstance(value, numbers.Real):  # (numpy's numbers too)
         return str(value)
     unit = unit_of(name)
-    if unit == "count" or (unit is None and isinstance(value, int)):
+    if unit == "count" or (unit is None and isinstance(value, numbers.Integral)):
         return f"{round(value):,}"
     v = clean(float(value))
     if unit == "share":

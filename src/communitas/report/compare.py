@@ -9,9 +9,9 @@ ratios are size-free already. Figures come from :func:`communitas.metrics.profil
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from communitas.metrics.periods import add_months
 from communitas.metrics.units import format_figure
 from communitas.store import Workspace
 
@@ -44,11 +44,6 @@ FIGURES = (
     Figure("places_per_100", "place", "active places per 100 active members"),
     Figure("multi_place_share", "place", "members active in several places"),
 )
-
-
-def add_months(t: datetime, months: int) -> datetime:
-    total = t.month - 1 + months
-    return t.replace(year=t.year + total // 12, month=total % 12 + 1, day=1)
 
 
 def per_100(n: float | None, active: float | None) -> float | None:

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from communitas.metrics.people import RETENTION_OFFSETS, retention_summary
+from communitas.metrics.periods import period_label
 from communitas.metrics.units import format_figure as fig
 from communitas.report import charts
 from communitas.report.builtin import trend
@@ -126,12 +127,8 @@ def cohort_chart(cohorts: list[dict[str, Any]]) -> charts.Chart:
     that sums up every cohort."""
     after = {k: "1 month" if k == 1 else f"{k} months" for k in RETENTION_OFFSETS}  # cohorts are monthly
     frame = pd.DataFrame(cohorts)
-    by = "month"
-    frame["row"] = frame["cohort"].str[:7]
-    if len(frame) > MONTHLY_COHORTS_SHOWN:
-        by = "quarter"
-        month = frame["cohort"].str[5:7].astype(int)
-        frame["row"] = frame["cohort"].str[:4] + "-Q" + ((month - 1) // 3 + 1).astype(str)
+    by = "quarter" if len(frame) > MONTHLY_COHORTS_SHOWN else "month"
+    frame["row"] = [period_label(str(c), by) for c in frame["cohort"]]
     rows = [{"cohort": row, "after": after[k], "retained": share}
             for row, group in frame.groupby("row", sort=True)
             for k, share in ((k, retention_summary(group)[f"retained_{k}"]) for k in after)

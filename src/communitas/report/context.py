@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from communitas.markup import html_to_text
 from communitas.masking import ADDRESS
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 # A snippet reads at most this much of a body: its cost does not depend on the message's length.
 SNIPPET_READ = 16_384
 _EMAIL = ADDRESS  # one pattern for addresses, linear on any text (communitas.masking)
-_TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
 _SPACE = re.compile(r"\s+")
 _ADJECTIVES = ("amber", "brisk", "calm", "deft", "eager", "fair", "gentle", "hardy", "keen", "lively",
                "mellow", "nimble", "plucky", "quiet", "rapid", "steady", "tidy", "vivid", "warm", "witty")
@@ -38,7 +37,7 @@ def scrub(text: object) -> str:
 def snippet(body: object, limit: int = 160) -> str:
     """A plain-text excerpt of a post body: tags dropped, entities decoded, addresses removed."""
     raw = body[:SNIPPET_READ] if isinstance(body, str) else ""
-    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", raw))).strip()
+    text = _SPACE.sub(" ", html_to_text(raw, tag_gap=" ")).strip()
     text = scrub(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

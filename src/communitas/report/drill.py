@@ -6,30 +6,20 @@ bodies, display names) and the caller pseudonymises and escapes them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from communitas.metrics.base import contributions
-
-_PERIOD_DAYS = {"day": 1, "week": 7}
-
-
-def window_end(start: datetime, period: str) -> datetime:
-    """The end (exclusive) of the period starting at ``start``."""
-    if period in _PERIOD_DAYS:
-        return start + timedelta(days=_PERIOD_DAYS[period])
-    months = {"month": 1, "quarter": 3, "year": 12}[period]
-    total = start.month - 1 + months
-    return start.replace(year=start.year + total // 12, month=total % 12 + 1)
+from communitas.metrics.periods import period_end
 
 
 def _posts(backend: Any, *, source_id: str | None, include_bots: bool, start: datetime | None,
            period: str, place_id: str | None) -> Any:
     posts = contributions(backend, source_id=source_id, include_bots=include_bots)
     if start is not None:
-        posts = posts.filter((posts.created_at >= start) & (posts.created_at < window_end(start, period)))
+        posts = posts.filter((posts.created_at >= start) & (posts.created_at < period_end(start, period)))
     if place_id is not None:
         tp = backend.table("thread_places")
         tp = tp.filter(tp.place_id == place_id).select(tp_thread="thread_id").distinct()

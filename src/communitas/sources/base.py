@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import xxhash
 
+from communitas.errors import InputError, UnsafeInput
 from communitas.model import SourceInfo
 
 if TYPE_CHECKING:
@@ -45,6 +46,24 @@ class Batch:
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()), []))
 
+
+
+def recognises(probe: Callable[[], object]) -> bool:
+    """What every source's ``detect`` makes of its probe (a cheap look at the path: names, a peek).
+
+    True when the probe returns a true value. False when it raises an
+    :class:`~communitas.errors.InputError` or ``OSError``: the path is not this platform's input
+    (not found, another format, unreadable as this platform's). :class:`~communitas.errors.UnsafeInput`
+    is raised on: a file unsafe to open (a decompression bomb, a member pointing outside its
+    archive) is refused by whichever source looks at it first. A probe that recognises its
+    platform's input and finds it damaged returns True, so ``describe`` says what is wrong.
+    """
+    try:
+        return bool(probe())
+    except UnsafeInput:
+        raise
+    except (InputError, OSError):
+        return False
 
 # progress(label, done, total, rows): `done`/`total` in bytes of input, `total` may be 0.
 ProgressFn = Callable[[str, int, int, int], None]
@@ -92,7 +111,8 @@ class Source(Protocol):
     platform: str
 
     def detect(self, path: Path) -> bool:
-        """True when ``path`` looks like this platform's export (cheap: names, a peek)."""
+        """True when ``path`` looks like this platform's export (cheap: names, a peek), decided
+        by :func:`recognises`."""
         ...
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:

@@ -29,7 +29,7 @@ from typing import Any
 from communitas.errors import BrokenInput, InputError, InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.chat_rows import ChatRows
 from communitas.sources.discord_csv import (
     CsvChannel,
@@ -181,11 +181,11 @@ class DiscordSource:
     order = 50  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
-        try:
+        def probe() -> bool:
             _locate(path).close()
-        except (InputError, OSError):
-            return False
-        return True
+            return True
+
+        return recognises(probe)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         layout = _locate(path)

@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from communitas.errors import BrokenInput, InputNotFound, UnknownFormat, UnsafeInput
+from communitas.errors import InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import iter_tar_gz, open_plain_or_gz
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.discourse_rows import Collector
 
 SITE_FILE = "discourse-site.json"  # written by the crawler: {"base_url": ..., "site": ...}
@@ -159,15 +159,16 @@ class DiscourseSource:
         path = _resolve(path)
         if not (path.is_dir() or _is_tar(path) or (path.is_file() and _is_json_name(path.name))):
             return False
-        try:
+
+        def probe() -> bool:
             for n, (_, value, _) in enumerate(_iter_inputs(path), 1):
                 if classify(value) in ("topic", "post", "site"):
                     return True
                 if n >= DETECT_PEEK:
                     return False
-        except (BrokenInput, UnsafeInput, OSError):
             return False
-        return False
+
+        return recognises(probe)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         if not path.exists():

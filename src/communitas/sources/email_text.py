@@ -1,4 +1,4 @@
-"""Pure helpers for e-mail messages: headers, senders, dates, body text, quotes and signatures.
+"""Pure helpers for e-mail messages: headers, senders, dates and body text.
 
 They work on raw bytes, without the stdlib ``email`` feed parser, because they run once per
 message of archives that are mostly base64 attachments: only the header block and the one text
@@ -8,25 +8,24 @@ part that is kept are ever decoded.
   of each name is kept. Values are text (UTF-8, else Windows-1252 / Latin-1:
   :func:`decode_text`); MIME encoded words
   (``=?utf-8?q?...?=``) are decoded by :func:`decode_words`.
-* Body text: the first ``text/plain`` part in depth-first order (``text/html`` with the tags
-  removed when there is none), decoded from base64 / quoted-printable and its charset; without
-  a usable charset (none, ``us-ascii``, unknown), like a header (:func:`decode_text`).
-* :func:`strip_quotes` removes quoted lines (``>``), their attribution line ("On ... wrote:"),
-  signatures (after ``-- ``), forwarded / Outlook "Original Message" tails, Outlook quoted
-  header blocks ("From: ..." then "Sent: ...") and anything after a line of 20+ underscores
-  (both Outlook's separator and Mailman's footer rule).
+* Body text: the first ``text/plain`` part in depth-first order (``text/html`` made text by
+  :func:`communitas.markup.html_to_text` when there is none), decoded from base64 /
+  quoted-printable and its charset; without a usable charset (none, ``us-ascii``, unknown), like
+  a header (:func:`decode_text`).
+* Quotes and signatures are removed by :func:`communitas.markup.strip_quotes`.
 """
 
 from __future__ import annotations
 
 import binascii
 import email.utils
-import html
 import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
+
+from communitas.markup import html_to_text
 
 MAX_DEPTH = 8
 _NO_CHARSET = frozenset(("", "us-ascii", "ascii", "ansi_x3.4-1968"))
@@ -46,18 +45,6 @@ _ANGLE = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
 _PIPERMAIL_FROM = re.compile(r"^\s*(\S+) at (\S+)\s*(?:\((.*)\))?\s*$")
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|vs|ref|fwd?|tr)(\[\d+\])?\s*:|\[[^\]]{1,40}\])\s*", re.I)
-# Linear on any text: a tag cannot hold "<" and is at most 2,000 characters, so a run of "<" (or
-# one "<" and megabytes of text) is read once; script and style blocks are cut by _drop_blocks.
-_TAGS = re.compile(r"<[^<>]{0,2000}>")
-_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^<>]{0,2000}>", re.I)
-_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.I)
-_ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|napisał)\s*:\s*$", re.I)
-_OUTLOOK_FROM = re.compile(r"\s*\*?(From|Von|De)\s?:\*?\s", re.I)
-_OUTLOOK_NEXT = re.compile(r"\s*\*?(Sent|Date|Gesendet|Envoy[ée]|To|An|À)\s?:", re.I)
-_SPECIAL_HEADS = frozenset("-_Ff*VD \t")  # first characters of the lines _ends_text may match
-_FORWARD_TAIL = re.compile(
-    r"^\s*(-{3,}\s*(original message|forwarded message)\s*-{3,}|_{20,}|from:\s.+\bsent:\s)", re.I
-)
 
 
 def decode_text(raw: bytes) -> str:
@@ -379,101 +366,3 @@ def _decode_part(headers: dict[str, str], body: bytes, params: dict[str, str]) -
     except (binascii.Error, ValueError):
         data = raw
     return _decode_bytes(data, params.get("charset"))
-
-
-def html_to_text(markup: str) -> str:
-    """Crude HTML → text: line breaks kept at block ends, tags dropped, entities unescaped.
-
-    >>> html_to_text("<p>a</p><script>x<y</script><b>b</b> &amp; " + "<" * 3)
-    'a\\nb & <<<'
-    """
-    return html.unescape(_TAGS.sub("", _BLOCK_TAGS.sub("\n", _drop_blocks(markup))))
-
-
-def _drop_blocks(markup: str) -> str:
-    """``markup`` without its ``<script>``/``<style>`` blocks (an unclosed one runs to the end),
-    found with one forward scan: each character is looked at a bounded number of times."""
-    out, pos, low = [], 0, None
-    while (m := _BLOCK_OPEN.search(markup, pos)) is not None:
-        low = low if low is not None else markup.lower()
-        out.append(markup[pos:m.start()])
-        end = low.find(f"</{m.group(1).lower()}", m.end())
-        if end < 0:
-            return "".join(out)
-        close = low.find(">", end)
-        pos = len(markup) if close < 0 else close + 1
-    out.append(markup[pos:])
-    return "".join(out)
-
-
-def strip_quotes(text: str) -> str:
-    """The author's own words: quoted lines, attributions, forwarded tails, signatures and
-    Mailman footers removed; blank-line runs collapsed.
-
-    >>> strip_quotes("Yes.\\n\\nOn Mon, A <a@example.com> wrote:\\n> old\\n> text\\nThanks\\n-- \\nA")
-    'Yes.\\n\\nThanks'
-    >>> strip_quotes("Yes.\\nOn Mon, Jan 3, 2022 at 5:21 AM A <\\na@example.com> wrote:\\n\\n> old")
-    'Yes.'
-    >>> strip_quotes("Top post.\\n\\n  On Monday, A wrote:\\n  the old message, indented\\n  more")
-    'Top post.'
-    >>> strip_quotes("Outlook.\\n*From:* A <a@example.com>\\n*Sent:* Monday\\nold text")
-    'Outlook.'
-    """
-    kept: list[str] = []
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    quoting = False
-    for i, line in enumerate(lines):
-        head, stripped = line[:1], line.rstrip()
-        if head in _SPECIAL_HEADS:
-            if _ends_text(line, lines, i):
-                break
-            if head in (" ", "\t") and line.lstrip()[:1] == ">":
-                head = ">"
-        if head == ">":
-            if not quoting:
-                _drop_attribution(kept)
-            quoting = True
-            continue
-        if stripped[-1:] == ":" and _ATTRIBUTION.search(stripped) and not _quote_follows(lines, i):
-            kept.append(stripped)  # an attribution over an unmarked (indented, HTML) quote: cut there
-            _drop_attribution(kept)
-            break
-        quoting = False
-        kept.append(stripped)
-    out: list[str] = []
-    for line in kept:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()
-
-
-def _ends_text(line: str, lines: list[str], i: int) -> bool:
-    """True when ``line`` starts what is not the author's: a signature, a forwarded or Outlook
-    quoted message, a footer."""
-    if line in ("-- ", "--") or _FORWARD_TAIL.match(line):
-        return True
-    return bool(_OUTLOOK_FROM.match(line) and i + 1 < len(lines) and _OUTLOOK_NEXT.match(lines[i + 1]))
-
-
-def _quote_follows(lines: list[str], i: int) -> bool:
-    """True when the first non-blank line after line ``i`` is quoted with ``>``."""
-    for line in lines[i + 1:i + 20]:
-        if line.strip():
-            return line.lstrip().startswith(">")
-    return False
-
-
-def _drop_attribution(kept: list[str]) -> None:
-    """Remove the "On <date>, <name> wrote:" line(s) just before a quote block."""
-    end = len(kept)
-    while end and not kept[end - 1].strip():
-        end -= 1
-    if not end or not kept[end - 1].endswith(":"):
-        return
-    if _ATTRIBUTION.search(kept[end - 1]):
-        # "On <date>, <name> <address>" is often wrapped onto the line before "... wrote:"
-        del kept[end - 2 if end >= 2 and kept[end - 2].startswith("On ") else end - 1:]
-    elif end >= 2 and _ATTRIBUTION.search(kept[end - 2] + " " + kept[end - 1]):
-        del kept[end - 2:]

@@ -28,7 +28,7 @@ import ijson
 from communitas.errors import BrokenInput, InputError, InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.export_file import ExportFile
 from communitas.sources.github_discussions_rows import Rows, nodes
 
@@ -118,13 +118,13 @@ class GithubDiscussionsSource:
     order = 70  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
-        try:
+        def probe() -> bool:
             _, archive = _locate(path)
-        except (InputError, OSError):
-            return False
-        if archive is not None:
-            archive.close()
-        return True
+            if archive is not None:
+                archive.close()
+            return True
+
+        return recognises(probe)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         found, archive = _locate(path)

@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from communitas.errors import InputError, InputNotFound, UnknownFormat
+from communitas.errors import InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.export_file import ExportFile
 from communitas.sources.irc_lines import file_date, parse
 from communitas.sources.irc_read import LogReader
@@ -106,15 +106,16 @@ class IrcSource:
     def detect(self, path: Path) -> bool:
         if not path.exists() or (path.is_file() and not (_is_log(path.name) or path.suffix == ".zip")):
             return False
-        try:
+
+        def probe() -> bool:
             entries, archive = _entries(path)
             try:
                 return bool(entries) and _looks_irc(entries[0])
             finally:
                 if archive is not None:
                     archive.close()
-        except (InputError, OSError):
-            return False
+
+        return recognises(probe)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         if not path.exists():

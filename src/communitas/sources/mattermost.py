@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from communitas.errors import InputError, InputNotFound, UnknownFormat
+from communitas.errors import InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.chat_json import export_entries, stem
 from communitas.sources.chat_rows import ChatRows
 from communitas.sources.export_file import ExportFile
@@ -100,11 +100,11 @@ class MattermostSource:
     order = 90  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
-        try:
+        def probe() -> bool:
             _locate(path).close()
-        except (InputError, OSError):
-            return False
-        return True
+            return True
+
+        return recognises(probe)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         layout = _locate(path)

@@ -18,271 +18,48 @@ each thread         one ``threads`` row + one ``thread_places`` row (JWZ-style t
                     :mod:`communitas.sources.email_threading`)
 =================== ==========================================================================
 
-Reading is one streaming pass: a byte-level ``From `` splitter over the (gunzipped) stream keeps
-at most one message in memory. Threading needs the whole archive, so until it is done each
-message's ids, date, sender and subject stay in memory (about 1 KB) and the text kept (quotes,
-signatures, attachments and HTML removed) waits in a temporary file.
+Reading is one streaming pass: a byte-level ``From `` splitter (:mod:`~communitas.sources.mbox_split`)
+over the decoded stream (:mod:`~communitas.sources.mbox_stream`) keeps at most one message in
+memory; each message is parsed by :mod:`~communitas.sources.mbox_parse`. Threading needs the
+whole archive, so until it is done each message's ids, date, sender and subject stay in memory
+(about 1 KB) and the text kept (quotes, signatures, attachments and HTML removed) waits in a
+temporary file.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import re
 import sys
 import tempfile
-import threading
-import zipfile
-import zlib
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO
 
-from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
+from communitas.errors import BrokenInput
 from communitas.identities import bot_name_reason
 from communitas.model import SourceInfo
-from communitas.sources.archives import SafeZip
-from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, BatchBuilder, ReadContext, fingerprint_files, recognises
 from communitas.sources.email_sender import fold_name
 from communitas.sources.email_text import clean_title, decode_words, message_id, subject_key
 from communitas.sources.email_threading import Mail, thread
-from communitas.sources.mbox_parse import CUT_SHORT, DATE_FROM_LINE, Parsed, cut_short, parse_message
-from communitas.sources.parallel import usable_cpus
+from communitas.sources.mbox_parse import DATE_FROM_LINE, Parsed, parse_message
+from communitas.sources.mbox_split import parse_stream, split_mbox
+from communitas.sources.mbox_stream import Item, Spec, Start, mbox_files, prefetch, specs, stream_chunks
+from communitas.sources.parallel import default_workers, map_in_processes
 
-_zlib: Any = zlib
-try:  # ISA-L decompresses gzip about twice as fast as zlib
-    from isal import isal_zlib
-
-    _zlib = isal_zlib
-except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
-    pass
-
-T = TypeVar("T")
-CHUNK = 1 << 22
 SPILL_BYTES = 16 << 20  # kept texts beyond this wait on disk until threading is done
-MAX_MESSAGE_BYTES = 64 << 20  # a larger "message" is skipped (and never held whole in memory)
 # Archives of several files, PARALLEL_MIN_BYTES or more on disk, none over PARALLEL_MAX_FILE, are
-# parsed file by file in forked worker processes; threading stays in this process. PARALLEL None:
-# on Linux with 2+ CPUs; True / False: always (where fork exists) / never.
+# parsed file by file in worker processes (sources.parallel: $COMMUNITAS_WORKERS of them);
+# threading stays in this process. PARALLEL None: when there are 2+ workers; True / False:
+# always / never.
 PARALLEL: bool | None = None
 PARALLEL_MIN_BYTES = 8 << 20
 PARALLEL_MAX_FILE = 256 << 20  # a larger file's parsed messages would wait whole in memory
-MAX_WORKERS = 4
 MANY_NAMES = 5  # a sender address seen with this many distinct display names gets a warning
-_FROM_LINE = re.compile(rb"From \S*[ \t]+.*\d\d?:\d\d")
-_SKIP_SUFFIXES = (".json", ".csv", ".xml", ".zip", ".7z", ".tar.gz", ".tgz", ".md", ".jsonl.gz",
-                  ".json.gz", ".csv.gz", ".xml.gz", ".html", ".py")
-_MBOX_MEMBERS = (".mbox", ".mbx", ".mbox.gz")
 _STRIP_EXT = re.compile(r"(\.(mbox|mbx|txt|zip))?(\.gz)?$", re.I)
-
-
-def prefetch(chunks: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
-    """``chunks``, produced by a helper thread at most ``depth`` ahead: gzip inflation (which
-    releases the GIL) overlaps with parsing. Errors of the producer are raised here.
-
-    >>> list(prefetch(iter([b"a", b"b"])))
-    [b'a', b'b']
-    """
-    q: queue.Queue[T | BaseException | None] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def put(item: T | BaseException | None) -> bool:
-        """Hand ``item`` over unless the consumer has gone; False when it has."""
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                if not put(chunk):
-                    return
-            put(None)
-        except BaseException as e:  # handed to the consumer, which re-raises it
-            put(e)
-
-    worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
-    try:
-        while (item := q.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-def iter_chunks(raw: _Readable) -> Iterator[bytes]:
-    """The decoded bytes of a plain or gzip (multi-member) file, in chunks of at most ``CHUNK``.
-
-    Decompressed output is bounded per step (a gzip bomb streams through, it never inflates in
-    memory). Decompression uses ISA-L (``isal``) when installed, about twice as fast as zlib.
-    """
-    data = raw.read(CHUNK)
-    if data[:2] != b"\x1f\x8b":
-        while data:
-            yield data
-            data = raw.read(CHUNK)
-        return
-    d = _zlib.decompressobj(31)
-    while data:
-        out = d.decompress(data, CHUNK)
-        if out:
-            yield out
-        if d.eof:  # end of a gzip member: another may follow
-            data = d.unused_data or raw.read(CHUNK)
-            if data:
-                d = _zlib.decompressobj(31)
-        else:
-            data = d.unconsumed_tail or raw.read(CHUNK)
-    if not d.eof:
-        raise EOFError("compressed file ended before the end-of-stream marker was reached")
-
-
-def zip_mbox_members(path: Path) -> list[str]:
-    """The ``.mbox`` / ``.mbx`` / ``.mbox.gz`` members of a ``.zip`` (a Groups.io export), by name."""
-    if not (path.is_file() and path.name.lower().endswith(".zip")):
-        return []
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return []
-    return sorted(n for n in names if n.lower().endswith(_MBOX_MEMBERS))
-
-
-def is_mbox_file(path: Path) -> bool:
-    """True when ``path`` is a file (plain or gzip) whose first line is an mbox ``From `` line,
-    or a ``.zip`` holding mbox files."""
-    if zip_mbox_members(path):
-        return True
-    if not path.is_file() or path.name.lower().endswith(_SKIP_SUFFIXES) or path.name.startswith("."):
-        return False
-    try:
-        with path.open("rb") as raw:
-            head = raw.read(1 << 16)
-        if head[:2] == b"\x1f\x8b":
-            head = zlib.decompressobj(31).decompress(head, 1024)
-    except (OSError, EOFError, zlib.error):
-        return False
-    line = head.lstrip(b"\r\n").split(b"\n", 1)[0]
-    return bool(_FROM_LINE.match(line))
-
-
-def mbox_files(path: Path) -> list[Path]:
-    """The mbox files of ``path`` (a file, or a folder's files sorted by name)."""
-    if not path.exists():
-        raise InputNotFound(f"{path}: no such file or folder. Check the path and try again.")
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if is_mbox_file(p))
-    if not files or not all(is_mbox_file(p) for p in files):
-        raise UnknownFormat(
-            f"{path}: not an mbox archive (no file starting with an mbox 'From ' line). "
-            "Give an .mbox / .mbox.gz / pipermail .txt.gz file, a .zip of .mbox files, "
-            "or the folder holding them."
-        )
-    return files
-
-
-class _Skipper(Protocol):
-    def skip(self, where: str, reason: str, n: int = 1) -> None: ...
-
-
-def split_mbox(chunks: Iterable[bytes], ctx: _Skipper | None = None, label: str = ""
-               ) -> Iterator[tuple[bytes, bytes]]:
-    """``(From line, message bytes)`` for each message of an mbox stream.
-
-    mboxrd ``>From `` quoting is undone later, on the text part that is kept (see
-    :mod:`communitas.sources.email_text`), not on the whole message.
-
-    A separator is a line ``From <sender> <date>`` (a time ``hh:mm`` in it) at the start of the
-    file or after a blank line, so an unescaped "From here..." sentence inside a body after a
-    non-blank line does not split a message. Messages over ``MAX_MESSAGE_BYTES`` are skipped, and
-    so is a last message the end of the stream cut short (:func:`~communitas.sources.mbox_parse.cut_short`).
-
-    >>> raw = b"From a@x Mon Jan  3 10:30:36 2022\\nSubject: 1\\n\\nFrom here on\\n\\n" \\
-    ...       b"From b@x Mon Jan  3 11:00:00 2022\\nSubject: 2\\n\\n>From me\\n"
-    >>> [(f[:8], m) for f, m in split_mbox([raw[:50], raw[50:]])]
-    [(b'From a@x', b'Subject: 1\\n\\nFrom here on\\n'), (b'From b@x', b'Subject: 2\\n\\n>From me\\n')]
-    """
-    buf = b"\n\n"
-    cur: bytes | None = None  # From line of the message in progress
-    start = scan = 0
-    eof = oversize = False
-    needle, skip = b"\n\nFrom ", 2
-    it = iter(chunks)
-    while True:
-        i = buf.find(needle, scan)
-        end = buf.find(b"\n", i + skip) if i != -1 else -1
-        if end == -1:
-            if eof:
-                break
-            if i == -1:  # nothing up to here: the next search starts near the end
-                scan = max(scan, len(buf) - len(needle))
-            chunk = next(it, b"")
-            eof = not chunk
-            if len(buf) == 2 and chunk[:400].split(b"\n", 1)[0].endswith(b"\r"):
-                needle, skip, buf = b"\n\r\nFrom ", 3, b"\n\r\n"
-            if cur is not None and len(buf) + len(chunk) - start > MAX_MESSAGE_BYTES:
-                oversize = True  # from now on only the part still to scan is kept
-            drop = max(0, (scan if cur is None or oversize else min(start, scan)) - 3)
-            buf = buf[drop:] + (chunk or b"\n")
-            start, scan = start - drop, scan - drop
-            continue
-        if _FROM_LINE.match(buf, i + skip, end):
-            if cur is not None:
-                if oversize:
-                    _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES:,} bytes")
-                else:
-                    yield cur, buf[start:i + 1]
-            cur, start, oversize = buf[i + skip:end].rstrip(b"\r"), end + 1, False
-        scan = i + 1
-    if cur is not None:
-        if oversize:
-            _count(ctx, label, f"message larger than {MAX_MESSAGE_BYTES:,} bytes")
-            return
-        tail = buf[start:-1]  # (the loop added one b"\n" after the stream's last byte)
-        if (cut := _cut_in_from_line(tail)) != -1:  # the next message's From line was cut: this
-            _count(ctx, label, CUT_SHORT)  # message is whole, the next one is lost
-            tail = tail[:cut]
-        if cut_short(tail):
-            _count(ctx, label, CUT_SHORT)
-        else:
-            yield cur, tail.rstrip(b"\n") + b"\n"
-
-
-def _cut_in_from_line(tail: bytes) -> int:
-    """Where the last line of ``tail`` starts when it is the start of a From line cut short (no
-    line end, after a blank line, ``From `` or a prefix of it), else -1.
-
-    >>> _cut_in_from_line(b"Hi\\n\\nFrom alice@exa"), _cut_in_from_line(b"Hi\\n\\nFr")
-    (4, 4)
-    >>> _cut_in_from_line(b"Hi\\nFrom"), _cut_in_from_line(b"Hi\\n\\nFine"), _cut_in_from_line(b"Hi\\n")
-    (-1, -1, -1)
-    """
-    line = tail.rfind(b"\n") + 1
-    last = tail[line:]
-    if not last or not (last.startswith(b"From ") or b"From ".startswith(last)):
-        return -1
-    return line if tail[:line].endswith((b"\n\n", b"\n\r\n")) else -1
-
-
-def _count(ctx: _Skipper | None, label: str, reason: str) -> None:
-    if ctx is not None:
-        ctx.skip(label, reason)
 
 
 @dataclass(slots=True)
@@ -332,10 +109,7 @@ class MboxSource:
     order = 20  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
-        try:
-            return bool(mbox_files(path))
-        except (UnknownFormat, InputNotFound, OSError):
-            return False
+        return recognises(lambda: mbox_files(path))
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         files = mbox_files(path)
@@ -351,11 +125,11 @@ class MboxSource:
 
 
 def _read_all(path: Path, ctx: ReadContext, state: _State) -> Iterator[Batch]:
-    specs = _specs(mbox_files(path))
-    if _parallel(specs):
-        _read_parallel(specs, ctx, state)
+    streams = specs(mbox_files(path))
+    if _parallel(streams):
+        _read_parallel(streams, ctx, state)
     else:
-        _read_sequential(specs, ctx, state)
+        _read_sequential(streams, ctx, state)
     if not state.posts:
         raise BrokenInput(f"{path}: no readable message in this mbox archive. "
                           "Check that it is an mbox file (messages separated by 'From ' lines).")
@@ -387,136 +161,46 @@ def _warn_senders(path: Path, state: _State, ctx: ReadContext) -> None:
                  "merged in one member. See docs/sources/mailing-lists.md.")
 
 
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    """One mbox stream: a file, or a member of a .zip."""
-
-    path: Path
-    member: str | None
-    label: str
-    where: str
-    total: int  # bytes on disk (compressed size for a zip member's progress: its stored size)
+def _parallel(streams: list[Spec]) -> bool:
+    """Worth parsing in worker processes: several files, enough bytes, none too large, 2+ workers."""
+    wanted = PARALLEL if PARALLEL is not None else default_workers() > 1
+    return (wanted and len(streams) > 1
+            and sum(s.total for s in streams) >= PARALLEL_MIN_BYTES
+            and max(s.total for s in streams) <= PARALLEL_MAX_FILE)
 
 
-def _specs(files: list[Path]) -> list[_Spec]:
-    out = []
-    for f in files:
-        members = zip_mbox_members(f)
-        if not members:
-            out.append(_Spec(f, None, f.name, str(f), f.stat().st_size))
-            continue
-        with SafeZip(f) as z:
-            out += [_Spec(f, m, f"{f.name}!{m}", f"{f}!{m}", z.sizes[m]) for m in members]
-    return out
+def _read_parallel(streams: list[Spec], ctx: ReadContext, state: _State) -> None:
+    """Files parsed by worker processes (:func:`~communitas.sources.parallel.map_in_processes`),
+    recorded here in file order. The workers run pure-Python parsing and ISA-L only, so they are
+    forked (they start at once); DuckDB's threads in this process are never used in them."""
+    workers = min(default_workers(), len(streams))
+    results = map_in_processes(parse_stream, streams, workers, fork=True)
+    for spec, (parsed, skips) in zip(streams, results, strict=True):
+        for reason, n in skips.items():
+            ctx.skip(spec.label, reason, n)
+        for p in parsed:
+            _record(p, spec.label, ctx, state)
+        ctx.report_progress(spec.label, spec.total, spec.total, len(parsed))
 
 
-@contextmanager
-def _open(spec: _Spec) -> Iterator[_Readable]:
-    if spec.member is None:
-        with spec.path.open("rb") as raw:
-            yield raw
-        return
-    with SafeZip(spec.path) as z, z.open(spec.member) as stream:
-        yield stream
-
-
-def _damaged(spec: _Spec, e: BaseException) -> BrokenInput:
-    return BrokenInput(f"{spec.where}: the file is damaged or truncated ({e}). "
-                       "Re-download it, or leave it out of the folder.")
-
-
-def _parallel(specs: list[_Spec]) -> bool:
-    """Worth parsing in worker processes: several files, enough bytes, none too large, spare CPUs."""
-    cpus = usable_cpus()
-    wanted = PARALLEL if PARALLEL is not None else cpus > 1
-    return (wanted and sys.platform == "linux" and len(specs) > 1
-            and sum(s.total for s in specs) >= PARALLEL_MIN_BYTES
-            and max(s.total for s in specs) <= PARALLEL_MAX_FILE)
-
-
-class _Skips:
-    """Skip counts of a worker (a ReadContext stays in the parent)."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def skip(self, where: str, reason: str, n: int = 1) -> None:
-        self.counts[reason] += n
-
-
-def parse_stream(spec: _Spec) -> tuple[list[Parsed | str], Counter[str]]:
-    """Every message of one stream, parsed (run in a worker process): ``(parsed or skip reason
-    per message, skips of the splitter)``."""
-    skips = _Skips()
-    with _open(spec) as raw:
-        try:
-            messages = split_mbox(iter_chunks(raw), skips, spec.label)
-            return [parse_message(from_line, msg) for from_line, msg in messages], skips.counts
-        except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
-            raise _damaged(spec, e) from None
-
-
-def _read_parallel(specs: list[_Spec], ctx: ReadContext, state: _State) -> None:
-    """Files parsed by worker processes (forked: nothing to import), recorded here in file order."""
-    workers = min(MAX_WORKERS, usable_cpus(), len(specs))
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    try:
-        for spec, (parsed, skips) in zip(specs, pool.map(parse_stream, specs), strict=True):
-            for reason, n in skips.items():
-                ctx.skip(spec.label, reason, n)
-            for p in parsed:
-                _record(p, spec.label, ctx, state)
-            ctx.report_progress(spec.label, spec.total, spec.total, len(parsed))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _read_sequential(specs: list[_Spec], ctx: ReadContext, state: _State) -> None:
-    chunks = prefetch(_stream_chunks(specs))
+def _read_sequential(streams: list[Spec], ctx: ReadContext, state: _State) -> None:
+    chunks = prefetch(stream_chunks(streams))
     try:
         while (start := next(chunks, None)) is not None:
-            assert isinstance(start, _Start)
+            assert isinstance(start, Start)
             _read_stream(start, chunks, ctx, state)
     finally:
         chunks.close()
 
 
-@dataclass(slots=True)
-class _Start:
-    """Marks the start of one mbox stream (a file, or a member of a .zip) in the chunk flow."""
-
-    label: str
-    total: int
-
-
-_Item = _Start | tuple[bytes, int]  # a stream's start, or (decoded chunk, bytes read so far)
-
-
-def _stream_chunks(specs: list[_Spec]) -> Iterator[_Item]:
-    """The decoded chunks of every stream, one after the other, each opened by a ``_Start`` and
-    closed by an empty chunk. Run by :func:`prefetch` in a helper thread, so inflation runs on
-    without a pause from one monthly file to the next."""
-    for spec in specs:
-        with _open(spec) as raw:
-            yield _Start(spec.label, spec.total)
-            tell = getattr(raw, "tell", None)
-            try:
-                for chunk in iter_chunks(raw):
-                    done = getattr(raw, "position", None)  # a zip member stream cannot tell()
-                    yield chunk, done if done is not None else tell() if tell else 0
-            except (OSError, EOFError, zlib.error, _zlib.error) as e:  # type: ignore[misc]
-                raise _damaged(spec, e) from None
-            yield b"", spec.total
-
-
-def _read_stream(start: _Start, chunks: Iterator[_Item], ctx: ReadContext, state: _State) -> None:
+def _read_stream(start: Start, chunks: Iterator[Item], ctx: ReadContext, state: _State) -> None:
     label, total = start.label, start.total
     done = [0]
 
     def own_chunks() -> Iterator[bytes]:
         """This stream's chunks, up to (and consuming) its closing empty chunk."""
         for item in chunks:
-            assert not isinstance(item, _Start)
+            assert not isinstance(item, Start)
             chunk, done[0] = item
             if not chunk:
                 return

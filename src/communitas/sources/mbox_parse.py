@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 
+from communitas.markup import strip_quotes
 from communitas.sources.email_sender import SENDER_HEADERS, real_sender
 from communitas.sources.email_text import (
     body_text,
@@ -23,7 +24,6 @@ from communitas.sources.email_text import (
     parse_from_line_date,
     parse_headers,
     reference_ids,
-    strip_quotes,
 )
 
 MESSAGE_HEADERS = SENDER_HEADERS | frozenset((

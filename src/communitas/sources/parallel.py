@@ -15,6 +15,10 @@ its threads; forking it is not safe), and without re-running the caller's ``__ma
 ``if __name__ == "__main__"`` guard would ingest again in every worker). Progress travels through a
 queue; an error in any worker (a broken file) cancels the others and is raised in the parent,
 before the store is touched.
+
+A source that must see every file's result in one place (the mailing-list source threads the
+whole archive) uses :func:`map_in_processes` instead: one picklable result per file, in order.
+Both take their worker count from :func:`default_workers` (``$COMMUNITAS_WORKERS``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from communitas.model import SourceInfo
 from communitas.sources.base import Batch, ReadContext
@@ -39,6 +43,8 @@ from communitas.sources.base import Batch, ReadContext
 Reader = Callable[[Any, ReadContext, dict[str, Any]], Iterator[Batch]]
 
 _progress: Any = None  # the worker's end of the progress queue
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,28 @@ def read_in_workers(
             for future in pending:
                 future.cancel()
             raise
+
+
+def map_in_processes(function: Callable[[T], R], items: list[T], workers: int, *, fork: bool = False
+                     ) -> Iterator[R]:
+    """``function(item)`` for every item, run in ``workers`` processes; the results in the order of
+    ``items`` (each waits for those before it). ``function`` must be a module-level function and
+    items and results picklable. An error in any call is raised here, and the calls not started
+    yet are cancelled.
+
+    The processes are spawned, as :func:`read_in_workers`' are, unless ``fork``: forked ones start
+    at once (nothing is imported again), which only a ``function`` running pure Python (no DuckDB,
+    no threads of its own) may ask for; where fork does not exist they are spawned."""
+    method = "fork" if fork and "fork" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max(1, workers), mp_context=mp.get_context(method)) as pool:
+        with _main_hidden():  # the workers start here
+            futures = [pool.submit(function, item) for item in items]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _read_here(tasks: list[Task], ctx: ReadContext, merge: Callable[[dict[str, Any]], None],

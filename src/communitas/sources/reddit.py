@@ -33,9 +33,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from communitas.errors import BrokenInput, InputError, InputNotFound, UnknownFormat, UnsafeInput
+from communitas.errors import BrokenInput, InputNotFound, UnknownFormat, UnsafeInput
 from communitas.model import SourceInfo
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.reddit_rows import RedditRows
 
 MAX_LINE = 4 << 20  # bytes; Reddit caps a self-post at 40,000 characters, a comment at 10,000
@@ -231,11 +231,12 @@ class RedditSource:
     def detect(self, path: Path) -> bool:
         if not path.exists() or (path.is_file() and _stem(path.name) is None):
             return False
-        try:
+
+        def probe() -> bool:
             files = _files(path)
-        except (InputError, OSError):
-            return False
-        return bool(files) and _looks_reddit(files[0])
+            return bool(files) and _looks_reddit(files[0])
+
+        return recognises(probe)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         if not path.exists():

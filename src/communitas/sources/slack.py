@@ -33,7 +33,7 @@ from typing import Any
 from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import SafeZip
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.chat_rows import ChatRows, iso_from_epoch
 from communitas.sources.slack_messages import ChannelState, SlackMessages
 
@@ -162,11 +162,7 @@ class SlackSource:
     order = 40  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
-        try:
-            _locate(path)
-        except (UnknownFormat, InputNotFound, BrokenInput, OSError):
-            return False
-        return True
+        return recognises(lambda: _locate(path) is not None)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         layout = _locate(path)

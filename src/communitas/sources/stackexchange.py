@@ -25,10 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from communitas.errors import InputNotFound, UnknownFormat
+from communitas.errors import BrokenInput, InputNotFound, UnknownFormat
 from communitas.model import SourceInfo
 from communitas.sources.archives import open_plain_or_gz
-from communitas.sources.base import Batch, ReadContext, fingerprint_files
+from communitas.sources.base import Batch, ReadContext, fingerprint_files, recognises
 from communitas.sources.parallel import Task, default_workers, read_in_workers
 from communitas.sources.stackexchange_rows import DROPPED, HANDLERS, FileContext
 from communitas.sources.xml_rows import MAX_LINE, iter_row_columns
@@ -142,12 +142,13 @@ class StackExchangeSource:
     order = 10  # auto-detection order (sources.registry)
 
     def detect(self, path: Path) -> bool:
-        try:
-            return "posts" in _locate(path).keys
-        except _SeveralSites:
-            return True  # a Stack Exchange input all right: describe() says what is wrong with it
-        except (UnknownFormat, InputNotFound):
-            return False  # a damaged .7z (BrokenInput) is reported as such, not as "unknown"
+        def probe() -> bool:
+            try:
+                return "posts" in _locate(path).keys
+            except (_SeveralSites, BrokenInput):  # several sites, a damaged .7z: a Stack Exchange
+                return True  # input all right, and describe() says what is wrong with it
+
+        return recognises(probe)
 
     def describe(self, path: Path, name: str | None = None) -> SourceInfo:
         layout = _locate(path)

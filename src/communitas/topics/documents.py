@@ -141,7 +141,7 @@ def _prepare_posts(sources: list[str], bodies: list[str | None], plain: list[boo
             texts.append(None)
             codes.append(None)
             hosts.append([])
-        elif is_plain and sid not in email:  # e-mail always goes through strip_email (signatures)
+        elif is_plain and sid not in email:  # e-mail always goes through strip_quotes (signatures)
             texts.append(body)  # == "\n".join(body.splitlines()) for these bodies
             codes.append("")
             hosts.append([])

@@ -21,16 +21,15 @@ import pandas as pd
 from scipy.stats import kendalltau
 
 from communitas.errors import UsageError
+from communitas.metrics.periods import PANDAS_FREQ, PERIODS
 from communitas.topics.model import TopicModel
-
-_FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
 
 
 def _period(ts: pd.Series, period: str) -> pd.Series:
-    if period not in _FREQ:
-        raise UsageError(f"--period {period}: choose week, month, quarter or year.")
+    if period not in PERIODS:
+        raise UsageError(f"--period {period}: choose one of {', '.join(PERIODS)}.")
     naive = pd.to_datetime(ts, utc=True).dt.tz_localize(None)
-    return naive.dt.to_period(_FREQ[period]).dt.start_time.dt.tz_localize("UTC")
+    return naive.dt.to_period(PANDAS_FREQ[period]).dt.start_time.dt.tz_localize("UTC")
 
 
 def _doc_frame(model: TopicModel) -> pd.DataFrame:

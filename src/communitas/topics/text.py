@@ -9,10 +9,10 @@ Every post body becomes a :class:`Prepared` text with three streams:
 * ``hosts`` — the host of every URL (``https://www.github.com/x/y`` -> ``github.com``), so that
   links count as "talks about GitHub" instead of as noise tokens.
 
-Formats: ``html`` (Stack Exchange bodies, Discourse "cooked"; parsed with lxml, no regexes),
-``markdown`` (Slack, Discord, Discourse raw), ``email`` (mailing lists: quoted ``>`` lines,
-"On ... wrote:" attributions and ``-- `` signatures are removed again, defensively, before the
-Markdown rules apply).
+Formats: ``html`` (Stack Exchange bodies, Discourse "cooked"; parsed with
+:func:`communitas.markup.parse_html`, no regexes), ``markdown`` (Slack, Discord, Discourse raw),
+``email`` (mailing lists: quotes, attributions and signatures are removed again, defensively, by
+:func:`communitas.markup.strip_quotes`, before the Markdown rules apply).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from lxml import etree
+
+from communitas.markup import parse_html, strip_quotes
 
 PLATFORM_FORMATS = {
     "stackexchange": "html",
@@ -46,10 +48,7 @@ _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 # mentions, emoji
 _CHAT_MARKUP = re.compile(r"<[@#!][^<>]{0,200}>|<a?:\w{1,100}:\d{1,30}>|:[a-z0-9_+-]{1,100}:")
 _MD_LINK = re.compile(r"!?\[([^\[\]]{0,1000})\]\(([^()\s]{1,2000})[^()]{0,500}\)")
-_ATTRIBUTION = re.compile(r"^\s*(on .{0,200} wrote|le .{0,200} a écrit|am .{0,200} schrieb)\s*:?\s*$",
-                          re.IGNORECASE)
 _CODE_BLOCK_TAGS = ("pre", "code", "kbd", "samp")
-_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 # a body with none of these has no fence, inline code, link, URL, chat markup or quote: the Markdown
 # rules change nothing (the pattern is also run by Arrow over a whole column, so RE2 syntax only)
 MARKUP_HINT = r"[`\[<>:~]|(?i:www\.)"
@@ -120,24 +119,8 @@ def prepare(body: str | None, fmt: str = "markdown") -> Prepared:
     if fmt == "html":
         return _prepare_html(body)
     if fmt == "email":
-        body = strip_email(body)
+        body = strip_quotes(body)
     return _prepare_markdown(body)
-
-
-def strip_email(body: str) -> str:
-    """Drop quoted lines, reply attributions and everything after a ``-- `` signature line.
-
-    >>> strip_email("Yes.\\n\\nOn Mon, Bob wrote:\\n> no\\n-- \\nAlice")
-    'Yes.\\n'
-    """
-    kept = []
-    for line in body.splitlines():
-        if line.rstrip() == "--" or line == "-- ":
-            break
-        if line.lstrip().startswith(">") or _ATTRIBUTION.match(line):
-            continue
-        kept.append(line)
-    return "\n".join(kept).strip() + "\n"
 
 
 def _prepare_markdown(body: str) -> Prepared:
@@ -172,10 +155,7 @@ def _prepare_markdown(body: str) -> Prepared:
 def _prepare_html(body: str) -> Prepared:
     if "<" not in body:
         return _prepare_markdown(body)
-    try:
-        root = etree.HTML(body, _HTML_PARSER)
-    except (etree.ParserError, ValueError):
-        root = None
+    root = parse_html(body)
     if root is None:
         return _prepare_markdown(body)
     hosts: list[str] = []

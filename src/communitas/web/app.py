@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from communitas.errors import StoreLocked, UsageError
 from communitas.metrics.periods import PERIODS
+from communitas.metrics.units import format_figure
 from communitas.report.build import embed_script, json_for_script, render_sections, vega_bundle
 from communitas.report.context import Pseudonyms, ReportContext, scrub, snippet, store_salt
 from communitas.report.drill import members_behind, threads_behind
@@ -43,6 +44,7 @@ def _env() -> Environment:
                                            PackageLoader("communitas.report", "templates")]),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["json_script"] = json_for_script
+    env.filters["fig"] = lambda value, name: format_figure(name, value)  # every figure in its unit
     return env
 
 

@@ -77,3 +77,114 @@ def test_introduce_prefers_pairs_in_different_communities(tmp_path: Path) -> Non
     assert [i["id"] for i in got] == [f"introduce:{U}x+{U}z", f"introduce:{U}y+{U}z", f"introduce:{U}x+{U}y"]
     assert [i["figures"]["across_communities"] for i in got] == [True, True, False]
     assert got[0]["figures"]["shared_places"] == ["brew", "hops"] and "brew, hops" in got[0]["action"]
+
+
+# Place, a theme growing without a place: four planted themes, 15 words each; every thread's
+# question is 12 of its theme's words (days before NOW; now is day 0).
+WORDS = {
+    "mash": "mash sparge wort lauter grist strike kettle chiller mashout tun infusion decoction runoff "
+            "vorlauf doughin",
+    "hop": "cascade citra simcoe mosaic amarillo dryhop whirlpool bittering pellets lupulin centennial "
+           "chinook galaxy nelson hopstand",
+    "cider": "apples orchard pressing cider perry pears scrumpy russet bramley keeving pomace wassail "
+             "crabapple cidery applewood",
+    "glass": "tulip snifter goblet stange chalice teku stemware weizen flute nonic stein tumbler thistle "
+             "willibecher tankard",
+}
+PLAN = [  # (theme, tag, days before NOW)
+    *[("mash", "brew", 44 * i) for i in range(16)],       # 16 in brew: 5 recent (0-176 days)
+    *[("hop", "hops", 5 + 44 * i) for i in range(16)],    # 16 in hops: 4 recent (5-137 days)
+    *[("cider", "brew" if i % 2 == 0 else "hops", 20 + 12 * i) for i in range(12)],  # 12 recent
+    ("cider", "brew", 400), ("cider", "hops", 410),
+    *[("glass", "brew" if i % 2 == 0 else "hops", 300 + 40 * i) for i in range(10)],  # none recent
+]
+
+
+def themed() -> tuple[Any, dict[str, str]]:
+    data = small([(f"{theme}{i}", f"t{i % 6}", tag, days, []) for i, (theme, tag, days) in enumerate(PLAN)])
+    bodies = {}
+    for i, (theme, _, _) in enumerate(PLAN):
+        w = WORDS[theme].split()
+        bodies[f"{theme}{i}q"] = " ".join(w[(i + j) % 15] for j in range(12))
+    return data, bodies
+
+
+@pytest.fixture(scope="module")
+def themes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    data, bodies = themed()
+    yield from _store(tmp_path_factory, "themes", data, bodies=bodies)
+
+
+def test_place_proposes_a_space_for_the_growing_theme_without_one(themes: Workspace) -> None:
+    # The model finds the four planted themes (checked below). A place is about a theme when 30% of
+    # its threads are mainly about it: brew holds mash 16, cider 7, glass 5 (28): about mash only
+    # (cider 25%); hops likewise. Cider and glass have no home (coverage 0) and shares over 1/(2k):
+    # both are flagged demand. Cider grew: of the 21 threads of the last 180 days (mash 5, hop 4,
+    # cider 12) 12 are cider, 12/21; of the 35 before (mash 11, hop 12, cider 2, glass 10) 2/35:
+    # 10 times the share. Glass has no recent thread: not growing, not proposed.
+    got = [i for i in brief.items(themes, kinds=["place"]) if i["subject_ids"][0] == "theme"]
+    assert len(got) == 1
+    f = got[0]["figures"]
+    assert set(f["terms"]) <= set(WORDS["cider"].split()) and len(f["terms"]) == 5
+    assert (f["recent_threads"], f["earlier_threads"]) == (12, 2)
+    assert f["recent_share"] == pytest.approx(12 / 21, abs=1e-4)
+    assert f["earlier_share"] == pytest.approx(2 / 35, abs=1e-4)
+    assert f["growth"] == pytest.approx(10.0) and f["home_coverage"] == 0.0
+    assert f["places"] == ["brew", "hops"] and "brew, hops" in got[0]["action"]
+
+
+def test_the_topic_model_found_the_planted_themes(themes: Workspace) -> None:
+    from tests.brief_corpus import NOW, T
+
+    from communitas.brief import place_theme
+    from communitas.brief.base import BriefContext
+    from communitas.metrics import scope
+    from communitas.report.context import Pseudonyms, store_salt
+
+    with scope.Prepared(themes.ibis()) as b:
+        m = place_theme.model(BriefContext(themes, b, None, NOW, Pseudonyms(store_salt(themes))))
+    assert m is not None and m.k == 4
+    topic = dict(zip(m.docs["thread_id"], m.docs["topic"], strict=True))
+    for theme in WORDS:
+        planted = {topic[f"{T}{theme}{i}"] for i, (t, _, _) in enumerate(PLAN) if t == theme}
+        assert len(planted) == 1, theme  # every thread of a theme in one topic
+    assert len({topic[f"{T}{t}{i}"] for i, (t, _, _) in enumerate(PLAN)}) == 4
+    from communitas.topics.outputs import place_demand
+
+    demand = place_demand(m).set_index("topic")["demand"]
+    first = {t: topic[f"{T}{t}{next(i for i, p in enumerate(PLAN) if p[0] == t)}"] for t in WORDS}
+    assert {t: bool(demand[k]) for t, k in first.items()} == {"mash": False, "hop": False, "cider": True,
+                                                            "glass": True}
+
+
+# Spotlight's second road (days before NOW; now is day 28, the last post). p, o1, o2, o3 all
+# arrived 700 days ago (not new this year). In the first of the year's four 90-day windows p only
+# answered o1 (P0: p and o1 periphery, coreness 1 under the core cut of 2). In the last window p,
+# o1, o2, o3 reply to each other (C1-C3: a 4-clique, coreness 3, all core), and p and o2 answered
+# the newcomer n (NN).
+TRAJ = small([
+    ("OLD", "o1", "brew", 700, [("p", 699), ("o2", 698), ("o3", 697)]),
+    ("P0", "o1", "brew", 320, [("p", 319)]),
+    ("C1", "o1", "brew", 60, [("p", 59), ("o2", 58, 0), ("o3", 57, 0), ("o3", 56, 1)]),
+    ("C2", "o2", "brew", 50, [("o1", 49), ("p", 48)]),
+    ("C3", "o3", "brew", 45, [("o1", 44)]),
+    ("NN", "n", "hops", 30, [("p", 29), ("o2", 28)]),
+])
+
+
+def test_spotlight_follows_members_from_periphery_to_core(tmp_path: Path) -> None:
+    # Responses in the last 90 days: p 3 (C1, C2, NN), o1 2, o2 2, o3 2: the top quarter starts at
+    # 3 (the floor over the 75th percentile, 2.25); none is new this year, so that road is closed to all. p: periphery -> core, a
+    # newcomer answered, appreciated by o2 and o3 (they replied to p in C1): selected. o2 answered n
+    # and was replied to by p and o3, but was core from its first window (no periphery before):
+    # not. o1 moved periphery -> core too but answered no newcomer; o3 neither.
+    with Workspace(tmp_path / "traj.duckdb") as w:
+        build(w, data=TRAJ)
+        got = brief.items(w, kinds=["spotlight"])
+    assert [i["id"] for i in got] == [f"spotlight:{U}p"]
+    f = got[0]["figures"]
+    # (the two middle windows hold no post at all, so no member is "absent" from them)
+    assert (f["path"], f["periphery_to_core"]) == ("periphery → core", True)
+    # the bar figure is the 75th percentile of (2, 2, 2, 3): 2.25 (the floor of 3 then applies)
+    assert (f["responses"], f["responses_bar"], f["newcomers_answered"], f["appreciators"]) == (3, 2.25, 1, 2)
+    assert "from the edge of the reply network to its core" in got[0]["action"]

@@ -37,8 +37,9 @@ class Corpus:
     store: str = ""
 
 
-def read_corpus(ws: Any, *, source_id: str | None = None) -> Corpus:
-    """Read the threads of the store (or of one source) as documents.
+def read_corpus(ws: Any, *, source_id: str | None = None, since: Any = None) -> Corpus:
+    """Read the threads of the store (or of one source) as documents; with ``since`` (a
+    datetime), only the threads started from then on (the brief's recent themes).
 
     Raises :class:`EmptyStore` when there are no threaded contributions, and
     :class:`StoreError` when the bodies were not kept (``ingest --no-text``).
@@ -46,8 +47,12 @@ def read_corpus(ws: Any, *, source_id: str | None = None) -> Corpus:
     backend = ws.ibis()
     _check_text_kept(ws, source_id)
     posts = contributions(backend, source_id=source_id)
-    posts = posts.filter(posts.thread_id.notnull()).select(
-        "post_id", "thread_id", "source_id", "author_id", "created_at", "body")
+    posts = posts.filter(posts.thread_id.notnull())
+    if since is not None:
+        started = backend.table("threads")
+        started = started.filter(started.created_at >= since).select(tid="thread_id")
+        posts = posts.semi_join(started, posts.thread_id == started.tid)
+    posts = posts.select("post_id", "thread_id", "source_id", "author_id", "created_at", "body")
     table = posts.order_by(["thread_id", "created_at", "post_id"]).to_pyarrow()  # one query, no pandas copy
     if table.num_rows == 0:
         where = f"source {source_id}" if source_id else "the store"
@@ -61,6 +66,8 @@ def read_corpus(ws: Any, *, source_id: str | None = None) -> Corpus:
     threads = backend.table("threads")
     if source_id is not None:
         threads = threads.filter(threads.source_id == source_id)
+    if since is not None:
+        threads = threads.filter(threads.created_at >= since)
     threads = threads.select("thread_id", "title", "place_id", "created_at")
     docs = _documents(table, raw, threads.execute(), platforms)
     tp = backend.table("thread_places").select("thread_id", "place_id").execute()

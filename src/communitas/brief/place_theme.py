@@ -1,14 +1,15 @@
 """Place, third opportunity: a theme growing without a place of its own (``docs/brief.md``
 *Place*).
 
-A topic model (:mod:`communitas.topics`, TF-IDF + NMF, k chosen by coherence) over the threads
-started in the two years before now (at most the 1,500 most recent), k chosen among 4 to 12:
-the model then takes seconds, not the 10+ s of the whole beer site with the full k grid;
-:func:`communitas.topics.outputs.place_demand` flags the
-topics with no home; a flagged topic is *growing* when its share of the threads started in the
-last 180 days is at least 1.5 times its share of those started before, with at least 5 recent
-threads. Without text (a store ingested with ``--no-text``) or with too little of it for a topic
-model, this opportunity says nothing (the other Place items remain).
+A topic model (:mod:`communitas.topics`, TF-IDF + NMF, k chosen by coherence among 4 to 12) over
+the threads started in the two years before now, at most 1,500 of them evenly spread in time: the
+model then takes seconds, not the 10+ s of the whole beer site with the full k grid.
+:func:`communitas.topics.outputs.place_demand` flags the topics with no home; a flagged topic is
+*growing* when its share of the threads started in the last 180 days is at least 1.5 times its
+share of those started before, with at least 5 recent threads and at least 30 modelled threads
+before those 180 days (growth needs a past). Without text (a store ingested with ``--no-text``) or
+with too little of it for a topic model, this opportunity says nothing (the other Place items
+remain).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from communitas.brief.base import BriefContext, BriefItem, pct
@@ -25,7 +27,8 @@ from communitas.topics.model import TopicModel
 from communitas.topics.outputs import place_demand
 
 WINDOW_DAYS = 730      # the threads the model reads: two years ...
-MAX_THREADS = 1500     # ... at most this many, the most recent
+MAX_THREADS = 1500     # ... at most this many, evenly spread over the two years
+MIN_EARLIER = 30       # growth needs a past: at least 30 threads before the last 180 days
 RECENT_DAYS = 180      # "growing": its share of the last 180 days' threads ...
 GROWTH = 1.5           # ... at least 1.5 times its share before
 MIN_RECENT = 5         # ... over at least 5 recent threads
@@ -38,7 +41,9 @@ def _corpus(ctx: BriefContext) -> Corpus | None:
         c = read_corpus(ctx.ws, source_id=ctx.source_id, since=ctx.since(WINDOW_DAYS))
     except CommunitasError:  # no text kept, or no threaded posts
         return None
-    docs = c.docs.sort_values(["created_at", "thread_id"], ascending=[False, True]).head(MAX_THREADS)
+    docs = c.docs.sort_values(["created_at", "thread_id"], ignore_index=True)
+    if len(docs) > MAX_THREADS:  # every n-th thread in time: both periods keep their proportions
+        docs = docs.iloc[np.linspace(0, len(docs) - 1, MAX_THREADS).round().astype(int)]
     keep = set(docs["thread_id"])
     return Corpus(docs.reset_index(drop=True), c.posts[c.posts["thread_id"].isin(keep)], c.places,
                   c.thread_places[c.thread_places["thread_id"].isin(keep)], c.store)
@@ -65,6 +70,8 @@ def growing_themes(ctx: BriefContext) -> pd.DataFrame:
     docs = m.docs[m.docs["topic"] >= 0]
     cut = pd.Timestamp(ctx.now - timedelta(days=RECENT_DAYS))
     recent = pd.to_datetime(docs["created_at"], utc=True) >= cut
+    if int((~recent).sum()) < MIN_EARLIER:
+        return pd.DataFrame()
     rows = []
     for topic in demand.index[demand["demand"]]:
         mine = docs["topic"] == topic
@@ -97,13 +104,14 @@ def items(ctx: BriefContext) -> list[BriefItem]:
     out = []
     for r in rows:
         terms = ", ".join(r.terms)
-        growth = "new" if r.growth == float("inf") else f"{r.growth:.1f} times"
+        growth = ("a new theme: none of the earlier threads" if r.growth == float("inf")
+                  else f"{r.growth:.1f} times its earlier share of {pct(r.before_share)}")
         out.append(BriefItem(
             "place", ("theme", "-".join(r.terms[:3])), (terms,),
             f"Give the theme \u201c{terms}\u201d a place of its own (a tag, channel or category): "
             f"it grows, scattered over {', '.join(r.places)}.",
             f"{r.recent} threads in the last {RECENT_DAYS} days ({pct(r.recent_share)} of them, "
-            f"{growth} its earlier share of {pct(r.before_share)}); no place is mostly about it "
+            f"{growth}); no place is mostly about it "
             f"(home coverage {pct(r.home_coverage)})",
             {"terms": list(r.terms), "recent_threads": int(r.recent), "earlier_threads": int(r.before),
              "recent_share": round(float(r.recent_share), 4),

@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from communitas.brief.base import BriefContext, BriefItem, pct
@@ -38,15 +37,11 @@ GRID = (4, 6, 8, 10, 12)  # a handful of broad themes: 3 times faster than the f
 
 def _corpus(ctx: BriefContext) -> Corpus | None:
     try:
-        c = read_corpus(ctx.ws, source_id=ctx.source_id, since=ctx.since(WINDOW_DAYS))
+        # every n-th thread in time (bodies read for those only): both periods keep their proportions
+        return read_corpus(ctx.ws, source_id=ctx.source_id, since=ctx.since(WINDOW_DAYS),
+                           max_threads=MAX_THREADS)
     except CommunitasError:  # no text kept, or no threaded posts
         return None
-    docs = c.docs.sort_values(["created_at", "thread_id"], ignore_index=True)
-    if len(docs) > MAX_THREADS:  # every n-th thread in time: both periods keep their proportions
-        docs = docs.iloc[np.linspace(0, len(docs) - 1, MAX_THREADS).round().astype(int)]
-    keep = set(docs["thread_id"])
-    return Corpus(docs.reset_index(drop=True), c.posts[c.posts["thread_id"].isin(keep)], c.places,
-                  c.thread_places[c.thread_places["thread_id"].isin(keep)], c.store)
 
 
 def model(ctx: BriefContext) -> TopicModel | None:

@@ -37,9 +37,11 @@ class Corpus:
     store: str = ""
 
 
-def read_corpus(ws: Any, *, source_id: str | None = None, since: Any = None) -> Corpus:
+def read_corpus(ws: Any, *, source_id: str | None = None, since: Any = None,
+                max_threads: int | None = None) -> Corpus:
     """Read the threads of the store (or of one source) as documents; with ``since`` (a
-    datetime), only the threads started from then on (the brief's recent themes).
+    datetime), only the threads started from then on, and with ``max_threads`` at most that many
+    of them, every n-th in time (the brief's recent themes: bodies are read for those only).
 
     Raises :class:`EmptyStore` when there are no threaded contributions, and
     :class:`StoreError` when the bodies were not kept (``ingest --no-text``).
@@ -48,9 +50,8 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: Any = None) -> 
     _check_text_kept(ws, source_id)
     posts = contributions(backend, source_id=source_id)
     posts = posts.filter(posts.thread_id.notnull())
-    if since is not None:
-        started = backend.table("threads")
-        started = started.filter(started.created_at >= since).select(tid="thread_id")
+    if since is not None or max_threads is not None:
+        started = _pick_threads(backend, source_id, since, max_threads)
         posts = posts.semi_join(started, posts.thread_id == started.tid)
     posts = posts.select("post_id", "thread_id", "source_id", "author_id", "created_at", "body")
     table = posts.order_by(["thread_id", "created_at", "post_id"]).to_pyarrow()  # one query, no pandas copy
@@ -77,6 +78,24 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: Any = None) -> 
     places = places[_isin(places["place_id"], tp["place_id"])].reset_index(drop=True)
     return Corpus(docs, raw[["post_id", "thread_id", "author_id", "created_at"]], places,
                   tp.reset_index(drop=True), str(ws.path))
+
+
+def _pick_threads(backend: Any, source_id: str | None, since: Any, max_threads: int | None) -> Any:
+    """``tid``: the threads started since ``since``; at most ``max_threads``, evenly spread in time."""
+    import ibis
+
+    t = backend.table("threads")
+    if source_id is not None:
+        t = t.filter(t.source_id == source_id)
+    if since is not None:
+        t = t.filter(t.created_at >= since)
+    t = t.select(tid="thread_id", at="created_at")
+    if max_threads is None:
+        return t.select("tid")
+    ids = t.order_by(["at", "tid"]).execute()["tid"]
+    if len(ids) > max_threads:
+        ids = ids.iloc[np.linspace(0, len(ids) - 1, max_threads).round().astype(int)]
+    return ibis.memtable(pd.DataFrame({"tid": ids.astype(str).to_numpy()}))
 
 
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:

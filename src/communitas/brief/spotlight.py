@@ -74,7 +74,7 @@ def emerging(ctx: BriefContext) -> Any:
     df = per.mutate(score=per.appreciators + per.accepted).execute()
     if df.empty:
         return df.assign(path="", periphery_to_core=False)
-    paths = quarter_paths(ctx)
+    paths = quarter_paths(ctx, list(df["member"].astype(str)))
     df["path"] = df["member"].astype(str).map(lookup(paths, "path")).fillna("")
     df["periphery_to_core"] = df["member"].astype(str).map(lookup(paths, "periphery_to_core")).fillna(False)
     df = df[df["new_and_busy"].astype(bool) | df["periphery_to_core"].astype(bool)]

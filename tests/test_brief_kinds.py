@@ -174,8 +174,8 @@ TRAJ = small([
 
 def test_spotlight_follows_members_from_periphery_to_core(tmp_path: Path) -> None:
     # Responses in the last 90 days: p 3 (C1, C2, NN), o1 2, o2 2, o3 2: the top quarter starts at
-    # 3 (the floor over the 75th percentile, 2.25); none is new this year, so that road is closed to all. p: periphery -> core, a
-    # newcomer answered, appreciated by o2 and o3 (they replied to p in C1): selected. o2 answered n
+    # 3 (the floor over the 75th percentile, 2.25); none is new this year, so that road is closed
+    # to all. p: periphery -> core, a newcomer answered, appreciated by o2 and o3 (they replied to p in C1): selected. o2 answered n
     # and was replied to by p and o3, but was core from its first window (no periphery before):
     # not. o1 moved periphery -> core too but answered no newcomer; o3 neither.
     with Workspace(tmp_path / "traj.duckdb") as w:
@@ -188,3 +188,18 @@ def test_spotlight_follows_members_from_periphery_to_core(tmp_path: Path) -> Non
     # the bar figure is the 75th percentile of (2, 2, 2, 3): 2.25 (the floor of 3 then applies)
     assert (f["responses"], f["responses_bar"], f["newcomers_answered"], f["appreciators"]) == (3, 2.25, 1, 2)
     assert "from the edge of the reply network to its core" in got[0]["action"]
+
+
+def test_the_theme_model_reads_recent_threads_evenly_sampled(themes: Workspace) -> None:
+    from datetime import timedelta
+
+    from tests.brief_corpus import NOW, T
+
+    from communitas.topics import read_corpus
+
+    # 21 threads started in the last 180 days (mash 5, hop 4, cider 12: see PLAN)
+    assert len(read_corpus(themes, since=NOW - timedelta(days=180)).docs) == 21
+    # 56 threads by start time; 8 of them evenly spread: positions round(55 * i / 7)
+    order = sorted(range(len(PLAN)), key=lambda i: (-PLAN[i][2], f"{T}{PLAN[i][0]}{i}"))
+    want = {f"{T}{PLAN[order[round(55 * i / 7)]][0]}{order[round(55 * i / 7)]}" for i in range(8)}
+    assert set(read_corpus(themes, max_threads=8).docs["thread_id"]) == want

@@ -175,9 +175,10 @@ TRAJ = small([
 def test_spotlight_follows_members_from_periphery_to_core(tmp_path: Path) -> None:
     # Responses in the last 90 days: p 3 (C1, C2, NN), o1 2, o2 2, o3 2: the top quarter starts at
     # 3 (the floor over the 75th percentile, 2.25); none is new this year, so that road is closed
-    # to all. p: periphery -> core, a newcomer answered, appreciated by o2 and o3 (they replied to p in C1): selected. o2 answered n
-    # and was replied to by p and o3, but was core from its first window (no periphery before):
-    # not. o1 moved periphery -> core too but answered no newcomer; o3 neither.
+    # to all. p: periphery -> core, a newcomer answered, appreciated by o2 and o3 (they replied to
+    # p in C1): selected. o2 answered n and was replied to by p and o3, but was core from its first
+    # window (no periphery before): not. o1 moved periphery -> core too but answered no newcomer;
+    # o3 neither.
     with Workspace(tmp_path / "traj.duckdb") as w:
         build(w, data=TRAJ)
         got = brief.items(w, kinds=["spotlight"])

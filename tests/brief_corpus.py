@@ -87,9 +87,11 @@ Threads = list[tuple[str, str, str, datetime]]
 Posts = list[tuple[str, str, str, datetime, str]]
 
 
-def build(ws: Any, before: datetime | None = None, data: tuple[Threads, Posts] | None = None) -> None:
+def build(ws: Any, before: datetime | None = None, data: tuple[Threads, Posts] | None = None,
+          bodies: dict[str, str] | None = None) -> None:
     """Insert the corpus (or ``data``: threads and posts as :func:`corpus` gives them) into
-    ``ws``; with ``before``, only what happened before it (a store as ingested then)."""
+    ``ws``; with ``before``, only what happened before it (a store as ingested then). ``bodies``
+    (post → text) gives posts a body; the others have none."""
     def keep(at: datetime) -> bool:
         return before is None or at < before
 
@@ -113,9 +115,10 @@ def build(ws: Any, before: datetime | None = None, data: tuple[Threads, Posts] |
     to = {p[0]: (p[5] if len(p) > 5 else p[1] + "q") for p in posts if p[4] != "question"}  # type: ignore[misc]
     con.executemany(
         "INSERT INTO posts (post_id, source_id, thread_id, author_id, created_at, reply_to_post_id, "
-        "reply_to_member_id, kind, is_contribution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, true)",
+        "reply_to_member_id, kind, is_contribution, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, ?)",
         [(P + pid, SID, T + tid, U + who, at, P + to[pid] if pid in to else None,
-          U + author[to[pid]] if pid in to else None, kind) for pid, tid, who, at, kind, *_ in posts])
+          U + author[to[pid]] if pid in to else None, kind, (bodies or {}).get(pid))
+         for pid, tid, who, at, kind, *_ in posts])
     votes = [(SID + ":r:" + r, SID, P + p, k, at) for r, p, k, at in reactions() if keep(at) and data is None]
     if votes:
         con.executemany("INSERT INTO reactions (reaction_id, source_id, post_id, kind, created_at) "

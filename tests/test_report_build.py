@@ -178,7 +178,7 @@ def test_the_report_opens_with_the_brief(beer_html: str) -> None:
     sections = re.findall(r'<section id="([a-z]+)"', beer_html)
     assert sections[0] == "brief" and sections.index("brief") < sections.index("glance")
     brief = beer_html[beer_html.index('<section id="brief"'):beer_html.index('<section id="overview"')]
-    kinds = re.findall(r'<li data-kind="([a-z]+)">', brief)
+    kinds = re.findall(r'<li data-kind="([a-z]+)"', brief)
     assert 1 <= len(kinds) <= 15
     assert set(kinds) <= {"welcome", "unanswered", "checkin", "dependency", "introduce", "spotlight",
                           "place", "nugget"}

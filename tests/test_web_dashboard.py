@@ -90,10 +90,10 @@ def test_brief_marks_persist_across_restarts(beer_store: Path, client: TestClien
                        ).status_code == 200
     client.post("/brief/mark", data={"form_token": token, "item_id": ids[1], "state": "dismissed"})
     fresh = TestClient(create_app(beer_store), base_url=LOCAL).get("/brief").text
-    assert re.search(rf'<li class="done" data-item="{re.escape(ids[0])}">', fresh)
-    assert re.search(rf'<li class="dismissed" data-item="{re.escape(ids[1])}">', fresh)
+    assert re.search(rf'<li class="done" data-item="{re.escape(ids[0])}"', fresh)
+    assert re.search(rf'<li class="dismissed" data-item="{re.escape(ids[1])}"', fresh)
     client.post("/brief/mark", data={"form_token": token, "item_id": ids[0], "state": "open"})
-    assert re.search(rf'<li class="open" data-item="{re.escape(ids[0])}">', client.get("/brief").text)
+    assert re.search(rf'<li class="open" data-item="{re.escape(ids[0])}"', client.get("/brief").text)
     state_path(beer_store).unlink()
 
 

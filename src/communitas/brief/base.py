@@ -67,6 +67,7 @@ class BriefContext:
     now: datetime
     pseudonyms: Pseudonyms
     _names: dict[str, str] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # results several kinds share (brief/ties.py)
 
     def history(self) -> ir.Table:
         """Every contribution in scope (bots left out), all visible history."""

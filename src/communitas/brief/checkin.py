@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from communitas.brief.base import BriefContext, BriefItem, hours, kind, pct
+from communitas.brief.ties import lookup, year_roles
 from communitas.metrics import interaction
 
 YEAR = 365
@@ -66,16 +67,23 @@ def quiet(r: ir.Table) -> ir.BooleanColumn:
 
 def quiet_regulars(ctx: BriefContext) -> pd.DataFrame:
     r = regulars(ctx)
-    return by_loss(ctx, r.filter(quiet(r))).execute()
+    return by_loss(ctx, r.filter(quiet(r)))
 
 
-def by_loss(ctx: BriefContext, r: ir.Table) -> ir.Table:
+def by_loss(ctx: BriefContext, r: ir.Table) -> pd.DataFrame:
     """Members of ``r`` with their :func:`response_shares`, ranked by what the community would
     lose: share of responses, then the longer silence."""
     s = response_shares(ctx)
     r = r.left_join(s, "member").drop("member_right")
     r = r.mutate(share=r.share.fill_null(0.0), responses=r.responses.fill_null(0), reach=r.reach.fill_null(0))
-    return r.order_by([r.share.desc(), r.silence_days.desc(), r.member])
+    df = r.execute()
+    if df.empty:
+        return df
+    roles = year_roles(ctx)
+    df["betweenness"] = df["member"].astype(str).map(lookup(roles, "betweenness")).fillna(0.0).astype(float)
+    df["loss"] = df["share"].astype(float) + df["betweenness"]
+    return df.sort_values(["loss", "silence_days", "member"], ascending=[False, False, True],
+                          ignore_index=True)
 
 
 @kind("checkin", "Check in with a regular", order=3)
@@ -90,11 +98,14 @@ def find(ctx: BriefContext) -> list[BriefItem]:
         figures = {"silent_days": round(silence, 1), "expected_gap_days": round(usual, 1),
                    "median_gap_days": hours(r.median_gap), "p90_gap_days": hours(r.p90_gap),
                    "active_days_in_year": int(r.days), "response_share": round(float(r.share), 4),
-                   "responses": int(r.responses), "members_answered": int(r.reach)}
+                   "responses": int(r.responses), "members_answered": int(r.reach),
+                   "betweenness": round(float(r.betweenness), 4), "loss": round(float(r.loss), 4),
+                   "last_at": str(r.last_at)}
         out.append(BriefItem(
             "checkin", (r.member,), (who,), f"Check in with {who}, a regular who has gone quiet.",
             f"silent {silence:.0f} days where their own rhythm says {usual:.0f} at most "
             f"(active on {int(r.days)} days in their last year); they gave {pct(float(r.share))} of "
-            f"the past year's responses, to {int(r.reach)} members",
-            figures, score=float(r.share)))
+            f"the past year's responses, to {int(r.reach)} members; brokerage (betweenness) "
+            f"{float(r.betweenness):.3f}",
+            figures, score=float(r.loss)))
     return out

@@ -7,8 +7,10 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from communitas.brief.base import BriefContext, BriefItem, kind
+from communitas.brief.ties import lookup, year_roles
 from communitas.metrics import scope
 
 ACTIVE_DAYS = 90      # "active": contributed in the last 90 days ...
@@ -18,6 +20,7 @@ PLACE_POSTS = 2       # ... at least twice
 MIN_SHARED = 2        # a pair shares at least two such places
 POOL = 300            # the most active members looked at (bounds the pairs on a large site)
 MAX_ITEMS = 20
+CANDIDATES = 2000     # pairs looked at before the community preference re-ranks them
 
 
 def interests(ctx: BriefContext) -> ir.Table:
@@ -62,9 +65,25 @@ def ranked_pairs(ctx: BriefContext) -> ir.Table:
     return p.order_by([p.shared.desc(), p.jaccard.desc(), p.a, p.b])
 
 
+def chosen_pairs(ctx: BriefContext, n: int) -> pd.DataFrame:
+    """The rule: of the best ``CANDIDATES`` :func:`ranked_pairs`, pairs in different reply-network
+    communities first (then shared places, Jaccard); the first ``n``. The brief and its backtest
+    both select with this."""
+    df = ranked_pairs(ctx).limit(CANDIDATES).execute()
+    if df.empty:
+        return df
+    community = lookup(year_roles(ctx), "community")
+    ca, cb = df["a"].astype(str).map(community), df["b"].astype(str).map(community)
+    # a member with no reply tie in the year is a community of their own (as Leiden places an isolate)
+    df["across"] = ca.isna() | cb.isna() | (ca != cb)
+    df = df.sort_values(["across", "shared", "jaccard", "a", "b"],
+                        ascending=[False, False, False, True, True])
+    return df.head(n)
+
+
 @kind("introduce", "Introduce two members", order=5)
 def find(ctx: BriefContext) -> list[BriefItem]:
-    df = ranked_pairs(ctx).limit(MAX_ITEMS).execute()
+    df = chosen_pairs(ctx, MAX_ITEMS)
     if df.empty:
         return []
     ctx.learn_names([*df.a, *df.b])
@@ -93,6 +112,8 @@ def _item(ctx: BriefContext, r: Any, names: dict[str, list[str]]) -> BriefItem:
         f"Introduce {a} and {b}: both write about {', '.join(shared)}, "
         "and they have never replied to each other.",
         f"{int(r.shared)} shared places of {int(r.either)} between them (Jaccard {float(r.jaccard):.2f}); "
-        "no reply either way",
-        {"shared_places": shared, "shared": int(r.shared), "jaccard": round(float(r.jaccard), 4)},
-        score=float(r.jaccard))
+        "no reply either way; " + ("in different communities of the reply network" if r.across
+                                   else "in the same community of the reply network"),
+        {"shared_places": shared, "shared": int(r.shared), "jaccard": round(float(r.jaccard), 4),
+         "across_communities": bool(r.across)},
+        score=float(r.jaccard) + (1.0 if r.across else 0.0))

@@ -178,7 +178,7 @@ def check_checkin(ctx: BriefContext, after: After) -> dict[str, Tally]:
     no contribution in the 90 days after. Also recall, and AUC of silence over one's own usual
     gap against silence in days."""
     r = checkin.regulars(ctx)
-    pool = checkin.by_loss(ctx, r.mutate(quiet=checkin.quiet(r))).execute()  # the rule as a column
+    pool = checkin.by_loss(ctx, r.mutate(quiet=checkin.quiet(r)))  # the rule as a column
     sel = list(pool[pool.quiet].member)  # = quiet_regulars(ctx), in one query with the pool
     base = list(pool[pool.silence_days >= FIXED_SILENCE].member)
     active = after.active(list(pool.member), HORIZON)
@@ -196,7 +196,7 @@ def check_introduce(ctx: BriefContext, after: After) -> dict[str, Tally]:
     other. Selected: the top 10 pairs. Baselines: the 10 most active pairs (most contributions
     in the past 90 days together), and random pairs from the same activity quartiles (as an
     expectation over every such pair). Came true: one replied to the other within 90 days."""
-    top = introduce.ranked_pairs(ctx).limit(K).execute()
+    top = introduce.chosen_pairs(ctx, K)
     sel = list(zip(top.a, top.b, strict=True))
     members = sorted(set(introduce.interests(ctx).execute().member))
     if len(members) < 2:

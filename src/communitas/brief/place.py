@@ -1,5 +1,6 @@
-"""Place: places gone silent (archive or merge) and places one member hosts alone (recruit
-co-hosts) (``docs/brief.md`` *Place*)."""
+"""Place: places one member hosts alone (recruit co-hosts), themes growing without a place of
+their own (:mod:`communitas.brief.place_theme`) and places gone silent (archive or merge)
+(``docs/brief.md`` *Place*)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from communitas.brief import place_theme
 from communitas.brief.base import BriefContext, BriefItem, kind, pct
 from communitas.metrics import interaction, scope
 
@@ -66,6 +68,7 @@ def find(ctx: BriefContext) -> list[BriefItem]:
         f"({pct(float(r.share))}) over the past year",
         {"share": round(float(r.share), 4), "responses": int(r.total), "host_responses": int(r.responses)},
         score=float(r.share)) for r in hosts]
+    out += place_theme.items(ctx)
     silent: list[Any] = list(silent_places(ctx).itertuples())
     for r in silent:
         last = "never used" if pd.isna(r.last_at) else f"silent since {pd.Timestamp(r.last_at):%Y-%m-%d}"

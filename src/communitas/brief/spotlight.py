@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.types as ir
 
 from communitas.brief.base import BriefContext, BriefItem, kind
+from communitas.brief.ties import lookup, quarter_paths
 from communitas.metrics import interaction, scope
 
 NEW_DAYS = 365        # "emerging": first contribution in the past year
@@ -56,6 +57,9 @@ def appreciation(ctx: BriefContext) -> ir.Table:
 
 
 def emerging(ctx: BriefContext) -> Any:
+    """Members on either road in (new this year and in the top quarter of responders, or moved
+    from periphery to core in the reply network over the past year), who answered a newcomer and
+    were appreciated."""
     resp = responses(ctx)
     per = resp.group_by("member").aggregate(responses=resp.count(), newcomers=resp.thread_id.nunique(
         where=resp.newcomer))
@@ -63,12 +67,19 @@ def emerging(ctx: BriefContext) -> Any:
     firsts = scope.member_firsts(ctx.backend, source_id=ctx.source_id).select(m="member", first_at="first_at")
     per = per.mutate(bar=bar).join(firsts, per.member == firsts.m).drop("m")
     busy = per.responses >= ibis.greatest(per.bar, MIN_RESPONSES)
-    per = per.filter((per.first_at >= ctx.lit(NEW_DAYS)) & busy & (per.newcomers >= 1))
+    per = per.mutate(new_and_busy=(per.first_at >= ctx.lit(NEW_DAYS)) & busy).filter(per.newcomers >= 1)
     per = per.left_join(appreciation(ctx), "member").drop("member_right")
     per = per.mutate(appreciators=per.appreciators.fill_null(0), accepted=per.accepted.fill_null(0))
     per = per.filter((per.appreciators >= MIN_APPRECIATED) | (per.accepted >= 1))
-    score = per.appreciators + per.accepted
-    return per.mutate(score=score).order_by([score.desc(), per.responses.desc(), per.member]).execute()
+    df = per.mutate(score=per.appreciators + per.accepted).execute()
+    if df.empty:
+        return df.assign(path="", periphery_to_core=False)
+    paths = quarter_paths(ctx, list(df["member"].astype(str)))
+    df["path"] = df["member"].astype(str).map(lookup(paths, "path")).fillna("")
+    df["periphery_to_core"] = df["member"].astype(str).map(lookup(paths, "periphery_to_core")).fillna(False)
+    df = df[df["new_and_busy"].astype(bool) | df["periphery_to_core"].astype(bool)]
+    return df.sort_values(["score", "periphery_to_core", "responses", "member"],
+                          ascending=[False, False, False, True], ignore_index=True)
 
 
 @kind("spotlight", "Spotlight a contributor", order=6)
@@ -79,15 +90,18 @@ def find(ctx: BriefContext) -> list[BriefItem]:
     out = []
     for r in rows:
         who = ctx.label(r.member)
+        road = ("moving from the edge of the reply network to its core" if r.periphery_to_core
+                else "new this year")
         out.append(BriefItem(
             "spotlight", (str(r.member),), (who,),
-            f"Spotlight {who}: new this year, already answering others — thank them, "
+            f"Spotlight {who}: {road}, already answering others — thank them, "
             "or invite them to do more.",
             f"{int(r.responses)} responses in 90 days (the top quarter starts at {float(r.bar):.0f}), "
             f"{int(r.newcomers)} to newcomers; appreciated by {int(r.appreciators)} members, "
-            f"{int(r.accepted)} accepted",
+            f"{int(r.accepted)} accepted; over the year's quarters: {r.path or 'not in the network'}",
             {"responses": int(r.responses), "responses_bar": float(r.bar),
              "newcomers_answered": int(r.newcomers),
              "appreciators": int(r.appreciators), "accepted": int(r.accepted),
-             "first_at": str(r.first_at)}, score=float(r.score)))
+             "first_at": str(r.first_at), "path": str(r.path),
+             "periphery_to_core": bool(r.periphery_to_core)}, score=float(r.score)))
     return out

@@ -87,8 +87,13 @@ def build_brief(ctx: ReportContext) -> dict[str, Any] | None:
                         names=ctx.pseudonyms.show_names)
     if not items:
         raise SectionEmpty("nothing to suggest for this selection")
+    from communitas.brief.track import track_record
+
     return {"items": [{"kind": str(i.get("kind", "")), "title": scrub(str(i.get("title", ""))),
-                       "why": scrub(str(i.get("why", "")))} for i in items]}
+                       "kind_title": brief.KINDS[str(i["kind"])].title if i.get("kind") in brief.KINDS
+                       else str(i.get("kind", "")),
+                       "why": scrub(str(i.get("why", ""))),
+                       "track": track_record(str(i.get("kind", "")), i.get("track_record"))} for i in items]}
 
 
 @section("compare", "Communities compared", order=85)

@@ -39,9 +39,13 @@ class Corpus:
 
 
 def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None, until: TimeArg = None,
-                place: str | None = None) -> Corpus:
+                place: str | None = None, started_since: Any = None,
+                max_threads: int | None = None) -> Corpus:
     """Read the threads of the store (or of one source) as documents: their contributions made
-    in ``[since, until)`` (UTC), in threads of ``place`` (an id or name) when given.
+    in ``[since, until)`` (UTC), in threads of ``place`` (an id or name) when given. With
+    ``started_since`` (a datetime), only the threads started from then on, and with
+    ``max_threads`` at most that many of them, every n-th in time (the brief's recent themes:
+    bodies are read for those only).
 
     Raises :class:`EmptyStore` when there are no threaded contributions, and
     :class:`StoreError` when the bodies were not kept (``ingest --no-text``).
@@ -50,8 +54,11 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
     _check_text_kept(ws, source_id)
     posts = in_scope(backend, contributions(backend, source_id=source_id), since=since, until=until,
                      place=place, source_id=source_id)
-    posts = posts.filter(posts.thread_id.notnull()).select(
-        "post_id", "thread_id", "source_id", "author_id", "created_at", "body")
+    posts = posts.filter(posts.thread_id.notnull())
+    if started_since is not None or max_threads is not None:
+        started = _pick_threads(backend, source_id, started_since, max_threads)
+        posts = posts.semi_join(started, posts.thread_id == started.tid)
+    posts = posts.select("post_id", "thread_id", "source_id", "author_id", "created_at", "body")
     table = posts.order_by(["thread_id", "created_at", "post_id"]).to_pyarrow()  # one query, no pandas copy
     if table.num_rows == 0:
         where = f"source {source_id}" if source_id else "the store"
@@ -65,6 +72,8 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
     threads = backend.table("threads")
     if source_id is not None:
         threads = threads.filter(threads.source_id == source_id)
+    if since is not None:
+        threads = threads.filter(threads.created_at >= since)
     threads = threads.select("thread_id", "title", "place_id", "created_at")
     docs = _documents(table, raw, threads.execute(), platforms)
     tp = backend.table("thread_places").select("thread_id", "place_id").execute()
@@ -74,6 +83,24 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
     places = places[_isin(places["place_id"], tp["place_id"])].reset_index(drop=True)
     return Corpus(docs, raw[["post_id", "thread_id", "author_id", "created_at"]], places,
                   tp.reset_index(drop=True), str(ws.path))
+
+
+def _pick_threads(backend: Any, source_id: str | None, since: Any, max_threads: int | None) -> Any:
+    """``tid``: the threads started since ``since``; at most ``max_threads``, evenly spread in time."""
+    import ibis
+
+    t = backend.table("threads")
+    if source_id is not None:
+        t = t.filter(t.source_id == source_id)
+    if since is not None:
+        t = t.filter(t.created_at >= since)
+    t = t.select(tid="thread_id", at="created_at")
+    if max_threads is None:
+        return t.select("tid")
+    ids = t.order_by(["at", "tid"]).execute()["tid"]
+    if len(ids) > max_threads:
+        ids = ids.iloc[np.linspace(0, len(ids) - 1, max_threads).round().astype(int)]
+    return ibis.memtable(pd.DataFrame({"tid": ids.astype(str).to_numpy()}))
 
 
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:

@@ -9,6 +9,7 @@ is then set) or the cookie.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -37,6 +38,7 @@ from communitas.web.brief import brief_items
 DASHBOARD_SECTIONS = ("glance", "people", "interaction", "place")
 COOKIE = "communitas_token"
 BUSY_RETRY_S = 5
+BRIEF_ITEMS = 15  # open items on the Brief page
 
 
 def _env() -> Environment:
@@ -168,13 +170,16 @@ def _brief_routes(app: FastAPI, dash: Dashboard) -> None:
     @app.get("/brief", response_class=HTMLResponse)
     def brief(source: str | None = None) -> Response:
         source = source or None
+        marks = brief_state.load(dash.store)
         with dash.open() as ws:
             f = filters(ws, source, "month", None)
-            items = brief_items(ws, source_id=source)
-        marks = brief_state.load(dash.store)
+            items = brief_items(ws, source_id=source, limit=BRIEF_ITEMS + len(marks))
         for item in items:
-            item["state"] = marks.get(item["id"], {}).get("state", "open")
-        return dash.page("brief.html.j2", f=f, items=items)
+            item["state"], item["reopened"] = brief_state.state_of(item, marks)
+            item["situation_json"] = json.dumps(item.get("situation", {}), sort_keys=True, default=str)
+        todo = [i for i in items if i["state"] == "open"][:BRIEF_ITEMS]
+        gone = [i for i in items if i["state"] != "open"]
+        return dash.page("brief.html.j2", f=f, items=todo, gone=gone)
 
     @app.post("/brief/mark")
     async def mark(request: Request) -> Response:
@@ -188,9 +193,18 @@ def _brief_routes(app: FastAPI, dash: Dashboard) -> None:
         item_id, state, source = form.get("item_id", ""), form.get("state", ""), form.get("source", "")
         if not item_id:
             raise UsageError("brief mark: item_id is missing.")
-        brief_state.mark(dash.store, item_id, state)
+        brief_state.mark(dash.store, item_id, state, _situation(form.get("situation", "")))
         target = "/brief" + (f"?{urlencode({'source': source})}" if source else "")
         return RedirectResponse(target, status_code=303)
+
+
+def _situation(raw: str) -> dict[str, Any] | None:
+    """The situation a mark form carries (JSON of the item's selecting figures), or None."""
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _require_token(app: FastAPI, token: str) -> None:

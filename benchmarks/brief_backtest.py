@@ -1,7 +1,9 @@
 """Benchmark: the brief and its backtest (``communitas brief --backtest``) on a synthetic
-community of 1 M posts, generated with ``benchmarks/profile_community.py``'s generator.
+community of 1 M posts, drawn by ``communitas synth`` (``benchmarks/profile_community.py``'s
+``generate``), its built-in community or one fitted to a store (``--like``).
 
-Usage: .venv/bin/python benchmarks/brief_backtest.py [--posts 1000000] [--every 30d] [--keep PATH]
+Usage: .venv/bin/python benchmarks/brief_backtest.py [--posts 1000000] [--like STORE] [--every 30d]
+[--keep PATH]
 
 Each contender runs in its own child process (its own peak RSS), on the same store, one after
 the other:
@@ -66,7 +68,7 @@ def child(path: str, which: str, every: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1_000_000)
-    parser.add_argument("--members", type=int, default=50_000)
+    parser.add_argument("--like", type=Path, help="Fit the synthetic community to this store.")
     parser.add_argument("--every", default="30d")
     parser.add_argument("--keep", type=Path, help="Write the store here and keep it (reused if there).")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -79,7 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "bench.duckdb"
         if not path.exists():
-            took = generate(path, args.posts, args.members)
+            took = generate(path, args.posts, args.like)
             print(f"generated {args.posts:,} posts in {took:.1f} s", flush=True)
         ref: dict[str, float] = {}
         for which in ("reference", "brief", "backtest"):

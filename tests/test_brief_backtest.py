@@ -10,6 +10,7 @@ in one tag unless said otherwise):
     F  days 0, 11, 22, 33, 44, 55, 57, 60 (gaps 11 x5, 2, 3: median 11, usual gap 33), back on day 100
     B  days 80-89 daily (a newcomer on day 80; usual gap 14)
     H  a newcomer on day 85, answered by R a day later; posts again on day 120
+    W  a newcomer on day 88, never answered; a follow-up in their own thread on day 100
     G  one post on day 181 (the data's end)
 
 The only backtest date: midnight after day 0 + 90 days = day 91 00:00 (the next, day 121, would
@@ -49,6 +50,9 @@ def tiny() -> tuple[list[Any], list[Any]]:
             threads.append((tid, who.lower(), "brew", at))
             posts.append((tid + "q", tid, who.lower(), at, "question"))
     posts.append(("H85a0", "H85", "r", DAY0 + timedelta(days=86), "answer"))
+    threads.append(("W88", "w", "brew", DAY0 + timedelta(days=88)))
+    posts.append(("W88q", "W88", "w", DAY0 + timedelta(days=88), "question"))
+    posts.append(("W88f", "W88", "w", DAY0 + timedelta(days=100), "answer"))  # their own thread
     return threads, posts
 
 
@@ -83,13 +87,15 @@ def test_checkin_figures_by_hand(figures: dict[tuple[str, str], dict[str, Any]])
 
 
 def test_welcome_figures_by_hand(figures: dict[tuple[str, str], dict[str, Any]]) -> None:
-    # N = 24 h (H's thread, the only answered one). Newcomers of the 30 days before day 91: B
-    # (day 80, never answered: selected) and H (day 85, answered). Baseline, newest first: H, B.
-    # Still unanswered a week later: B. Kind 1/1, baseline 1/2.
+    # N = 24 h (H's thread, the only answered one; W's follow-up is the starter's own). Newcomers
+    # of the 30 days before day 91: B (day 80) and W (day 88), never answered: selected; H (day
+    # 85, answered). Baseline, newest first: W, H, B. Still unanswered a week later: B, W (W's
+    # own follow-up is no answer). Kind 2/2, baseline 2/3.
     p = figures[("welcome", "precision@10")]
     assert (p["value"], p["baseline_value"], p["lift"], p["ci_low"], p["beats_baseline"]) == (
-        1.0, 0.5, 2.0, 2.0, True)
-    # answered within the week: H, back (day 120) -> 1/1; not answered: B, never back -> 0/1
+        1.0, 2 / 3, pytest.approx(1.5), pytest.approx(1.5), True)
+    # answered within the week: H, back in another thread (day 120) -> 1/1; not answered: B never
+    # back, W back only in their own thread (day 100: not a return) -> 0/2
     r = figures[("welcome", "return within 90 days")]
     assert (r["value"], r["baseline_value"], r["lift"], r["beats_baseline"]) == (1.0, 0.0, None, None)
     assert "the baseline never came true" in r["sentence"]

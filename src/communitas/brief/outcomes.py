@@ -66,6 +66,17 @@ class After:
         df = h.filter(h.author_id.isin(members)).select("author_id").distinct().execute()
         return set(df.author_id)
 
+    def active_elsewhere(self, members: list[str], own: list[str], days: int) -> set[str]:
+        """Which of ``members`` contributed in the window to a thread other than their own
+        (``own``, each member's thread, in the same order): a follow-up in one's own waiting
+        thread is not a return."""
+        if not members:
+            return set()
+        h = self._window(days)
+        df = h.filter(h.author_id.isin(members)).select("author_id", "thread_id").distinct().execute()
+        mine = dict(zip(members, own, strict=True))
+        return {a for a, t in zip(df.author_id, df.thread_id, strict=True) if t != mine.get(a)}
+
     def first_responses(self, thread_ids: list[str]) -> dict[str, Any]:
         """Each thread's first response by someone other than its starter (any time; NaT: none)."""
         if not thread_ids:
@@ -123,7 +134,8 @@ def threshold(ctx: BriefContext) -> float:
 def check_welcome(ctx: BriefContext, after: After) -> dict[str, Tally]:
     """Selected: Welcome's waiting newcomers (shortest wait first). Pool and baseline: every
     newcomer of the past 30 days, newest first. Came true: still no answer a week later.
-    Return: newcomers of the pool answered within the week vs not, back within 90 days."""
+    Return: newcomers of the pool answered within the week vs not, back within 90 days in
+    another thread than their first (a follow-up in one's own thread is not a return)."""
     n_hours = threshold(ctx)
     sel = list(welcome.waiting_newcomers(ctx, n_hours).thread_id)[:K]
     pool = interaction.newcomer_threads(ctx.backend, since=ctx.since(welcome.WINDOW_DAYS),
@@ -133,7 +145,7 @@ def check_welcome(ctx: BriefContext, after: After) -> dict[str, Tally]:
     week = after.at + timedelta(days=WAIT_DAYS)
     waiting = {t for t, at in first.items() if pd.isna(at) or at >= week}
     base = list(pool_df.thread_id)[:K]
-    back = after.active(list(pool_df.member), HORIZON)
+    back = after.active_elsewhere(list(pool_df.member), list(pool_df.thread_id), HORIZON)
     answered = [m for m, t in zip(pool_df.member, pool_df.thread_id, strict=True) if t not in waiting]
     ignored = [m for m, t in zip(pool_df.member, pool_df.thread_id, strict=True) if t in waiting]
     return {"precision@10": Tally(sum(t in waiting for t in sel), len(sel), sum(t in waiting for t in base),

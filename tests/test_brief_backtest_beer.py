@@ -3,7 +3,8 @@
 standard library (``tests.test_metrics_beer.Raw``; no communitas code): who is selected (the
 independent rule of ``test_brief_beer.expected``), the baseline (the 10 newest newcomers of the
 30 days before the date), who was still unanswered a week after the date, and who came back
-within 90 days. Runs the check on the backtest's own as-of views, never writing the store.
+within 90 days to a thread other than their first question. Runs the check on the backtest's
+own as-of views, never writing the store.
 """
 
 from __future__ import annotations
@@ -60,13 +61,18 @@ def by_hand(raw: Raw, at: datetime) -> dict[str, tuple[int, int, int, int]]:
     week = at + timedelta(days=7)
     waiting = {q for _, q, _ in pool if q not in first_resp or first_resp[q] >= week}
     base = [q for _, q, _ in pool][:10]
-    back = {a for a, c, *_ in raw.contribs if a is not None and at <= c < at + timedelta(days=90)}
-    answered = [m for _, q, m in pool if q not in waiting]
-    ignored = [m for _, q, m in pool if q in waiting]
+    # came back: a contribution in the 90 days after, to a thread other than their first question
+    later: dict[str, set[str | None]] = {}
+    for a, c, thread, _ in raw.contribs:
+        if a is not None and at <= c < at + timedelta(days=90):
+            later.setdefault(a, set()).add(thread)
+    back = {(m, q) for _, q, m in pool if later.get(m, set()) - {q}}
+    answered = [(m, q) for _, q, m in pool if q not in waiting]
+    ignored = [(m, q) for _, q, m in pool if q in waiting]
     return {"precision@10": (sum(q in waiting for q in sel), len(sel),
                              sum(q in waiting for q in base), len(base)),
-            "return within 90 days": (sum(m in back for m in answered), len(answered),
-                                      sum(m in back for m in ignored), len(ignored))}
+            "return within 90 days": (sum(x in back for x in answered), len(answered),
+                                      sum(x in back for x in ignored), len(ignored))}
 
 
 @pytest.mark.parametrize("day", DATES)

@@ -40,7 +40,8 @@ def silent_places(ctx: BriefContext) -> pd.DataFrame:
 
 def lone_hosts(ctx: BriefContext) -> pd.DataFrame:
     """Places where, over threads started in the past year, one member gave at least half of
-    the (at least 10) responses: ``place_id, name, member, responses, total, share``."""
+    the (at least 10) responses: ``place_id, name, member, responses, total, share``; one row
+    per place (of two members at exactly half, the first by member id)."""
     t = interaction.thread_stats(ctx.backend, since=ctx.since(YEAR), source_id=ctx.source_id)
     j = ctx.history().join(t.select("thread_id", "starter", "opener_post_id"), "thread_id")
     j = j.filter((j.post_id != j.opener_post_id) & j.author_id.notnull()
@@ -53,7 +54,9 @@ def lone_hosts(ctx: BriefContext) -> pd.DataFrame:
     names = ctx.backend.table("places").select(pid="place_id", name="name")
     per = per.left_join(names, per.place_id == names.pid).drop("pid")
     per = per.mutate(share=per.responses / per.total)
-    return per.order_by([per.share.desc(), per.place_id]).execute()
+    df = per.order_by([per.share.desc(), per.place_id, per.author_id]).execute()
+    # two members at exactly half: one item per place (its id is the place's), the first by id
+    return df.drop_duplicates("place_id", ignore_index=True)
 
 
 @kind("place", "Tend the places", order=7)

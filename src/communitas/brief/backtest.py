@@ -48,8 +48,8 @@ class Measure:
 MEASURES = [
     Measure("welcome", "precision@10", "were still without any answer a week later",
             "the 10 newest newcomers of the past 30 days", True),
-    Measure("welcome", "return within 90 days", "posted again within 90 days, among newcomers answered "
-            "within the week", "newcomers not answered within the week", False),
+    Measure("welcome", "return within 90 days", "posted in another thread within 90 days, among newcomers "
+            "answered within the week", "newcomers not answered within the week", False),
     Measure("unanswered", "precision@3", "answered a thread in the same place within 90 days",
             "the 3 most active members of the past 180 days", True),
     Measure("checkin", "precision@10", "then stayed silent 90 days or more",

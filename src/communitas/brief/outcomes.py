@@ -210,7 +210,7 @@ def check_introduce(ctx: BriefContext, after: After) -> dict[str, Tally]:
     expectation over every such pair). Came true: one replied to the other within 90 days."""
     top = introduce.chosen_pairs(ctx, K)
     sel = list(zip(top.a, top.b, strict=True))
-    members = sorted(set(introduce.interests(ctx).execute().member))
+    members = introduce.members(ctx)
     if len(members) < 2:
         return {"precision@10": Tally(), "precision@10 (random)": Tally()}
     h = ctx.history()

@@ -20,9 +20,9 @@ three posts, B = ln 6 = 1.7918 for example and dpdk (once each).
 
 * x-y: x = (A, A, A, B example, B dpdk), y = (A, A, A, B example): cosine
   (3A² + B²) / (|x| |y|) = sqrt((3A² + B²) / (3A² + 2B²)) = sqrt(9.5580 / 12.7684) = 0.8652,
-  4 terms in common: **selected**. Named: gpsdo, octoclock, pps (each used twice or more by both,
-  equally rare: alphabetically); "example" is a word of their display names: in the cosine, never
-  shown.
+  4 terms in common: **selected**. Named by the lower of their two weights: example (B) is a word
+  of their display names — in the cosine, never shown; then gpsdo, octoclock, pps (A each:
+  alphabetically).
 * z-w: cosine sqrt(2A² / (2A² + B²)) = sqrt(4.2317 / 7.4421) = 0.7541, but 2 terms in common
   (rfnoc, vivado): not selected — two words are too few to say what an interest is.
 * x-z: 1 term in common (dpdk), cosine B² / (|x| |z|) = 3.2104 / (3.5733 x 2.7280) = 0.3293: not.
@@ -140,4 +140,6 @@ def test_nothing_written_after_the_date_reaches_a_replayed_introduction(tmp_path
     assert [i["id"] for i in then] == [f"introduce:{U}x+{U}y"]
     assert on_timeline == [(f"{U}x", f"{U}y")] and "fifo" not in set(texts.term)
     assert [i["id"] for i in now] == [f"introduce:{U}x+{U}y", f"introduce:{U}w+{U}z"]
-    assert now[1]["figures"]["shared_terms"] == ["rfnoc", "vivado", "fifo"]
+    # at NOW, 14 posts: fifo (once each, 2 posts) weighs ln 7 = 1.95 for both, rfnoc and vivado (4
+    # posts each, 8 posts) (1 + ln 4) ln(14 / 8) = 1.34
+    assert now[1]["figures"]["shared_terms"] == ["fifo", "rfnoc", "vivado"]

@@ -212,18 +212,15 @@ def _similar(p: pd.DataFrame) -> pd.DataFrame:
 
 
 def shared(ctx: BriefContext, a: str, b: str) -> list[str]:
-    """The terms ``a`` and ``b`` share, as the brief names them: no word of a member's name or
-    platform id (a greeting is no interest, and a name must not be shown as one); those each
-    used in at least two posts first, then the rarest first (highest IDF), then alphabetically.
-    (A word both use often weighs in their cosine, but the rare words they share say best what
-    it is about.)"""
+    """The terms ``a`` and ``b`` share, as the brief names them: by the lower of their two weights
+    (a word weighs for both), then alphabetically; no word of a member's name or platform id (a
+    greeting is no interest, and a name must not be shown as one)."""
     t = terms(ctx)
     t = t[t["member"].isin([a, b])]
-    both = t.groupby("term").agg(n=("member", "size"), uses=("uses", "min"), idf=("idf", "first"))
-    both = both[both["n"] == 2].reset_index()
+    both = t.groupby("term").agg(n=("member", "size"), w=("weight", "min")).reset_index()
+    both = both[both["n"] == 2]
     if NAMES_KEY not in ctx.cache:
         ctx.cache[NAMES_KEY] = set(_names(ctx).to_pylist())
     both = both[~both["term"].isin(ctx.cache[NAMES_KEY])]
-    both["twice"] = both["uses"] >= 2
-    both = both.sort_values(["twice", "idf", "term"], ascending=[False, False, True])
+    both = both.sort_values(["w", "term"], ascending=[False, True])
     return [str(x) for x in both["term"]]

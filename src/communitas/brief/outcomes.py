@@ -204,9 +204,9 @@ def check_checkin(ctx: BriefContext, after: After) -> dict[str, Tally]:
 
 
 def check_introduce(ctx: BriefContext, after: After) -> dict[str, Tally]:
-    """Pool: Introduce's members (active, with places) and their pairs who never replied to each
-    other. Selected: the top 10 pairs. Baselines: the 10 most active pairs (most contributions
-    in the past 90 days together), and random pairs from the same activity quartiles (as an
+    """Pool: Introduce's members (active, with places or text read) and their pairs who never
+    replied to each other. Selected: the top 10 pairs. Baselines: the 10 most active pairs (most
+    contributions in the past 90 days together), and random pairs from the same activity quartiles (as an
     expectation over every such pair). Came true: one replied to the other within 90 days."""
     top = introduce.chosen_pairs(ctx, K)
     sel = list(zip(top.a, top.b, strict=True))

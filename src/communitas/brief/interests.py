@@ -82,7 +82,9 @@ def _posts(ctx: BriefContext) -> pa.Table:
     posts = ctx.backend.table("posts")
     posts = posts.filter(posts.created_at >= ctx.lit(PROFILE_DAYS)).select(pid="post_id", body="body")
     q = p.join(posts, p.post_id == posts.pid).filter(posts.body.notnull())
-    return q.select(member=p.author_id, source_id=p.source_id, body=posts.body).to_pyarrow()
+    q = q.select(member=p.author_id, source_id=p.source_id, body=posts.body, at=p.created_at, pid=p.post_id)
+    # one order, every run: the sums of the cosines are then the same to the last bit
+    return q.order_by(["member", "at", "pid"]).to_pyarrow().drop_columns(["at", "pid"])
 
 
 def _prose(ctx: BriefContext, posts: pa.Table) -> pa.Array:

@@ -1,22 +1,22 @@
-"""Introduce's members and what they are interested in (``docs/brief.md`` *Introduce*).
+"""Introduce's members and what they write about (``docs/brief.md`` *Introduce*).
 
 * :func:`active` — the pool: the (at most 300) most active members of the 90 days before now.
-* :func:`terms` — each pool member's **distinctive terms**: what they write about, as a set.
-  Their 25 most recent posts of the 180 days before now are read (bodies of those only), made
-  prose as the topic model makes it (:func:`communitas.topics.text.prepare`: markup, code, quotes,
-  signatures and URLs out) and cut into the topic model's words (letters only, 2-30 of them,
-  NFKC, lower-cased: :func:`communitas.topics.text.words`, computed by Arrow over the whole batch).
-  Left out: the function words of the languages the pool writes in
+* :func:`terms` — each pool member's TF-IDF profile. Their 25 most recent posts of the 180 days
+  before now are read (bodies of those only), made prose as the topic model makes it
+  (:func:`communitas.topics.text.prepare`: markup, code, quotes, signatures and URLs out) and cut
+  into the topic model's words (letters only, 2-30 of them, NFKC, lower-cased, as
+  :func:`communitas.topics.text.words`; computed by Arrow over the whole batch: :func:`words_of`),
+  without the function words of the languages written in
   (:data:`communitas.topics.stopwords.STOP_WORDS`; a language counts when its function words are
-  at least 10% of all function words read), and every word of a member's display name (greetings
-  and sign-offs are no interest, and a name must not be shown as one). A member's term must occur
-  in at least 2 of their posts read, and be used by at least 2 and at most 10% of the pool's
-  members (at least 3): what nearly everyone says is no shared interest. Each member keeps their
-  20 terms of highest TF-IDF, ``(1 + ln posts using it) * ln(pool / members using it)`` (ties by
-  term).
+  at least 10% of all function words read). A word counts once per post; it is kept when at least
+  2 and at most half of the pool's members with text read use it. Weight
+  ``(1 + ln posts of theirs using it) * ln(posts read / posts read using it)``.
+* :func:`similar` — the pairs whose texts are alike: cosine of their profiles at least 0.25, with
+  at least 3 words in common; :func:`shared` names what they share (never a word of a member's
+  name or platform id).
 
 Everything is read through the brief's context (its contributions and cut tables), so a replay
-sees only the text written before its date. The result is kept on the context (one computation
+sees only the text written before its date. Results are kept on the context (one computation
 per brief or backtest date).
 """
 

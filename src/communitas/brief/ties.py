@@ -64,7 +64,7 @@ def _active(ctx: BriefContext, windows: pd.DataFrame, opts: GraphOptions) -> dic
     posts = posts.filter(posts.author_id.notnull())
     df = posts.select("window", member_id=posts.author_id).distinct().execute()
     df = df.sort_values(["window", "member_id"], ignore_index=True)
-    return {int(w): list(g["member_id"]) for w, g in df.groupby("window")}
+    return {int(w): g["member_id"].tolist() for w, g in df.groupby("window")}
 
 
 def _network(ctx: BriefContext) -> None:
@@ -134,4 +134,4 @@ def quarter_paths(ctx: BriefContext, members: list[str]) -> pd.DataFrame:
 
 def lookup(df: pd.DataFrame, column: str) -> dict[str, Any]:
     """``member_id → column`` of a table above."""
-    return dict(zip(df["member_id"].astype(str), df[column], strict=True))
+    return dict(zip(df["member_id"].astype(str).tolist(), df[column].tolist(), strict=True))

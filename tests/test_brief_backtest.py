@@ -266,3 +266,29 @@ def test_cli_backtest_json_and_table(tiny_store: Path, tmp_path: Path,
     with Workspace(tiny_store, read_only=True) as ws:  # per source: the all-sources rows stay
         assert set(records.load(ws.con, SID).kind) == {"welcome"}
         assert len(records.load(ws.con, None)) == 3
+
+
+def test_dates_shared_among_workers_give_the_same_tallies(tiny_store: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a large store the dates go to worker processes, in interleaved lanes, each on its own
+    read-only copy: the tallies are the ones one process makes. (The lanes run here in this
+    process: the worker plumbing is :func:`map_in_processes`'s, tested with the sources.)"""
+    import shutil
+
+    store = Path(shutil.copy(tiny_store, tmp_path / "copy.duckdb"))
+    when, kinds = [T - 2 * D, T - D, T], ["welcome"]
+    last = DAY0 + timedelta(days=181)
+    with Workspace(store) as ws:
+        alone = backtest.collect(ws, None, when, last, kinds)
+        lanes: list[Any] = []
+
+        def here(fn: Any, jobs: list[Any], workers: int) -> list[Any]:
+            lanes.extend(j[2] for j in jobs)
+            return [fn(j) for j in jobs]
+
+        monkeypatch.setenv("COMMUNITAS_WORKERS", "2")
+        monkeypatch.setattr(backtest, "_large", lambda ws: True)
+        monkeypatch.setattr(backtest, "map_in_processes", here)
+        shared = backtest.collect(ws, None, when, last, kinds)
+    assert lanes == [[T - 2 * D, T], [T - D]]
+    assert shared == alone and sum(len(v) for v in alone.values()) == 6  # 3 dates, 2 measures

@@ -14,8 +14,13 @@ over dates. The results replace this scope's rows of the ``backtests`` table
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,11 +30,13 @@ from communitas.brief.asof import Timeline
 from communitas.brief.base import BriefContext
 from communitas.errors import UsageError
 from communitas.report.context import Pseudonyms, store_salt
+from communitas.sources.parallel import default_workers, map_in_processes, usable_cpus
 
 HISTORY_DAYS = 90    # the first date: 90 days after the first contribution (the activity most rules read)
 BOOTSTRAP = 2000     # resamples of the dates
 AUC_BOOTSTRAP = 200  # (an AUC resample ranks every candidate again)
 SEED = 0
+PARALLEL_POSTS = 200_000  # below this, the worker processes' start costs more than they save
 EVERY = re.compile(r"^([1-9][0-9]*)([dw])$")
 
 
@@ -111,23 +118,88 @@ def run(ws: Any, *, source_id: str | None = None, every: str = "30d", kinds: lis
     return [{**r, "track_record": records.to_record(r)} for r in rows]
 
 
+Tallies = dict[tuple[str, str], list[tuple[datetime, outcomes.Tally]]]
+Found = list[tuple[str, str, datetime, outcomes.Tally]]
+
+
 def collect(ws: Any, source_id: str | None, when: list[datetime], last: datetime,
-            kinds: list[str]) -> dict[tuple[str, str], list[tuple[datetime, outcomes.Tally]]]:
-    """Each kind's tallies at every date whose outcome window (the kind's horizon) fits the data."""
-    out: dict[tuple[str, str], list[tuple[datetime, outcomes.Tally]]] = {}
-    names = Pseudonyms(store_salt(ws))
-    with Timeline(ws, source_id) as timeline:
-        for at in when:
-            todo = [k for k in kinds if at + timedelta(days=outcomes.HORIZONS[k]) <= last]
-            if not todo:
-                continue
-            with timeline.at(at) as backend:
-                ctx = BriefContext(ws, backend, source_id, at, names)
-                after = outcomes.After(timeline, at)
-                for k in todo:
-                    for measure, tally in outcomes.CHECKS[k](ctx, after).items():
-                        out.setdefault((k, measure), []).append((at, tally))
+            kinds: list[str]) -> Tallies:
+    """Each kind's tallies at every date whose outcome window (the kind's horizon) fits the data.
+    On a large store (:data:`PARALLEL_POSTS`) the dates are shared among worker processes
+    (:func:`communitas.sources.parallel.default_workers`, ``$COMMUNITAS_WORKERS``), each with its
+    own read-only connection and :class:`Timeline`; every date is computed alone, so the tallies
+    are the same either way."""
+    workers = min(default_workers(), len(when))
+    if workers > 1 and _large(ws):
+        found = _in_workers(ws, source_id, when, last, kinds, workers)
+    else:
+        with Timeline(ws, source_id) as timeline:
+            found = tallies_at(ws, timeline, source_id, when, last, kinds)
+    out: Tallies = {}
+    for k, measure, at, tally in sorted(found, key=lambda f: f[2]):
+        out.setdefault((k, measure), []).append((at, tally))
     return out
+
+
+def tallies_at(ws: Any, timeline: Timeline, source_id: str | None, when: list[datetime], last: datetime,
+               kinds: list[str]) -> Found:
+    """``(kind, measure, date, tally)`` at each of ``when`` (one :meth:`Timeline.at` each)."""
+    out: Found = []
+    names = Pseudonyms(store_salt(ws))
+    for at in when:
+        todo = [k for k in kinds if at + timedelta(days=outcomes.HORIZONS[k]) <= last]
+        if not todo:
+            continue
+        with timeline.at(at) as backend:
+            ctx = BriefContext(ws, backend, source_id, at, names)
+            after = outcomes.After(timeline, at)
+            for k in todo:
+                checked = outcomes.CHECKS[k](ctx, after)
+                out.extend((k, measure, at, tally) for measure, tally in checked.items())
+    return out
+
+
+def _large(ws: Any) -> bool:
+    """Worth the workers' start (a few seconds each): a store file with many contributions."""
+    path = getattr(ws, "path", None)
+    if path is None or not Path(path).is_file():
+        return False
+    return int(ws.con.execute("SELECT count(*) FROM posts").fetchall()[0][0]) >= PARALLEL_POSTS
+
+
+def _in_workers(ws: Any, source_id: str | None, when: list[datetime], last: datetime, kinds: list[str],
+                workers: int) -> Found:
+    """The dates in ``workers`` interleaved lanes (early and late dates in every lane), one worker
+    process each, on the store file (a copy of it when ``ws`` holds it open for writing)."""
+    threads = max(1, usable_cpus() // workers)
+    with _readable(ws) as path:
+        jobs = [(str(path), source_id, when[i::workers], last, kinds, threads) for i in range(workers)]
+        return [f for lane in map_in_processes(_lane, jobs, workers) for f in lane]
+
+
+def _lane(job: tuple[str, str | None, list[datetime], datetime, list[str], int]) -> Found:
+    """In a worker: the tallies of one lane of dates, on a read-only connection to the store."""
+    from communitas.store import Workspace
+
+    path, source_id, when, last, kinds, threads = job
+    with Workspace(path, read_only=True) as ws:
+        ws.con.execute(f"SET threads = {threads}")
+        with Timeline(ws, source_id) as timeline:
+            return tallies_at(ws, timeline, source_id, when, last, kinds)
+
+
+@contextmanager
+def _readable(ws: Any) -> Iterator[Path]:
+    """A path the workers may open read-only: the store itself when ``ws`` is read-only, else a
+    copy made after a checkpoint (a store open for writing is locked against other processes)."""
+    if getattr(ws, "read_only", False):
+        yield Path(ws.path)
+        return
+    with tempfile.TemporaryDirectory(prefix="communitas-backtest-") as tmp:
+        ws.con.execute("CHECKPOINT")
+        copy = Path(tmp) / Path(ws.path).name
+        shutil.copyfile(ws.path, copy)
+        yield copy
 
 
 def summarise(m: Measure, tallies: list[tuple[datetime, outcomes.Tally]], step: int,

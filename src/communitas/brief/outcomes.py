@@ -62,8 +62,7 @@ class After:
         """Which of ``members`` contributed in the window."""
         if not members:
             return set()
-        h = self._window(days)
-        df = h.filter(h.author_id.isin(members)).select("author_id").distinct().execute()
+        df = among(self._window(days), "author_id", members).select("author_id").distinct().execute()
         return set(df.author_id)
 
     def active_elsewhere(self, members: list[str], own: list[str], days: int) -> set[str]:
@@ -72,8 +71,8 @@ class After:
         thread is not a return."""
         if not members:
             return set()
-        h = self._window(days)
-        df = h.filter(h.author_id.isin(members)).select("author_id", "thread_id").distinct().execute()
+        h = among(self._window(days), "author_id", members)
+        df = h.select("author_id", "thread_id").distinct().execute()
         mine = dict(zip(members, own, strict=True))
         return {a for a, t in zip(df.author_id, df.thread_id, strict=True) if t != mine.get(a)}
 
@@ -82,7 +81,7 @@ class After:
         if not thread_ids:
             return {}
         t = interaction.thread_stats(self.t.full, source_id=self.t.source_id)
-        df = t.filter(t.thread_id.isin(thread_ids)).select("thread_id", "first_response_at").execute()
+        df = among(t, "thread_id", thread_ids).select("thread_id", "first_response_at").execute()
         return dict(zip(df.thread_id, df.first_response_at, strict=True))
 
     def answered_places(self, members: list[str], days: int) -> set[tuple[str, str]]:
@@ -90,8 +89,7 @@ class After:
         window, in a thread of that place."""
         if not members:
             return set()
-        h = self._window(days)
-        h = h.filter(h.author_id.isin(members))
+        h = among(self._window(days), "author_id", members)
         th = scope.threads(self.t.full, source_id=self.t.source_id).select("thread_id", "starter")
         j = h.join(th, "thread_id")
         j = j.filter(~j.author_id.identical_to(j.starter)).join(self.t.thread_place(), "thread_id")
@@ -102,8 +100,7 @@ class After:
         """``(a, b)`` with ``a < b``: pairs of ``members`` where one replied to the other in the window."""
         if not members:
             return set()
-        h = self._window(days)
-        return _pairs(h.filter(h.author_id.isin(members) & h.reply_to_member_id.isin(members)))
+        return _pairs(among(among(self._window(days), "author_id", members), "reply_to_member_id", members))
 
     def core(self, days: int) -> set[str]:
         """The window's core: ranked by contributions, the members who together make its first 80%
@@ -114,6 +111,14 @@ class After:
         before = (per.n.sum().over(w) - per.n) / per.n.sum().over()
         df = per.mutate(before=before).filter(lambda t: t.before < CORE_SHARE).select("member").execute()
         return set(df.member)
+
+
+def among(t: ir.Table, column: str, values: list[str]) -> ir.Table:
+    """The rows of ``t`` whose ``column`` is one of ``values`` (a semi-join on a small table:
+    a long ``IN`` list costs Ibis seconds to build and compile)."""
+    keep = ibis.memtable(pd.DataFrame({column: pd.Series(values, dtype="object")}),
+                         schema=ibis.schema({column: "string"}))
+    return t.semi_join(keep, column)
 
 
 def _pairs(replies: ir.Table) -> set[tuple[str, str]]:
@@ -214,9 +219,9 @@ def check_introduce(ctx: BriefContext, after: After) -> dict[str, Tally]:
     if len(members) < 2:
         return {"precision@10": Tally(), "precision@10 (random)": Tally()}
     h = ctx.history()
-    recent = h.filter((h.created_at >= ctx.lit(introduce.ACTIVE_DAYS)) & h.author_id.isin(members))
+    recent = among(h.filter(h.created_at >= ctx.lit(introduce.ACTIVE_DAYS)), "author_id", members)
     act = dict(recent.group_by("author_id").aggregate(n=recent.count()).execute().itertuples(index=False))
-    ever = _pairs(h.filter(h.author_id.isin(members) & h.reply_to_member_id.isin(members)))
+    ever = _pairs(among(among(h, "author_id", members), "reply_to_member_id", members))
     cands = pd.DataFrame([p for p in combinations(members, 2) if p not in ever], columns=["a", "b"])
     later = after.replied_pairs(members, HORIZON)
     cands["hit"] = [p in later for p in zip(cands.a, cands.b, strict=True)]

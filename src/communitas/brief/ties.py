@@ -23,7 +23,7 @@ import pandas as pd
 
 from communitas.brief.base import BriefContext
 from communitas.network.figures import leiden, undirected
-from communitas.network.graph import GraphOptions, window_graphs, window_members
+from communitas.network.graph import GraphOptions, _windowed, build_graph, reply_ties
 from communitas.network.roles import betweenness, trajectories
 
 YEAR = 365
@@ -43,8 +43,40 @@ def _windows(ctx: BriefContext, lengths: list[tuple[int, int]]) -> pd.DataFrame:
 
 
 def _graphs(ctx: BriefContext, windows: pd.DataFrame) -> dict[int, ig.Graph]:
+    """One reply graph per window, as :func:`communitas.network.graph.window_graphs` builds it
+    (vertices: the members who contributed in the window; edges: the reply ties), from one ties
+    query and one members query for all the windows (without the vertices' ``staff`` flag and
+    first-post time, which the brief does not read)."""
     opts = GraphOptions(source_id=ctx.source_id)
-    return window_graphs(ctx.backend, windows, opts, active=window_members(ctx.backend, windows, opts))
+    ties = reply_ties(ctx.backend, windows, opts)
+    active = _active(ctx, windows, opts)
+    out = {}
+    for w in windows["window"]:
+        members = active.get(int(w), [])
+        out[int(w)] = build_graph(pd.Series(members, dtype="object"), ties[ties["window"] == w])
+    return out
+
+
+def _active(ctx: BriefContext, windows: pd.DataFrame, opts: GraphOptions) -> dict[int, list[str]]:
+    """``window → members`` who contributed in it (``window_members`` without its post counts),
+    sorted as ``window_members`` returns them."""
+    posts = _windowed(ctx.backend, opts, windows)
+    posts = posts.filter(posts.author_id.notnull())
+    df = posts.select("window", member_id=posts.author_id).distinct().execute()
+    df = df.sort_values(["window", "member_id"], ignore_index=True)
+    return {int(w): g["member_id"].tolist() for w, g in df.groupby("window")}
+
+
+def _network(ctx: BriefContext) -> None:
+    """The year's graph and the four quarters' graphs, from one pair of queries; their figures
+    go to ``ctx.cache`` (``year_roles``, ``quarter_roles``)."""
+    spans = [(YEAR, 0)] + [(QUARTER * (QUARTERS - i), QUARTER * (QUARTERS - i - 1)) for i in range(QUARTERS)]
+    graphs = _graphs(ctx, _windows(ctx, spans))
+    ctx.cache["year_roles"] = _year(graphs.pop(0))
+    tables = [pd.DataFrame({"window": key - 1, "member_id": g.vs["name"],
+                            "position": _positions(undirected(g))})
+              for key, g in graphs.items() if g.vcount()]
+    ctx.cache["quarter_roles"] = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
 def _positions(u: ig.Graph) -> np.ndarray:
@@ -58,8 +90,7 @@ def _positions(u: ig.Graph) -> np.ndarray:
     return np.where(degree == 0, "isolate", np.where(core >= cut, "core", "periphery"))
 
 
-def _year(ctx: BriefContext) -> pd.DataFrame:
-    g = _graphs(ctx, _windows(ctx, [(YEAR, 0)]))[0]
+def _year(g: ig.Graph) -> pd.DataFrame:
     u = undirected(g)
     n = u.vcount()
     parts = leiden(u).membership if u.ecount() else list(range(n))
@@ -72,7 +103,7 @@ def year_roles(ctx: BriefContext) -> pd.DataFrame:
     """``member_id, betweenness, community, coreness, position, contacts`` in the reply network
     of the year before now (members who contributed then; those without a tie are isolates)."""
     if "year_roles" not in ctx.cache:
-        ctx.cache["year_roles"] = _year(ctx)
+        _network(ctx)
     out: pd.DataFrame = ctx.cache["year_roles"]
     return out
 
@@ -81,11 +112,7 @@ def quarter_roles(ctx: BriefContext) -> pd.DataFrame:
     """``window, member_id, position`` over the four 90-day windows ending now (windows with no
     post at all are left out)."""
     if "quarter_roles" not in ctx.cache:
-        spans = [(QUARTER * (QUARTERS - i), QUARTER * (QUARTERS - i - 1)) for i in range(QUARTERS)]
-        tables = [pd.DataFrame({"window": key, "member_id": g.vs["name"],
-                                "position": _positions(undirected(g))})
-                  for key, g in _graphs(ctx, _windows(ctx, spans)).items() if g.vcount()]
-        ctx.cache["quarter_roles"] = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        _network(ctx)
     out: pd.DataFrame = ctx.cache["quarter_roles"]
     return out
 
@@ -107,4 +134,4 @@ def quarter_paths(ctx: BriefContext, members: list[str]) -> pd.DataFrame:
 
 def lookup(df: pd.DataFrame, column: str) -> dict[str, Any]:
     """``member_id → column`` of a table above."""
-    return dict(zip(df["member_id"].astype(str), df[column], strict=True))
+    return dict(zip(df["member_id"].astype(str).tolist(), df[column].tolist(), strict=True))

@@ -3,7 +3,7 @@
 Use: ``model = analyse(ws, k="auto")`` then e.g. ``outputs.summary(model)``.
 
 :func:`analyse` reads the threads of a store as documents (:mod:`.documents`), prepares their
-text per platform (:mod:`.text`), fits the default TF-IDF + NMF model (:mod:`.model`); the
+text by its source's body format (:mod:`.text`), fits the default TF-IDF + NMF model (:mod:`.model`); the
 functions of :mod:`.outputs` turn the fitted model into tables for the facilitator.
 """
 

@@ -327,6 +327,18 @@ def test_the_lint_check_fails_on_an_option_declared_outside_common(tmp_path: Pat
     assert capsys.readouterr().err == ""
 
 
+def test_the_lint_check_fails_on_a_figure_command_without_the_scope_options(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tool = _check_tool()
+    bad = tmp_path / "members.py"
+    bad.write_text("from communitas.cli.common import SinceOpt, SourceOpt\n\n\n"
+                   "def members(source: SourceOpt = None, since: SinceOpt = None) -> None:\n    pass\n")
+    assert tool.main([str(bad)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{bad}:4: `communitas members` computes figures but does not take {alias} (every such command "
+        "takes the same scope options, docs/cli.md)" for alias in ("UntilOpt", "PlaceOpt")]
+
+
 def test_top_is_the_old_name_of_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``--top N`` (hidden) still works on profile and network, with a note; ``--limit`` is the name."""
     store = tmp_path / "tiny.duckdb"

@@ -87,6 +87,7 @@ def test_checkin_is_relative_to_each_members_rhythm(items: list[dict[str, Any]])
     f = c["figures"]
     assert f["silent_days"] == 182.0 and f["expected_gap_days"] == 21.0 and f["active_days_in_year"] == 26
     assert f["response_share"] == pytest.approx(26 / 109, abs=1e-4) and f["members_answered"] == 2
+    assert "responses, to 2 members;" in c["why"]  # brief.base.counted: "to 1 member" for one
     # brokerage: q, h and s each answered a and b; the year's 12 members give 55 pairs of others, and
     # q lies on one of the three shortest a-b paths: 1/3 / 55 = 1/165
     assert f["betweenness"] == round(1 / 165, 4) and f["loss"] == pytest.approx(26 / 109 + 1 / 165, abs=1e-4)

@@ -16,6 +16,7 @@ import uvicorn
 from tests.conftest import cli_commands, run_cli
 from tests.test_metrics_components import build_tiny
 
+import communitas.cli.brief
 import communitas.cli.compare
 import communitas.cli.identities
 import communitas.cli.ingest
@@ -133,9 +134,9 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kw: object) -> None:
         raise WorkStarted("work started before the options were checked")
 
-    for module in (communitas.cli.compare, communitas.cli.identities, communitas.cli.ingest,
-                   communitas.cli.members, communitas.cli.network, communitas.cli.profile,
-                   communitas.cli.report, communitas.cli.topics):
+    for module in (communitas.cli.brief, communitas.cli.compare, communitas.cli.identities,
+                   communitas.cli.ingest, communitas.cli.members, communitas.cli.network,
+                   communitas.cli.profile, communitas.cli.report, communitas.cli.topics):
         monkeypatch.setattr(module, "Workspace", refuse)
     monkeypatch.setattr(uvicorn, "run", refuse)
     monkeypatch.setattr(communitas.web, "create_app", refuse)
@@ -144,6 +145,30 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 NAMES = {name for path in cli_commands() for name in path}
+# The commands that compute figures: each takes the one set of scope options (docs/cli.md).
+FIGURES = [("profile",), ("topics",), ("network",), ("report",), ("members",), ("brief",)]
+SCOPE = {"--source", "--since", "--until", "--place"}
+
+
+@pytest.mark.parametrize("path", FIGURES, ids=" ".join)
+def test_every_command_that_computes_figures_takes_the_scope_options(path: tuple[str, ...]) -> None:
+    cmd = _leaf_commands()[path]
+    assert {_long(p) for p in _options(cmd)} >= SCOPE
+    assert {(path, o) for o in SCOPE} <= {(c[0], c[1]) for c in CASES}  # each given a bad value below
+
+
+@pytest.mark.usefixtures("no_work")
+@pytest.mark.parametrize("args", [["brief", "--until", "2020-03-01", "--as-of", "2020-02-01"],
+                                  ["brief", "--backtest", "--since", "2020-01-01"],
+                                  ["members", "--since", "2020-03-01", "--until", "2020-03-01"],
+                                  ["report", "--since", "2020-03-01", "--until", "2020-01-01"]],
+                         ids=lambda a: " ".join(a[:2]))
+def test_scope_options_that_disagree_are_one_line_and_exit_2(args: list[str], tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli([*args, "--store", str(tmp_path / "never-made.duckdb")], capsys)
+    assert code == 2 and out == "", err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --"), err
 
 
 def _store_args(path: tuple[str, ...], option: str, store: Path) -> list[str]:
@@ -300,6 +325,18 @@ def test_the_lint_check_fails_on_an_option_declared_outside_common(tmp_path: Pat
     assert tool.main([str(good)]) == 0
     assert tool.main([]) == 0  # the CLI package as it is
     assert capsys.readouterr().err == ""
+
+
+def test_the_lint_check_fails_on_a_figure_command_without_the_scope_options(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tool = _check_tool()
+    bad = tmp_path / "members.py"
+    bad.write_text("from communitas.cli.common import SinceOpt, SourceOpt\n\n\n"
+                   "def members(source: SourceOpt = None, since: SinceOpt = None) -> None:\n    pass\n")
+    assert tool.main([str(bad)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{bad}:4: `communitas members` computes figures but does not take {alias} (every such command "
+        "takes the same scope options, docs/cli.md)" for alias in ("UntilOpt", "PlaceOpt")]
 
 
 def test_top_is_the_old_name_of_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

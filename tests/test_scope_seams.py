@@ -164,10 +164,9 @@ def test_figures_read_capabilities_not_platform_names() -> None:
     platforms = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"][
         "communitas.sources"]) | {"mailman", "pipermail", "hyperkitty"}
     pkg = ROOT / "src" / "communitas"
-    # topics/text.py maps a platform to its bodies' markup (HTML, Markdown, e-mail): how to read
-    # text, not a figure; the store does not record the markup yet (docs/architecture.md)
-    files = [p for d in ("metrics", "network", "report", "topics") for p in sorted((pkg / d).glob("*.py"))
-             if p != pkg / "topics" / "text.py"]
+    # the topics read each source's declared body format (sources.body_format), not its platform
+    files = [p for d in ("metrics", "network", "report", "topics") for p in sorted((pkg / d).glob("*.py"))]
+    assert pkg / "topics" / "text.py" in files
     assert len(files) > 20
     for path in files:
         assert not _code_strings(path) & platforms, path.name

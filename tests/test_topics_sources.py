@@ -47,6 +47,9 @@ def test_read_corpus_of_one_source(two_sources: Path) -> None:
     with Workspace(two_sources, read_only=True) as ws:
         corpus = read_corpus(ws, source_id=META)
         both = read_corpus(ws)
+        # each ingest recorded its source's declared body format: Stack Exchange bodies are HTML
+        assert ws.con.execute("SELECT source_id, body_format FROM sources ORDER BY 1").fetchall() == [
+            (META, "html"), (BEER, "html")]
     assert sorted(t.rsplit(":", 1)[1] for t in corpus.docs["thread_id"]) == sorted(meta)
     assert set(corpus.docs["source_id"]) == {META}
     assert set(corpus.posts["thread_id"]) == set(corpus.docs["thread_id"])

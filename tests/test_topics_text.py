@@ -41,11 +41,50 @@ def test_markdown_chat_and_email() -> None:
     assert words(prepare(mail, "email").text) == ["thanks", "that", "works"]
 
 
-def test_format_is_sniffed_for_html_whatever_the_platform() -> None:
-    assert format_for("stackexchange", "plain") == "html"
-    assert format_for("discourse", "<p>cooked</p>") == "html"
-    assert format_for("slack", "<@U1> hi </b>") == "markdown"
-    assert format_for("mbox", "hello") == "email"
+def test_format_is_sniffed_for_html_whatever_the_source_declares() -> None:
+    assert format_for("html", "plain") == "html"
+    assert format_for("markdown", "<p>cooked</p>") == "html"
+    assert format_for("markdown", "<@U1> hi </b>") == "markdown"
+    assert format_for("email", "hello") == "email"
+    assert format_for(None, "hello") == "markdown"  # a source that declared nothing
+
+
+MAIL = "Thanks, that works.\n-- \nAlice Example"  # a signature: only e-mail reading drops it
+
+
+def _two_sources(ws: Workspace) -> None:
+    """One thread per source, the same body; the sources declare e-mail and Markdown."""
+    for sid, fmt in (("m:list", "email"), ("c:chat", "markdown")):
+        ws.con.execute("INSERT INTO sources (source_id, platform, name, body_format) VALUES (?, 'x', ?, ?)",
+                       [sid, sid, fmt])
+        ws.con.execute("INSERT INTO threads (thread_id, source_id, created_at) VALUES (?, ?, '2021-01-01')",
+                       [sid + ":t", sid])
+        ws.con.execute("INSERT INTO posts (post_id, source_id, thread_id, author_id, created_at, kind, "
+                       "is_contribution, body) VALUES (?, ?, ?, ?, '2021-01-01', 'message', true, ?)",
+                       [sid + ":p", sid, sid + ":t", sid + ":u", MAIL])
+
+
+def test_topics_read_each_sources_declared_body_format(tmp_path: Path) -> None:
+    with Workspace(tmp_path / "f.duckdb") as ws:
+        _two_sources(ws)
+        docs = read_corpus(ws).docs.set_index("source_id")["text"]
+    assert words(docs["m:list"]) == ["thanks", "that", "works"]
+    assert words(docs["c:chat"]) == ["thanks", "that", "works", "alice", "example"]
+
+
+def test_a_store_from_before_body_format_gets_it_from_its_sources(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with Workspace(path) as ws:
+        ws.con.execute("ALTER TABLE sources DROP COLUMN body_format")  # as an older communitas made it
+        ws.con.executemany("INSERT INTO sources (source_id, platform, name) VALUES (?, ?, 'n')",
+                           [("a", "mbox"), ("b", "stackexchange"), ("c", "slack"), ("d", "gone-plugin")])
+    with Workspace(path, read_only=True) as ws:  # read-only: the column is missing, the formats are not
+        from communitas.topics.documents import _body_formats
+
+        assert _body_formats(ws.ibis()) == {"a": "email", "b": "html", "c": "markdown", "d": "markdown"}
+    with Workspace(path) as ws:  # opened for writing: the column is added and filled
+        rows = ws.con.execute("SELECT source_id, body_format FROM sources ORDER BY 1").fetchall()
+    assert rows == [("a", "email"), ("b", "html"), ("c", "markdown"), ("d", "markdown")]
 
 
 def _corpus(n_per_topic: int = 30, seed: int = 1) -> tuple[Corpus, list[int]]:
@@ -162,3 +201,14 @@ def test_beer_posts_with_superscripts_give_letter_only_terms(beer_store: Path) -
     assert len(marked) == 3  # "Perdue¹", "CO²" (counted with a plain regex over the stored bodies)
     for body in marked:
         assert all(w.isalpha() for w in words(prepare(body, "html").text))
+
+
+def test_a_theme_is_read_by_its_words_not_its_link_hosts() -> None:
+    from communitas.topics.model import describe_topics
+
+    terms = np.array(["ondemand", "site:github.com", "open", "code:sbatch", "slurm"])
+    h = np.array([[0.9, 0.8, 0.5, 0.4, 0.0]])  # site:github.com weighs second in the fit
+    docs = pd.DataFrame({"thread_id": ["t1"], "title": ["Jobs"], "topic": [0]})
+    row = describe_topics(np.ones((1, 1)), h, terms, docs, n_terms=3).iloc[0]
+    assert row["top_terms"] == ["ondemand", "open", "code:sbatch"]  # slurm has no weight: not a term
+    assert row["label"] == "ondemand · open · code:sbatch"

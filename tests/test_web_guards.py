@@ -147,3 +147,11 @@ def test_a_store_held_by_an_ingest_gives_a_busy_page(beer_store: Path, tmp_path:
     while app.get("/brief").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert app.get("/brief").status_code == 200
+
+
+def test_the_test_client_runs_on_httpx2() -> None:
+    # Starlette's TestClient on plain httpx is deprecated (a warning in every run); with the httpx2
+    # package installed (the dev extra), it uses that, as Starlette recommends.
+    import starlette.testclient
+
+    assert starlette.testclient.httpx.__name__ == "httpx2"

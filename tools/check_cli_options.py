@@ -3,7 +3,8 @@
 One CLI convention (docs/cli.md): an option that two commands share means the same thing, is
 checked the same way and reads the same in ``--help``, because it is declared once. This check
 fails when a ``typer.Option(...)`` (or ``Option(...)`` imported from typer) appears in any other
-module of the CLI package.
+module of the CLI package, and when a command that computes figures (``FIGURES``) does not take
+every scope option (``SCOPE``: ``--source``, ``--since``, ``--until``, ``--place``).
 
     python tools/check_cli_options.py [FILE ...]     (default: every module of src/communitas/cli)
 
@@ -18,6 +19,11 @@ from pathlib import Path
 
 CLI = Path(__file__).resolve().parents[1] / "src" / "communitas" / "cli"
 HOME = "common.py"
+# The commands that compute figures (their module: the command function) and the scope options'
+# aliases in common.py that each must take.
+FIGURES = {"profile.py": "profile", "topics.py": "topics", "network.py": "network", "report.py": "report",
+           "members.py": "members", "brief.py": "brief"}
+SCOPE = ("SourceOpt", "SinceOpt", "UntilOpt", "PlaceOpt")
 
 
 def _option_names(tree: ast.AST) -> set[str]:
@@ -59,14 +65,30 @@ def _params(tree: ast.AST) -> dict[int, str]:
 
 
 def violations(path: Path) -> list[str]:
-    """``path:line: …`` for every option declared in ``path`` (none when it is common.py)."""
+    """``path:line: …`` for every option declared in ``path`` (none when it is common.py), and for
+    a figure command of ``path`` that lacks a scope option."""
     if path.name == HOME:
         return []
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     bare, params = _option_names(tree), _params(tree)
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _is_option_call(n, bare)]
     return [f"{path}:{n.lineno}: {_flag(n, params.get(id(n)))} is declared here; declare it in "
-            f"cli/{HOME} and use its alias" for n in sorted(calls, key=lambda c: c.lineno)]
+            f"cli/{HOME} and use its alias" for n in sorted(calls, key=lambda c: c.lineno)
+            ] + _scope_violations(path, tree)
+
+
+def _scope_violations(path: Path, tree: ast.AST) -> list[str]:
+    """The figure command of ``path`` (``FIGURES``) must take every option of ``SCOPE``."""
+    name = FIGURES.get(path.name)
+    fns = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name]
+    if name is None or not fns:
+        return []
+    fn = fns[0]
+    taken = {n.id for a in (*fn.args.args, *fn.args.kwonlyargs) if a.annotation is not None
+             for n in ast.walk(a.annotation) if isinstance(n, ast.Name)}
+    return [f"{path}:{fn.lineno}: `communitas {name}` computes figures but does not take {alias} "
+            "(every such command takes the same scope options, docs/cli.md)"
+            for alias in SCOPE if alias not in taken]
 
 
 def main(argv: list[str]) -> int:

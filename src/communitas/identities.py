@@ -60,6 +60,17 @@ def bot_name_reason(name: str | None, address: str | None = None) -> str | None:
 
 # -- the tables ---------------------------------------------------------------------------------
 
+def _place_ids(con: duckdb.DuckDBPyConnection, place: str, source_id: str | None) -> list[str]:
+    """The ids of the places ``place`` (an id or a name) names, as the metrics resolve it."""
+    rows = con.execute("SELECT DISTINCT place_id FROM places WHERE (place_id = $p OR name = $p) "
+                       "AND ($src IS NULL OR source_id = $src) ORDER BY 1", {"p": place, "src": source_id}
+                       ).fetchall()
+    if not rows:
+        raise UsageError(f"no place named {place!r} in the store; "
+                         "see `communitas profile` for the places it holds.")
+    return [str(r[0]) for r in rows]
+
+
 def _con(backend: Any) -> duckdb.DuckDBPyConnection:
     """The DuckDB connection of a Workspace, an Ibis DuckDB backend or a raw connection."""
     con = getattr(backend, "con", backend)
@@ -212,19 +223,35 @@ def set_bot(backend: Any, member_id: str, is_bot: bool) -> None:
     con.execute("INSERT INTO member_flags VALUES (?, ?, ?)", [member_id, is_bot, datetime.now(UTC)])
 
 
-def members_table(backend: Any, *, bots_only: bool = False, source_id: str | None = None
-                  ) -> list[dict[str, Any]]:
-    """Members with their bot status (and why), their person and their contribution count."""
+def members_table(backend: Any, *, bots_only: bool = False, source_id: str | None = None,
+                  since: Any = None, until: Any = None, place: str | None = None) -> list[dict[str, Any]]:
+    """Members with their bot status (and why), their person and their contribution count.
+
+    With a window (``since`` inclusive, ``until`` exclusive, UTC) or a ``place`` (an id or name),
+    only the members who contributed in it, and their contributions counted there."""
+    from communitas.metrics.scope import as_time
+
     con = _con(backend)
-    q = """
+    scoped = since is not None or until is not None or place is not None
+    params: dict[str, Any] = {"src": source_id, "since": as_time(since), "until": as_time(until)}
+    in_place = "TRUE"
+    if place is not None:
+        params["ids"] = _place_ids(con, place, source_id)
+        in_place = """p.thread_id IN (SELECT thread_id FROM thread_places WHERE list_contains($ids, place_id)
+                      UNION SELECT thread_id FROM threads WHERE list_contains($ids, place_id))"""
+    q = f"""
+    SELECT * FROM (
     SELECT m.member_id, m.source_id, m.display_name,
            coalesce(f.is_bot, m.is_bot, false) AS is_bot, f.member_id IS NOT NULL AS overridden,
            coalesce(m.is_system, false) AS is_system,
-           (SELECT count(*) FROM posts p WHERE p.author_id = m.member_id AND p.is_contribution) AS posts
+           (SELECT count(*) FROM posts p WHERE p.author_id = m.member_id AND p.is_contribution
+              AND ($since IS NULL OR p.created_at >= $since) AND ($until IS NULL OR p.created_at < $until)
+              AND {in_place}) AS posts
     FROM members m LEFT JOIN member_flags f USING (member_id)
     WHERE ($src IS NULL OR m.source_id = $src)
+    ) WHERE {"posts > 0" if scoped else "TRUE"}
     """
-    rows = con.execute(q, {"src": source_id}).fetchall()
+    rows = con.execute(q, params).fetchall()
     decided = _decisions(con)
     out = []
     for mid, src, name, is_bot, over, system, posts in rows:

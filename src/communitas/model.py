@@ -31,6 +31,7 @@ TABLES: dict[str, dict[str, str]] = {
         "skipped": "JSON",
         "warnings": "JSON",
         "options": "JSON",
+        "body_format": "VARCHAR",
     },
     "members": {
         "member_id": "VARCHAR",
@@ -138,6 +139,11 @@ TABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# How a source's post bodies are written (``sources.body_format``), as the source declares it
+# (``Source.body_format``; Markdown when it says nothing): how the topic layer reads text.
+BODY_FORMATS = ("html", "markdown", "email")
+DEFAULT_BODY_FORMAT = "markdown"
+
 # Tables whose rows belong to one source and are replaced when that source is re-ingested.
 SOURCE_TABLES = ("members", "places", "threads", "thread_places", "posts", "reactions", "events")
 
@@ -165,6 +171,13 @@ class SourceInfo:
     @property
     def source_id(self) -> str:
         return f"{self.platform}:{self.name}"
+
+
+def added_columns(existing: set[tuple[str, str]]) -> list[str]:
+    """``ALTER TABLE … ADD COLUMN`` for every column of :data:`TABLES` missing from ``existing``
+    (``(table, column)`` pairs of a store made before the column was added to the model)."""
+    return [f'ALTER TABLE {table} ADD COLUMN "{col}" {typ}' for table, cols in TABLES.items()
+            for col, typ in cols.items() if (table, col) not in existing]
 
 
 def create_statements() -> list[str]:

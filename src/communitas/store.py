@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
-from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, create_statements
+from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, added_columns, create_statements
 from communitas.privacy import reapply
-from communitas.sources.base import ProgressFn, ReadContext, time_bounds
+from communitas.sources.base import ProgressFn, ReadContext, body_format, time_bounds
 from communitas.sources.parallel import duckdb_threads
-from communitas.sources.registry import find_source
+from communitas.sources.registry import find_source, platform_body_format
 from communitas.staging import Staging, load, release_memory
 
 if TYPE_CHECKING:
@@ -130,6 +130,7 @@ class Workspace:
         if not read_only:
             for stmt in create_statements():
                 self.con.execute(stmt)
+            self._upgrade()
             self._salt()
         self._ibis: IbisBackend | None = None
 
@@ -168,6 +169,20 @@ class Workspace:
         self._con = None
         for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
             leftover.unlink(missing_ok=True)
+
+    def _upgrade(self) -> None:
+        """Bring a store made by an older communitas up to the model: the columns added since are
+        added (empty), and ``sources.body_format`` is filled from each source's own declaration
+        (:func:`communitas.sources.base.body_format`) for the sources ingested before it existed."""
+        have = {(str(t), str(c)) for t, c in self.con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = 'main'").fetchall()}
+        for stmt in added_columns(have):
+            self.con.execute(stmt)
+        for (platform,) in self.con.execute(
+                "SELECT DISTINCT platform FROM sources WHERE body_format IS NULL").fetchall():
+            self.con.execute("UPDATE sources SET body_format = ? WHERE platform = ? AND body_format IS NULL",
+                             [platform_body_format(platform), platform])
 
     # -- identity -------------------------------------------------------------------------
     def _salt(self) -> bytes:
@@ -292,7 +307,7 @@ class Workspace:
                 report.counts = self._source_counts(info.source_id)
                 report.skipped = {f"{f}: {r}": n for (f, r), n in sorted(ctx.skipped.items())}
                 report.warnings = list(ctx.warnings)
-                self._record_source(info, report, options)
+                self._record_source(info, report, options, body_format(source))
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")
@@ -325,14 +340,17 @@ class Workspace:
         for table in (*SOURCE_TABLES, "sources"):
             self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])
 
-    def _record_source(self, info: SourceInfo, report: IngestReport, options: dict[str, Any]) -> None:
+    def _record_source(self, info: SourceInfo, report: IngestReport, options: dict[str, Any],
+                       body_fmt: str) -> None:
         self.con.execute(
-            """INSERT INTO sources SELECT ?, ?, ?, ?, ?, ?,
+            """INSERT INTO sources (source_id, platform, name, origin, fingerprint, ingested_at,
+                 first_activity_at, last_activity_at, counts, skipped, warnings, options, body_format)
+               SELECT ?, ?, ?, ?, ?, ?,
                  (SELECT min(created_at) FROM posts WHERE source_id = ?),
-                 (SELECT max(created_at) FROM posts WHERE source_id = ?), ?, ?, ?, ?""",
+                 (SELECT max(created_at) FROM posts WHERE source_id = ?), ?, ?, ?, ?, ?""",
             [info.source_id, info.platform, info.name, info.origin, info.fingerprint,
              datetime.now(UTC), info.source_id, info.source_id, json.dumps(report.counts),
-             json.dumps(report.skipped), json.dumps(report.warnings), json.dumps(options)],
+             json.dumps(report.skipped), json.dumps(report.warnings), json.dumps(options), body_fmt],
         )
 
 

@@ -150,5 +150,14 @@ def fmt_hours(h: float) -> str:
     return f"{h:.0f} h" if h < 48 else f"{h / 24:.0f} days"
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, singular for one.
+
+    >>> counted(1, "member"), counted(2, "member"), counted(0, "member")
+    ('1 member', '2 members', '0 members')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}"

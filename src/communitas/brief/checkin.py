@@ -9,7 +9,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from communitas.brief.base import BriefContext, BriefItem, hours, kind, pct
+from communitas.brief.base import BriefContext, BriefItem, counted, hours, kind, pct
 from communitas.brief.ties import lookup, year_roles
 from communitas.metrics import interaction
 
@@ -105,7 +105,7 @@ def find(ctx: BriefContext) -> list[BriefItem]:
             "checkin", (r.member,), (who,), f"Check in with {who}, a regular who has gone quiet.",
             f"silent {silence:.0f} days where their own rhythm says {usual:.0f} at most "
             f"(active on {int(r.days)} days in their last year); they gave {pct(float(r.share))} of "
-            f"the past year's responses, to {int(r.reach)} members; brokerage (betweenness) "
+            f"the past year's responses, to {counted(int(r.reach), 'member')}; brokerage (betweenness) "
             f"{float(r.betweenness):.3f}",
             figures, score=float(r.loss)))
     return out

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from communitas.brief.base import BriefContext, BriefItem, kind, pct
+from communitas.brief.base import BriefContext, BriefItem, counted, kind, pct
 from communitas.brief.checkin import response_shares
 
 TOP_SHARE = 0.25       # one member giving a quarter of all responses
@@ -58,7 +58,8 @@ def _one_member(ctx: BriefContext, df: pd.DataFrame, total: int) -> BriefItem:
     return BriefItem(
         "dependency", (str(top.member),), (who,),
         f"Share the hosting: {who} gives {pct(float(top.share))} of all responses{invite}.",
-        f"{who} gave {int(top.responses)} of the past year's {total} responses, to {int(top.reach)} members",
+        f"{who} gave {int(top.responses)} of the past year's {total} responses, "
+        f"to {counted(int(top.reach), 'member')}",
         {"top_share": round(float(top.share), 4), "responses": total, "top_responses": int(top.responses),
          "co_hosts": [{"member": n, "share": round(float(r.share), 4)}
                       for n, r in zip(names, nxt, strict=True)]},

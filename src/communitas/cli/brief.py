@@ -16,8 +16,12 @@ from communitas.cli.common import (
     KindOpt,
     LimitOpt,
     NamesOpt,
+    PlaceOpt,
+    SinceOpt,
     SourceOpt,
     StoreOpt,
+    UntilOpt,
+    check_window,
     console,
     print_json,
     words,
@@ -29,6 +33,9 @@ from communitas.store import Workspace, store_path
 def brief(
     as_of: AsOfOpt = None,
     source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
     kind: KindOpt = None,
     limit: LimitOpt = 20,
     names: NamesOpt = False,
@@ -42,11 +49,17 @@ def brief(
     that selected it and its kind's track record.
 
     Example: communitas brief --as-of 2020-06-01 --kind welcome --json
+    Example: communitas brief --since 2020-01-01 --place hops
     Example: communitas brief --backtest --every 30d
     """
     from communitas import brief as brief_layer
 
+    check_window(since, until)
+    brief_layer.moment(as_of, until)  # --until and --as-of name one moment
     if backtest or every is not None:
+        if since is not None or until is not None or place is not None:
+            raise UsageError("--since, --until and --place do not go with --backtest: it replays its "
+                             "own past dates over the source's whole history.")
         run_backtest(backtest, every, as_of, source, kind, store, as_json)
         return
     with Workspace(store, read_only=True) as ws:
@@ -54,7 +67,7 @@ def brief(
             raise EmptyStore(f"{ws.path}: the store holds no community yet. "
                              "Run `communitas ingest PATH` first.")
         items = brief_layer.items(ws, source_id=source, as_of=as_of, kinds=kind or None,
-                                  limit=limit, names=names)
+                                  limit=limit, names=names, since=since, until=until, place=place)
     if as_json:
         print_json(items)
     else:

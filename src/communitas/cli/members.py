@@ -14,8 +14,12 @@ from communitas.cli.common import (
     JsonOpt,
     LimitOpt,
     MarkOpt,
+    PlaceOpt,
+    SinceOpt,
     SourceOpt,
     StoreOpt,
+    UntilOpt,
+    check_window,
     console,
     new_typer,
     not_blank,
@@ -31,18 +35,25 @@ def members(
     ctx: typer.Context,
     bots: BotsOpt = False,
     source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
     limit: LimitOpt = 50,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List members, most active first, with their bot status and person.
+    With --since/--until/--place: only members who contributed then and there, counted there.
 
     Example: communitas members --bots
+    Example: communitas members --since 2020-01-01 --place hops
     """
     if ctx.invoked_subcommand is not None:
         return
+    check_window(since, until)
     with Workspace(store, read_only=True) as ws:
-        rows = ids.members_table(ws.con, bots_only=bots, source_id=source)
+        rows = ids.members_table(ws.con, bots_only=bots, source_id=source, since=since, until=until,
+                                 place=place)
     if as_json:
         print_json(rows)
         return

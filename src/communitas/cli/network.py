@@ -80,13 +80,15 @@ def network(
 
     Example: communitas network --window-days 90 --stride-days 30 --limit 5 --picture net.svg --json
     """
+    from communitas.metrics.scope import Scope
     from communitas.network import GraphOptions, analyse
     from communitas.network.summary import summary
 
     check_window(since, until)
-    opts = GraphOptions(source_id=source, include_bots=include_bots, window_days=window_days,
-                        stride_days=stride_days, co_participation_hours=co_participation_hours,
-                        since=since, until=until, place=place).check()
+    opts = GraphOptions(window_days=window_days, stride_days=stride_days,
+                        co_participation_hours=co_participation_hours,
+                        scope=Scope.of(since=since, until=until, place=place, source_id=source,
+                                       include_bots=include_bots)).check()
     if engine != "spark" and tables is not None:
         raise UsageError("--tables is for --engine spark.")
     with ExitStack() as stack:

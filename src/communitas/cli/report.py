@@ -13,9 +13,13 @@ from communitas.cli.common import (
     NamesOpt,
     OutputOpt,
     PeriodOpt,
+    PlaceOpt,
+    SinceOpt,
     SkipOpt,
     SourceOpt,
     StoreOpt,
+    UntilOpt,
+    check_window,
     console,
     print_json,
 )
@@ -29,6 +33,9 @@ def report(
     output: OutputOpt = DEFAULT_OUTPUT,
     source: SourceOpt = None,
     period: PeriodOpt = "month",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
     names: NamesOpt = False,
     include_bots: IncludeBotsOpt = False,
     skip: SkipOpt = None,
@@ -38,11 +45,13 @@ def report(
     """Write the community report: one HTML file that opens with no network at all.
 
     Example: communitas report -o report.html --source stackexchange:beer.stackexchange.com
+    Example: communitas report -o 2019.html --since 2019-01-01 --until 2020-01-01 --place hops
     """
     from communitas.report import ReportOptions, write_report
 
+    check_window(since, until)
     opts = ReportOptions(source_id=source, period=period, include_bots=include_bots, show_names=names,
-                         skip=tuple(skip or ()))
+                         skip=tuple(skip or ()), since=since, until=until, place=place)
     shown: dict[str, str | None] = {}
     with Workspace(store, read_only=True) as ws:
         if ws.counts(source)["posts"] == 0:

@@ -19,7 +19,7 @@ shared thread weighing ``co_weight`` (0.5) of a reply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,15 +30,23 @@ import numpy as np
 import pandas as pd
 
 from communitas.errors import EmptyStore, UsageError
-from communitas.metrics.base import automated_members, contributions
-from communitas.metrics.scope import TimeArg, in_scope
+from communitas.metrics.base import automated_members
+from communitas.metrics.scope import ALL, Scope
+from communitas.metrics.scope import posts as scope_posts
 
 
 @dataclass(frozen=True)
 class GraphOptions:
-    """What goes into the graph: which source, bots or not, windowing, weaker ties; ``since``
-    (inclusive) and ``until`` (exclusive, UTC) keep the contributions made in that span, ``place``
-    (an id or name) those in threads of that place."""
+    """What goes into the graph: its ``scope`` (a :class:`~communitas.metrics.scope.Scope`: the
+    source, bots or not, the window — ``since`` inclusive, ``until`` exclusive, UTC — and a place,
+    an id or name, whose threads' contributions are kept), windowing and weaker ties.
+
+    ``source_id`` and ``include_bots`` may still be given as keywords (code written before the
+    scope): they are folded into ``scope``, and always read back from it.
+
+    >>> GraphOptions(source_id="s").scope == Scope(source_id="s")
+    True
+    """
 
     source_id: str | None = None
     include_bots: bool = False
@@ -46,9 +54,17 @@ class GraphOptions:
     stride_days: int = 30
     co_participation_hours: float | None = None
     co_weight: float = 0.5
-    since: TimeArg = None
-    until: TimeArg = None
-    place: str | None = None
+    scope: Scope = ALL
+
+    def __post_init__(self) -> None:
+        scope = self.scope
+        if self.source_id is not None:
+            scope = replace(scope, source_id=self.source_id)
+        if self.include_bots:
+            scope = replace(scope, include_bots=True)
+        object.__setattr__(self, "scope", scope)
+        object.__setattr__(self, "source_id", scope.source_id)
+        object.__setattr__(self, "include_bots", scope.include_bots)
 
     def check(self) -> GraphOptions:
         if self.window_days < 1 or self.stride_days < 1:
@@ -59,9 +75,8 @@ class GraphOptions:
 
 
 def _posts(backend: Any, opts: GraphOptions) -> ir.Table:
-    posts = contributions(backend, source_id=opts.source_id, include_bots=opts.include_bots)
-    return in_scope(backend, posts, since=opts.since, until=opts.until, place=opts.place,
-                    source_id=opts.source_id)
+    """The contributions in the options' scope (window and place included)."""
+    return scope_posts(backend, opts.scope)
 
 
 def _span(backend: Any, opts: GraphOptions) -> tuple[pd.Timestamp, pd.Timestamp]:

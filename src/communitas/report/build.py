@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from communitas.errors import CommunitasError
+from communitas.metrics.scope import place_ids
 from communitas.report.charts import Chart, to_svg
 from communitas.report.context import Pseudonyms, ReportContext, store_salt
 from communitas.report.sections import Section, SectionEmpty, SectionHidden, registered_sections
@@ -35,6 +36,9 @@ class ReportOptions:
     source_id: str | None = None
     period: str = "month"
     include_bots: bool = False
+    since: str | None = None  # the window, as ``communitas.metrics.scope.Scope`` reads it
+    until: str | None = None
+    place: str | None = None
     show_names: bool = False
     static_svg: bool = True
     skip: tuple[str, ...] = ()
@@ -142,8 +146,11 @@ def build_report(ws: Workspace, options: ReportOptions | None = None,
     """The whole report as one HTML string. ``shown``, when given, receives each section on the
     page by key: None when it has content, else the note saying why it was left out."""
     opts = options or ReportOptions()
+    if opts.place is not None:  # an unknown place is the caller's mistake, not every section's note
+        place_ids(ws.ibis(), opts.place, opts.source_id)
     ctx = ReportContext(ws, source_id=opts.source_id, period=opts.period,
-                        include_bots=opts.include_bots,
+                        include_bots=opts.include_bots, place=opts.place, since=opts.since,
+                        until=opts.until,
                         pseudonyms=Pseudonyms(store_salt(ws), show_names=opts.show_names),
                         extras=opts.extras)
     chosen = [s for s in sections or registered_sections() if s.key not in opts.skip]
@@ -155,7 +162,22 @@ def build_report(ws: Workspace, options: ReportOptions | None = None,
     return page.render(sections=rendered, specs=specs, bundle=Markup(bundle), embed_js=Markup(embed_js),
                        csp=report_csp([bundle, embed_js]),
                        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                       source=opts.source_id, names=opts.show_names)
+                       source=opts.source_id, names=opts.show_names, scope=scope_words(opts))
+
+
+def scope_words(opts: ReportOptions) -> str:
+    """The report's window and place in words (empty for the whole history of every place).
+
+    >>> scope_words(ReportOptions(since="2020-01-01", place="hops"))
+    'contributions from 2020-01-01, in place hops'
+    """
+    parts = []
+    if opts.since or opts.until:
+        parts.append("contributions" + (f" from {opts.since}" if opts.since else "")
+                     + (f" before {opts.until}" if opts.until else ""))
+    if opts.place:
+        parts.append(f"in place {opts.place}")
+    return ", ".join(parts)
 
 
 def write_report(ws: Workspace, path: str | Path, options: ReportOptions | None = None,

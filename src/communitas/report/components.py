@@ -225,7 +225,7 @@ def build_interaction(ctx: ReportContext) -> dict[str, Any] | None:
 @section("place", "Place", order=50, component="place")
 def build_place(ctx: ReportContext) -> dict[str, Any] | None:
     pl = ctx.profile["place"]
-    busiest = threads_behind(ctx.backend, limit=10, **ctx.kw)
+    busiest = threads_behind(ctx.backend, ctx.scope, limit=10)
     if not pl["places"] and not busiest:
         raise SectionEmpty("no places or threads in this selection")
     out = []

@@ -79,6 +79,8 @@ class ReportContext:
     period: str = "month"
     include_bots: bool = False
     place: str | None = None
+    since: str | None = None
+    until: str | None = None
     pseudonyms: Pseudonyms = field(default_factory=lambda: Pseudonyms(b""))
     extras: dict[str, Any] = field(default_factory=dict)
     _profile: dict[str, Any] | None = None
@@ -88,16 +90,13 @@ class ReportContext:
         return self.ws.ibis()
 
     @property
-    def kw(self) -> dict[str, Any]:
-        """The keyword arguments of the drill-down lists (:mod:`communitas.report.drill`)."""
-        return {"source_id": self.source_id, "include_bots": self.include_bots, "place_id": self.place}
-
-    @property
     def scope(self) -> Scope:
-        """What the report is about, as every metric takes it."""
+        """What the report is about, as every metric (and the drill-down, the network, the topics
+        and the brief) takes it: the window ``[since, until)``, the place, the source, bots."""
         from communitas.metrics.scope import Scope
 
-        return Scope(place=self.place, source_id=self.source_id, include_bots=self.include_bots)
+        return Scope.of(since=self.since, until=self.until, place=self.place, source_id=self.source_id,
+                        include_bots=self.include_bots)
 
     @property
     def profile(self) -> dict[str, Any]:

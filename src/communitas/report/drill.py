@@ -11,29 +11,25 @@ from typing import Any
 
 import pandas as pd
 
-from communitas.metrics.base import contributions
 from communitas.metrics.periods import period_end
+from communitas.metrics.scope import ALL, Scope, in_window, scoped
+from communitas.metrics.scope import posts as scope_posts
 
 
-def _posts(backend: Any, *, source_id: str | None, include_bots: bool, start: datetime | None,
-           period: str, place_id: str | None) -> Any:
-    posts = contributions(backend, source_id=source_id, include_bots=include_bots)
+def _posts(backend: Any, scope: Scope, start: datetime | None, period: str) -> Any:
+    """The contributions in ``scope`` (its window and place), within the period from ``start``."""
+    posts = scope_posts(backend, scope)
     if start is not None:
-        posts = posts.filter((posts.created_at >= start) & (posts.created_at < period_end(start, period)))
-    if place_id is not None:
-        tp = backend.table("thread_places")
-        tp = tp.filter(tp.place_id == place_id).select(tp_thread="thread_id").distinct()
-        posts = posts.semi_join(tp, posts.thread_id == tp.tp_thread)
+        posts = in_window(posts, "created_at", start, period_end(start, period))
     return posts
 
 
-def threads_behind(backend: Any, *, source_id: str | None = None, include_bots: bool = False,
-                   start: datetime | None = None, period: str = "month", place_id: str | None = None,
-                   limit: int = 20) -> list[dict[str, Any]]:
-    """Threads with the most contributions in the window: id, title, contributions, members,
-    first post body (for a snippet), created_at."""
-    posts = _posts(backend, source_id=source_id, include_bots=include_bots, start=start,
-                   period=period, place_id=place_id)
+@scoped
+def threads_behind(backend: Any, scope: Scope = ALL, *, start: datetime | None = None,
+                   period: str = "month", limit: int = 20) -> list[dict[str, Any]]:
+    """Threads with the most contributions in ``scope`` (and in the period from ``start``, when
+    given): id, title, contributions, members, first post body (for a snippet), created_at."""
+    posts = _posts(backend, scope, start, period)
     agg = posts.group_by("thread_id").aggregate(contributions=posts.count(),
                                                 members=posts.author_id.nunique())
     agg = agg.order_by([agg.contributions.desc(), agg.thread_id]).limit(limit)
@@ -60,12 +56,12 @@ def _first_bodies(backend: Any, thread_ids: list[str]) -> dict[str, str | None]:
     return dict(zip(df["thread_id"], df["body"], strict=True))
 
 
-def members_behind(backend: Any, *, source_id: str | None = None, include_bots: bool = False,
-                   start: datetime | None = None, period: str = "month", place_id: str | None = None,
-                   limit: int = 20) -> list[dict[str, Any]]:
-    """Members with the most contributions in the window: id, display name, contributions."""
-    posts = _posts(backend, source_id=source_id, include_bots=include_bots, start=start,
-                   period=period, place_id=place_id)
+@scoped
+def members_behind(backend: Any, scope: Scope = ALL, *, start: datetime | None = None,
+                   period: str = "month", limit: int = 20) -> list[dict[str, Any]]:
+    """Members with the most contributions in ``scope`` (and in the period from ``start``, when
+    given): id, display name, contributions."""
+    posts = _posts(backend, scope, start, period)
     posts = posts.filter(posts.author_id.notnull())
     agg = posts.group_by("author_id").aggregate(contributions=posts.count(),
                                                 threads=posts.thread_id.nunique())

@@ -22,8 +22,7 @@ def build_network(ctx: ReportContext) -> dict[str, Any] | None:
     from communitas.network.stages import timeline
     from communitas.network.summary import records, stage_chart_spec
 
-    result = analyse(ctx.backend, GraphOptions(source_id=ctx.source_id, include_bots=ctx.include_bots),
-                     roles=False)
+    result = analyse(ctx.backend, GraphOptions(scope=ctx.scope), roles=False)
     if result.figures.empty or not result.graphs:
         raise SectionEmpty("too few replies between members to draw a network")
     key = sorted(result.graphs)[-1]
@@ -60,7 +59,9 @@ def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
     from communitas.topics.outputs import summary
 
     try:
-        model = analyse(ctx.ws, source_id=ctx.source_id, k="auto", seed=0)
+        sc = ctx.scope
+        model = analyse(ctx.ws, source_id=sc.source_id, since=sc.since, until=sc.until, place=sc.place,
+                        k="auto", seed=0)
     except (CommunitasError, ValueError, IndexError) as e:  # no text, or too little to fit a model
         raise SectionEmpty(f"too little text for topics ({e})") from None
     data = summary(model, period=ctx.period)
@@ -83,8 +84,9 @@ BRIEF_ITEMS = 15  # the report's brief is the ranked list's head (`communitas br
 def build_brief(ctx: ReportContext) -> dict[str, Any] | None:
     from communitas import brief
 
-    items = brief.items(ctx.ws, source_id=ctx.source_id, limit=BRIEF_ITEMS,
-                        names=ctx.pseudonyms.show_names)
+    sc = ctx.scope
+    items = brief.items(ctx.ws, source_id=sc.source_id, since=sc.since, until=sc.until, place=sc.place,
+                        limit=BRIEF_ITEMS, names=ctx.pseudonyms.show_names)
     if not items:
         raise SectionEmpty("nothing to suggest for this selection")
     from communitas.brief.track import track_record

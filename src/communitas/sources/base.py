@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Union
 import xxhash
 
 from communitas.errors import InputError, UnsafeInput
-from communitas.model import SourceInfo
+from communitas.model import BODY_FORMATS, DEFAULT_BODY_FORMAT, SourceInfo
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -106,7 +106,13 @@ class ReadContext:
 
 
 class Source(Protocol):
-    """A platform reader. See the module docstring."""
+    """A platform reader. See the module docstring.
+
+    A source may also say ``body_format`` (a class attribute: ``"html"``, ``"markdown"`` or
+    ``"email"``, :data:`communitas.model.BODY_FORMATS`): how its post bodies are written. The
+    store records it with the source (``sources.body_format``, read by :func:`body_format`);
+    the topic layer reads text by it. Without one, bodies are read as Markdown (HTML is
+    recognised whatever a source says)."""
 
     platform: str
 
@@ -122,6 +128,16 @@ class Source(Protocol):
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Batch]:
         """Yield canonical rows; count bad rows with ``ctx.skip``; raise InputError if unusable."""
         ...
+
+
+def body_format(source: object) -> str:
+    """How ``source``'s post bodies are written: its ``body_format``, else Markdown.
+
+    >>> body_format(object())
+    'markdown'
+    """
+    fmt = getattr(source, "body_format", None)
+    return fmt if fmt in BODY_FORMATS else DEFAULT_BODY_FORMAT
 
 
 # Before any online community could have written it: also catches a zero Unix time (1970-01-01).

@@ -107,6 +107,7 @@ class MboxSource:
 
     platform = "mbox"
     order = 20  # auto-detection order (sources.registry)
+    body_format = "email"  # messages: quotes, attributions, signatures (sources.base.body_format)
 
     def detect(self, path: Path) -> bool:
         return recognises(lambda: mbox_files(path))

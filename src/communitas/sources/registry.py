@@ -21,7 +21,8 @@ from importlib import metadata
 from pathlib import Path
 
 from communitas.errors import InputNotFound, UnknownFormat, UsageError
-from communitas.sources.base import Source
+from communitas.model import DEFAULT_BODY_FORMAT
+from communitas.sources.base import Source, body_format
 
 GROUP = "communitas.sources"
 DEFAULT_ORDER = 100  # a source without an ``order`` attribute is tried after the built-ins
@@ -121,6 +122,15 @@ def _instantiate(name: str, load: Callable[[], object]) -> Source:
 
 
 SOURCES = Registry()
+
+
+def platform_body_format(platform: str) -> str:
+    """The body format the registered source of ``platform`` declares
+    (:func:`communitas.sources.base.body_format`); Markdown for a platform no source here has."""
+    try:
+        return body_format(SOURCES[platform]) if platform in SOURCES else DEFAULT_BODY_FORMAT
+    except UsageError:  # a plugin that no longer loads
+        return DEFAULT_BODY_FORMAT
 
 
 def find_source(path: Path, platform: str | None = None) -> Source:

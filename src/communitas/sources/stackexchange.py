@@ -140,6 +140,7 @@ class StackExchangeSource:
     platform = "stackexchange"
     earliest = datetime(2008, 7, 31, tzinfo=UTC)  # Stack Overflow's public beta: no site is older
     order = 10  # auto-detection order (sources.registry)
+    body_format = "html"  # Posts.xml bodies are HTML (sources.base.body_format)
 
     def detect(self, path: Path) -> bool:
         def probe() -> bool:

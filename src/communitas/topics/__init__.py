@@ -3,7 +3,7 @@
 Use: ``model = analyse(ws, k="auto")`` then e.g. ``outputs.summary(model)``.
 
 :func:`analyse` reads the threads of a store as documents (:mod:`.documents`), prepares their
-text per platform (:mod:`.text`), fits the default TF-IDF + NMF model (:mod:`.model`); the
+text by its source's body format (:mod:`.text`), fits the default TF-IDF + NMF model (:mod:`.model`); the
 functions of :mod:`.outputs` turn the fitted model into tables for the facilitator.
 """
 
@@ -15,9 +15,12 @@ from communitas.topics.documents import Corpus, read_corpus
 from communitas.topics.model import TopicModel, fit_topics
 
 
-def analyse(ws: Any, *, source_id: str | None = None, k: int | str = "auto", seed: int = 0) -> TopicModel:
-    """Read the store's threads and fit the default topic model on them."""
-    return fit_topics(read_corpus(ws, source_id=source_id), k=k, seed=seed)
+def analyse(ws: Any, *, source_id: str | None = None, k: int | str = "auto", seed: int = 0,
+            since: Any = None, until: Any = None, place: str | None = None) -> TopicModel:
+    """Read the store's threads (the contributions made in ``[since, until)``, in threads of
+    ``place`` when given) and fit the default topic model on them."""
+    return fit_topics(read_corpus(ws, source_id=source_id, since=since, until=until, place=place),
+                      k=k, seed=seed)
 
 
 __all__ = ["Corpus", "TopicModel", "analyse", "fit_topics", "read_corpus"]

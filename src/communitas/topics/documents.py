@@ -24,7 +24,8 @@ from communitas.errors import EmptyStore, StoreError
 from communitas.metrics.base import contributions
 from communitas.metrics.scope import TimeArg, in_scope
 from communitas.sources.parallel import duckdb_threads
-from communitas.topics.text import MARKUP_HINT, PLATFORM_FORMATS, format_for, prepare
+from communitas.sources.registry import platform_body_format
+from communitas.topics.text import MARKUP_HINT, format_for, prepare
 
 
 @dataclass
@@ -68,14 +69,14 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
         raise StoreError(f"{ws.path}: the posts have no text (ingested with --no-text). "
                          "Re-ingest with text: `communitas ingest PATH --force`.")
     raw = table.drop_columns(["body"]).to_pandas()
-    platforms = _platforms(backend)
+    formats = _body_formats(backend)
     threads = backend.table("threads")
     if source_id is not None:
         threads = threads.filter(threads.source_id == source_id)
     if since is not None:
         threads = threads.filter(threads.created_at >= since)
     threads = threads.select("thread_id", "title", "place_id", "created_at")
-    docs = _documents(table, raw, threads.execute(), platforms)
+    docs = _documents(table, raw, threads.execute(), formats)
     tp = backend.table("thread_places").select("thread_id", "place_id").execute()
     tp = pd.concat([tp, docs[["thread_id", "place_id"]].dropna()]).drop_duplicates()
     tp = tp[_isin(tp["thread_id"], docs["thread_id"])].sort_values(["thread_id", "place_id"])
@@ -118,20 +119,29 @@ def _check_text_kept(ws: Any, source_id: str | None) -> None:
                              "for topics. Re-ingest it with text: `communitas ingest PATH --force`.")
 
 
-def _platforms(backend: Any) -> dict[str, str]:
-    src = backend.table("sources").select("source_id", "platform").execute()
-    return dict(zip(src["source_id"], src["platform"], strict=True))
+def _body_formats(backend: Any) -> dict[str, str | None]:
+    """``source_id → body format`` as each source declared it when it ingested
+    (``sources.body_format``; None where it declared none). A store written before the column,
+    opened read-only, has the format its platform's registered source declares."""
+    src = backend.table("sources")
+    if "body_format" not in src.columns:
+        df = src.select("source_id", "platform").execute()
+        return {str(k): platform_body_format(str(p)) for k, p in zip(df["source_id"], df["platform"],
+                                                                     strict=True)}
+    df = src.select("source_id", "body_format").execute()
+    return {str(k): None if pd.isna(v) else str(v)
+            for k, v in zip(df["source_id"], df["body_format"], strict=True)}
 
 
-def _documents(table: pa.Table, raw: pd.DataFrame, threads: pd.DataFrame, platforms: dict[str, str]
-               ) -> pd.DataFrame:
+def _documents(table: pa.Table, raw: pd.DataFrame, threads: pd.DataFrame,
+               formats: dict[str, str | None]) -> pd.DataFrame:
     """One row per thread; ``table`` (Arrow) and ``raw`` (its pandas copy, without bodies) are the
     posts in thread order."""
     body = table.column("body")
     # plain: no markup, and "\n" its only line break (so the body is its own text, as it is)
     plain = pc.invert(pc.match_substring_regex(body, f"{MARKUP_HINT}|{_OTHER_BREAK}|\n$")).fill_null(False)
     texts, codes, hosts = _prepare_posts(table.column("source_id").to_pylist(), body.to_pylist(),
-                                         plain.to_pylist(), platforms)
+                                         plain.to_pylist(), formats)
     boilerplate, where = _boilerplate(texts)
     for i in where:
         text = texts[i]
@@ -156,10 +166,12 @@ def _documents(table: pa.Table, raw: pd.DataFrame, threads: pd.DataFrame, platfo
     return docs[cols].reset_index(drop=True)
 
 
-def _prepare_posts(sources: list[str], bodies: list[str | None], plain: list[bool], platforms: dict[str, str]
+def _prepare_posts(sources: list[str], bodies: list[str | None], plain: list[bool],
+                   formats: dict[str, str | None]
                    ) -> tuple[list[str | None], list[str | None], list[list[str]]]:
-    """Prose, code and hosts of each post (None for a post without body)."""
-    email = {sid for sid, platform in platforms.items() if PLATFORM_FORMATS.get(platform.lower()) == "email"}
+    """Prose, code and hosts of each post (None for a post without body), read by the body
+    format its source declared."""
+    email = {sid for sid, fmt in formats.items() if fmt == "email"}
     texts: list[str | None] = []
     codes: list[str | None] = []
     hosts: list[list[str]] = []
@@ -173,7 +185,7 @@ def _prepare_posts(sources: list[str], bodies: list[str | None], plain: list[boo
             codes.append("")
             hosts.append([])
         else:
-            prep = prepare(body, format_for(platforms.get(sid), body))
+            prep = prepare(body, format_for(formats.get(sid), body))
             texts.append(prep.text)
             codes.append(prep.code)
             hosts.append(prep.hosts)

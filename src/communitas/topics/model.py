@@ -41,6 +41,7 @@ from communitas.topics.text import code_tokens, words
 
 K_GRID = (4, 6, 8, 10, 12, 15, 20, 25, 30)
 TOP_TERMS = 10
+HOST = "site:"  # the prefix of a link-host feature (a thread linking github.com has site:github.com)
 K_TOLERANCE = 0.01  # parsimony: the smallest k whose NPMI is within 0.01 of the best (seed noise)
 MIN_TOKENS = 10  # threads with fewer features are too short to model (chat small talk)
 K_SAMPLE = 4000  # threads the k grid is scored on, at most
@@ -92,7 +93,7 @@ def tokenize(docs: pd.DataFrame, *, stop_words: bool = True) -> tuple[list[list[
         if code.strip():
             toks.extend("code:" + c for c in code_tokens(code) if c not in stop)
         if hosts:
-            toks.extend("site:" + h for h in hosts.split())
+            toks.extend(HOST + h for h in hosts.split())
         out.append(toks)
     return out, languages
 
@@ -295,15 +296,18 @@ def describe_topics(w: np.ndarray, h: np.ndarray, terms: np.ndarray, docs: pd.Da
                     n_terms: int = TOP_TERMS, n_threads: int = 3, rank: np.ndarray | None = None
                     ) -> pd.DataFrame:
     """One row per topic: its top terms, label, size and most representative threads (the largest
-    ``rank`` values on the topic; ``rank`` defaults to the weights ``w``)."""
+    ``rank`` values on the topic; ``rank`` defaults to the weights ``w``). A theme is read by its
+    words and code identifiers: the link-host features (``site:<host>``) shape the fit but are
+    not among its terms (a theme reading "ondemand, site:github.com, open" said little)."""
     rank = w if rank is None else rank
     rows = []
     weight = w.sum(axis=0)
     total = float(weight.sum()) or 1.0
     titles = docs["title"].tolist()
     for t in range(h.shape[0]):
-        order = np.argsort(-h[t], kind="stable")[:n_terms]
-        top = [str(terms[i]) for i in order if h[t, i] > 0]
+        order = np.argsort(-h[t], kind="stable")
+        top = [str(terms[i]) for i in order[h[t, order] > 0]
+               if not str(terms[i]).startswith(HOST)][:n_terms]
         reps = np.argsort(-rank[:, t], kind="stable")[:n_threads]
         rows.append({
             "topic": t,

@@ -1,4 +1,4 @@
-"""Text preparation per platform: markup out, code apart, quotes out, URLs reduced to hosts.
+"""Text preparation per body format: markup out, code apart, quotes out, URLs reduced to hosts.
 
 Every post body becomes a :class:`Prepared` text with three streams:
 
@@ -9,10 +9,12 @@ Every post body becomes a :class:`Prepared` text with three streams:
 * ``hosts`` — the host of every URL (``https://www.github.com/x/y`` -> ``github.com``), so that
   links count as "talks about GitHub" instead of as noise tokens.
 
-Formats: ``html`` (Stack Exchange bodies, Discourse "cooked"; parsed with
-:func:`communitas.markup.parse_html`, no regexes), ``markdown`` (Slack, Discord, Discourse raw),
-``email`` (mailing lists: quotes, attributions and signatures are removed again, defensively, by
-:func:`communitas.markup.strip_quotes`, before the Markdown rules apply).
+Formats (the one each source declares when it ingests, ``sources.body_format``,
+``docs/data-model.md``): ``html`` (parsed with :func:`communitas.markup.parse_html`, no regexes),
+``markdown`` (chat and forum sources, and any source that declares nothing), ``email`` (quotes,
+attributions and signatures are removed again, defensively, by
+:func:`communitas.markup.strip_quotes`, before the Markdown rules apply). A body that is HTML
+(a Discourse "cooked" post) is read as HTML whatever its source declares.
 """
 
 from __future__ import annotations
@@ -28,17 +30,7 @@ from lxml import etree
 
 from communitas.markup import parse_html, strip_quotes
 
-PLATFORM_FORMATS = {
-    "stackexchange": "html",
-    "mbox": "email",
-    "mailman": "email",
-    "pipermail": "email",
-    "hyperkitty": "email",
-    "email": "email",
-    "slack": "markdown",
-    "discord": "markdown",
-    "discourse": "markdown",
-}
+DEFAULT_FORMAT = "markdown"  # a source that declares no body format (communitas.model)
 
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]|]+|www\.[^\s<>\"')\]|]+", re.IGNORECASE)
 _FENCE = re.compile(r"(```|~~~)[^\n]*\n?(.*?)(?:\1|\Z)", re.DOTALL)
@@ -91,16 +83,17 @@ def _take_urls(text: str, hosts: list[str]) -> str:
     return _URL.sub(repl, text)
 
 
-def format_for(platform: str | None, body: str) -> str:
-    """The format of ``body``: by platform, with HTML recognised whatever the platform.
+def format_for(declared: str | None, body: str) -> str:
+    """The format of ``body``: the one its source declared (Markdown when none), with HTML
+    recognised whatever was declared.
 
-    >>> format_for("slack", "hi *there*"), format_for("discourse", "<p>hi</p>")
-    ('markdown', 'html')
+    >>> format_for("markdown", "hi *there*"), format_for("markdown", "<p>hi</p>"), format_for(None, "x")
+    ('markdown', 'html', 'markdown')
     """
     start = body.lstrip()[:1]
     if start == "<" and "</" in body and not body.lstrip().startswith(("<@", "<#", "<!", "<http")):
         return "html"
-    return PLATFORM_FORMATS.get((platform or "").lower(), "markdown")
+    return declared or DEFAULT_FORMAT
 
 
 def prepare(body: str | None, fmt: str = "markdown") -> Prepared:

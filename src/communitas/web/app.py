@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from communitas.errors import StoreLocked, UsageError
 from communitas.metrics.periods import PERIODS
+from communitas.metrics.scope import Scope
 from communitas.metrics.units import format_figure
 from communitas.report.build import embed_script, json_for_script, render_sections, vega_bundle
 from communitas.report.context import Pseudonyms, ReportContext, scrub, snippet, store_salt
@@ -154,11 +155,11 @@ def _drill_routes(app: FastAPI, dash: Dashboard) -> None:
             when = datetime.fromisoformat(start) if start else None
         except ValueError:
             raise UsageError(f"start {start!r}: use a date like 2019-03-01.") from None
-        kw: dict[str, Any] = {"source_id": source, "start": when, "period": period, "place_id": place}
+        scope = Scope(place=place, source_id=source)
         with dash.open() as ws:
             f = filters(ws, source, period, place)
-            threads = threads_behind(ws.ibis(), limit=30, **kw)
-            members = members_behind(ws.ibis(), limit=30, **kw)
+            threads = threads_behind(ws.ibis(), scope, start=when, period=period, limit=30)
+            members = members_behind(ws.ibis(), scope, start=when, period=period, limit=30)
         ps = dash.pseudonyms()
         rows = [{**t, "title": scrub(t["title"]) or "(untitled)", "snippet": snippet(t["body"])}
                 for t in threads]

@@ -79,9 +79,9 @@ def test_a_store_from_before_body_format_gets_it_from_its_sources(tmp_path: Path
         ws.con.executemany("INSERT INTO sources (source_id, platform, name) VALUES (?, ?, 'n')",
                            [("a", "mbox"), ("b", "stackexchange"), ("c", "slack"), ("d", "gone-plugin")])
     with Workspace(path, read_only=True) as ws:  # read-only: the column is missing, the formats are not
-        from communitas.topics.documents import _body_formats
+        from communitas.topics.documents import body_formats
 
-        assert _body_formats(ws.ibis()) == {"a": "email", "b": "html", "c": "markdown", "d": "markdown"}
+        assert body_formats(ws.ibis()) == {"a": "email", "b": "html", "c": "markdown", "d": "markdown"}
     with Workspace(path) as ws:  # opened for writing: the column is added and filled
         rows = ws.con.execute("SELECT source_id, body_format FROM sources ORDER BY 1").fetchall()
     assert rows == [("a", "email"), ("b", "html"), ("c", "markdown"), ("d", "markdown")]

@@ -31,8 +31,9 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from communitas.brief.base import BriefContext
+from communitas.topics.documents import body_formats
 from communitas.topics.stopwords import STOP_WORDS
-from communitas.topics.text import MARKUP_HINT, PLATFORM_FORMATS, format_for, prepare
+from communitas.topics.text import MARKUP_HINT, format_for, prepare
 
 ACTIVE_DAYS = 90      # "active": contributed in the last 90 days ...
 MIN_POSTS = 3         # ... at least three times
@@ -90,10 +91,8 @@ def _posts(ctx: BriefContext) -> pa.Table:
 def _prose(ctx: BriefContext, posts: pa.Table) -> pa.Array:
     """Each post's prose: the body itself when it is plain (no markup, not e-mail), else what
     :func:`~communitas.topics.text.prepare` keeps of it."""
-    src = ctx.backend.table("sources").select("source_id", "platform").execute()
-    email = {s for s, p in zip(src.source_id, src.platform, strict=True)
-             if PLATFORM_FORMATS.get(str(p).lower()) == "email"}
-    platform = dict(zip(src.source_id, src.platform, strict=True))
+    formats = body_formats(ctx.backend)
+    email = {s for s, f in formats.items() if f == "email"}
     body = posts.column("body")
     marked = pc.match_substring_regex(body, MARKUP_HINT).fill_null(False)
     if email:
@@ -104,7 +103,7 @@ def _prose(ctx: BriefContext, posts: pa.Table) -> pa.Array:
     texts = body.to_pylist()
     sources = posts.column("source_id").to_pylist()
     for i in todo.tolist():
-        texts[i] = prepare(texts[i], format_for(platform.get(sources[i]), texts[i])).text
+        texts[i] = prepare(texts[i], format_for(formats.get(sources[i]), texts[i])).text
     return pa.array(texts, pa.string())
 
 

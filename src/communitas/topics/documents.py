@@ -69,7 +69,7 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
         raise StoreError(f"{ws.path}: the posts have no text (ingested with --no-text). "
                          "Re-ingest with text: `communitas ingest PATH --force`.")
     raw = table.drop_columns(["body"]).to_pandas()
-    formats = _body_formats(backend)
+    formats = body_formats(backend)
     threads = backend.table("threads")
     if source_id is not None:
         threads = threads.filter(threads.source_id == source_id)
@@ -119,7 +119,7 @@ def _check_text_kept(ws: Any, source_id: str | None) -> None:
                              "for topics. Re-ingest it with text: `communitas ingest PATH --force`.")
 
 
-def _body_formats(backend: Any) -> dict[str, str | None]:
+def body_formats(backend: Any) -> dict[str, str | None]:
     """``source_id → body format`` as each source declared it when it ingested
     (``sources.body_format``; None where it declared none). A store written before the column,
     opened read-only, has the format its platform's registered source declares."""

@@ -23,7 +23,7 @@ def build_network(ctx: ReportContext) -> dict[str, Any] | None:
     from communitas.network.summary import records, stage_chart_spec
 
     result = analyse(ctx.backend, GraphOptions(source_id=ctx.source_id, include_bots=ctx.include_bots),
-                     roles=False)
+                     roles=False, graphs="last")
     if result.figures.empty or not result.graphs:
         raise SectionEmpty("too few replies between members to draw a network")
     key = sorted(result.graphs)[-1]

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from communitas import memory
 from communitas.errors import EmptyStore, StoreError
 from communitas.metrics.base import contributions
 from communitas.metrics.scope import TimeArg, in_scope
@@ -186,6 +187,7 @@ def _norm(line: str) -> str:
 
 # Python's str.splitlines() and str.split() separators, for RE2 (DuckDB), so that the lines DuckDB
 # counts are exactly the lines _norm() normalises
+SCRATCH_SHARE = 0.2  # of $COMMUNITAS_MEMORY for the boilerplate count's own connection
 _OTHER_BREAK = r"[\r\x0b\x0c\x1c-\x1e\x{85}\x{2028}\x{2029}]"
 _LINE_BREAK = rf"\r\n|\n|{_OTHER_BREAK}"
 _WHITE = r"\t-\r\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
@@ -211,6 +213,7 @@ def _boilerplate(texts: list[str | None], *, min_posts: int = 5, share: float = 
     n = sum(t is not None for t in texts)
     threshold = max(min_posts, math.ceil(share * n))
     con = duckdb.connect(config={"threads": duckdb_threads()})
+    memory.bound(con, SCRATCH_SHARE)
     try:
         con.register("posts", pa.table({"i": pa.array(range(len(texts)), pa.int64()),
                                          "text": pa.array(texts, pa.string())}))

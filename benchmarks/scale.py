@@ -17,6 +17,7 @@ machine) and of wall seconds, ``n`` the number of posts (or of ties, for the net
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from peers import append_results, machine  # noqa: E402
+from peers import append_results, machine
 
 COMMAND = [sys.executable, "-c", "import sys; from communitas.cli.app import main; main(sys.argv[1:])"]
 
@@ -49,8 +50,10 @@ def step(name: str, store: Path, cap: str, out: Path) -> dict[str, Any]:
 
     args = {"profile": ["profile", "--json"], "network": ["network", "--json"],
             "report": ["report", "-o", str(out / "report.html")]}[name]
-    wrapper = (f"import json, subprocess, sys; r = subprocess.run({[*COMMAND, *args, '--store', str(store)]!r}, "
-               f"stdout=open({str(out / (name + '.out'))!r}, 'w')); sys.stdout.write(json.dumps({{'rc': r.returncode}}))")
+    argv = [*COMMAND, *args, "--store", str(store)]
+    wrapper = (f"import json, subprocess, sys; r = subprocess.run({argv!r}, "
+               f"stdout=open({str(out / (name + '.out'))!r}, 'w')); "
+               "sys.stdout.write(json.dumps({'rc': r.returncode}))")
     r = run(f"{name} {store.name}", [sys.executable, "-c", wrapper], env={"COMMUNITAS_MEMORY": cap})
     r.update(step=name, store=str(store), cap=cap)
     if name == "network" and r.get("rc") == 0:
@@ -65,7 +68,7 @@ def exponents(rows: list[dict[str, Any]]) -> list[str]:
     out = []
     for name in sorted({r["step"] for r in rows}):
         done = sorted((r for r in rows if r["step"] == name and r.get("rc") == 0), key=lambda r: r["posts"])
-        for a, b in zip(done, done[1:], strict=False):
+        for a, b in itertools.pairwise(done):
             n = "ties" if name == "network" else "posts"
             grow = math.log(b[n] / a[n])
             out.append(f"{name}: {a['posts']:,} -> {b['posts']:,} posts ({n} x{b[n] / a[n]:.2f}): exponent "
@@ -97,8 +100,9 @@ def main() -> None:
             append_results(args.results, [r])
             ok = "" if r.get("rc") == 0 and "error" not in r else f" FAILED ({r.get('error', r.get('rc'))})"
             ties = f", {r['ties']:,} ties in {r['windows']} windows" if "ties" in r else ""
-            print(f"{name:8} {sized['posts']:>11,} posts{ties}: {r['wall_s']:7.1f} s wall {r['cpu_s']:7.1f} s CPU "
-                  f"{r['peak_rss_mb']:7,.0f} MB peak RSS (cap {args.cap}; load {r['load']:.1f}){ok}", flush=True)
+            print(f"{name:8} {sized['posts']:>11,} posts{ties}: {r['wall_s']:7.1f} s wall "
+                  f"{r['cpu_s']:7.1f} s CPU {r['peak_rss_mb']:7,.0f} MB peak RSS (cap {args.cap}; "
+                  f"load {r['load']:.1f}){ok}", flush=True)
     for line in exponents(rows):
         print(line)
 

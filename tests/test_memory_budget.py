@@ -49,7 +49,8 @@ _HEAVY = """
 import resource, sys
 from communitas.store import Workspace
 with Workspace(sys.argv[1], read_only=True) as ws:
-    n = ws.con.execute("SELECT count(DISTINCT 'member-' || i::VARCHAR) FROM range(4000000) t(i)").fetchall()[0][0]
+    sql = "SELECT count(DISTINCT 'member-' || i::VARCHAR) FROM range(4000000) t(i)"
+    n = ws.con.execute(sql).fetchall()[0][0]
 assert n == 4000000
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """

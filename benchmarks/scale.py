@@ -52,7 +52,8 @@ def step(name: str, store: Path, cap: str, out: Path) -> dict[str, Any]:
             "report": ["report", "-o", str(out / "report.html")]}[name]
     argv = [*COMMAND, *args, "--store", str(store)]
     wrapper = (f"import json, subprocess, sys; r = subprocess.run({argv!r}, "
-               f"stdout=open({str(out / (name + '.out'))!r}, 'w')); "
+               f"stdout=open({str(out / (name + '.out'))!r}, 'w'), "
+               f"stderr=open({str(out / (name + '.err'))!r}, 'w')); "
                "sys.stdout.write(json.dumps({'rc': r.returncode}))")
     r = run(f"{name} {store.name}", [sys.executable, "-c", wrapper], env={"COMMUNITAS_MEMORY": cap})
     r.update(step=name, store=str(store), cap=cap)

@@ -25,9 +25,10 @@ from communitas.errors import UsageError
 MEMORY_ENV = "COMMUNITAS_MEMORY"
 TEMP_ENV = "COMMUNITAS_TEMP"
 DEFAULT_MEMORY = "1GB"
-DUCKDB_SHARE = 0.4
+DUCKDB_SHARE = 0.3
 """DuckDB's share of the cap. An analysis process holds about 250 MB before reading anything
-(the interpreter with DuckDB, Ibis, pandas and igraph loaded), plus what comes back to Python."""
+(the interpreter with DuckDB, Ibis, pandas and igraph loaded), DuckDB keeps what it was given
+(its buffer pool), and what comes back to Python needs the rest."""
 MIN_DUCKDB_BYTES = 64 * 10**6
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}

@@ -22,6 +22,7 @@ from communitas.network.graph import (
 from communitas.network.role_table import RoleTable
 from communitas.network.roles import label, member_roles
 from communitas.network.stages import classify_stage, network_or_team, settle_stages
+from communitas.staging import release_memory
 
 
 @dataclass
@@ -80,6 +81,8 @@ def analyse(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = 
                 table.append(_with_window(roles_w, int(key), start, end, act))
             if graphs == "all" or (graphs is not None and key in (last, graphs)):
                 kept[int(key)] = g
+        del tie_groups, act_groups
+        release_memory()
     fig_df = pd.DataFrame(fig_rows)
     if not fig_df.empty:  # the per-window rule's reading, then the stage with hysteresis
         fig_df.insert(list(fig_df.columns).index("stage") + 1, "window_stage", fig_df["stage"])

@@ -148,7 +148,7 @@ def _add_co_ties(replies: pd.DataFrame, co: pd.DataFrame) -> pd.DataFrame:
     return both.groupby(["window", "source", "target"], as_index=False).agg(weight=("weight", "sum"))
 
 
-CHUNK_BYTES_PER_POST = 400
+CHUNK_BYTES_PER_POST = 1000
 """Memory budgeted per (contribution, window) pair when windows are grouped into chunks: a tie or
 active-member row in pandas (two member ids as Python strings) plus its share of the graph."""
 
@@ -156,7 +156,7 @@ active-member row in pandas (two member ids as Python strings) plus its share of
 def window_chunks(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
                   ) -> list[pd.DataFrame]:
     """``windows`` in consecutive groups whose contributions (counted once per window they fall
-    in) stay within ``$COMMUNITAS_MEMORY / CHUNK_BYTES_PER_POST`` (2.5 million under 1 GB); a
+    in) stay within ``$COMMUNITAS_MEMORY / CHUNK_BYTES_PER_POST`` (a million under 1 GB); a
     window larger than that is a group of its own. Each group's ties and members are asked in
     one query, so memory holds one group's, not every window's."""
     if len(windows) <= 1:

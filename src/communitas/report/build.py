@@ -23,6 +23,7 @@ from communitas.errors import CommunitasError
 from communitas.report.charts import Chart, to_svg
 from communitas.report.context import Pseudonyms, ReportContext, store_salt
 from communitas.report.sections import Section, SectionEmpty, SectionHidden, registered_sections
+from communitas.staging import release_memory
 from communitas.store import Workspace
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None
     """The section's data, or ``None`` and the note saying why it is left out."""
     try:
         data = sec.build(ctx)
+        release_memory()  # what the section freed goes back before the next one takes its share
     except ImportError as e:
         return None, f"left out: needs {e.name or e}, which this build does not have yet."
     except SectionHidden:

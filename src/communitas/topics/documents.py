@@ -56,6 +56,7 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
     posts = in_scope(backend, contributions(backend, source_id=source_id), since=since, until=until,
                      place=place, source_id=source_id)
     posts = posts.filter(posts.thread_id.notnull())
+    started = None
     if started_since is not None or max_threads is not None:
         started = _pick_threads(backend, source_id, started_since, max_threads)
         posts = posts.semi_join(started, posts.thread_id == started.tid)
@@ -76,8 +77,12 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
     if since is not None:
         threads = threads.filter(threads.created_at >= since)
     threads = threads.select("thread_id", "title", "place_id", "created_at")
+    tp = backend.table("thread_places").select("thread_id", "place_id")
+    if started is not None:  # only the picked threads' rows come back
+        threads = threads.semi_join(started, threads.thread_id == started.tid)
+        tp = tp.semi_join(started, tp.thread_id == started.tid)
     docs = _documents(table, raw, threads.execute(), platforms)
-    tp = backend.table("thread_places").select("thread_id", "place_id").execute()
+    tp = tp.execute()
     tp = pd.concat([tp, docs[["thread_id", "place_id"]].dropna()]).drop_duplicates()
     tp = tp[_isin(tp["thread_id"], docs["thread_id"])].sort_values(["thread_id", "place_id"])
     places = backend.table("places").select("place_id", "name", "kind").execute()
@@ -98,10 +103,14 @@ def _pick_threads(backend: Any, source_id: str | None, since: Any, max_threads: 
     t = t.select(tid="thread_id", at="created_at")
     if max_threads is None:
         return t.select("tid")
-    ids = t.order_by(["at", "tid"]).execute()["tid"]
-    if len(ids) > max_threads:
-        ids = ids.iloc[np.linspace(0, len(ids) - 1, max_threads).round().astype(int)]
-    return ibis.memtable(pd.DataFrame({"tid": ids.astype(str).to_numpy()}))
+    n = int(t.count().execute())
+    if n <= max_threads:
+        return t.select("tid")
+    # the ranks to keep are computed here, the ids picked by the engine: only they come back
+    wanted = np.unique(np.linspace(0, n - 1, max_threads).round().astype("int64"))
+    ranked = t.mutate(rank=ibis.row_number().over(order_by=[t.at, t.tid]))
+    keep = ibis.memtable(pd.DataFrame({"rank": wanted}))
+    return ranked.semi_join(keep, "rank").select("tid")
 
 
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:

@@ -58,7 +58,11 @@ def step(name: str, store: Path, cap: str, out: Path) -> dict[str, Any]:
     r = run(f"{name} {store.name}", [sys.executable, "-c", wrapper], env={"COMMUNITAS_MEMORY": cap})
     r.update(step=name, store=str(store), cap=cap)
     if name == "network" and r.get("rc") == 0:
-        windows = json.loads((out / "network.out").read_text())["windows"]
+        try:
+            windows = json.loads((out / "network.out").read_text())["windows"]
+        except ValueError as e:
+            r["error"] = f"network output is not JSON ({e})"
+            return r
         r["ties"] = sum(int(w["ties"]) for w in windows)
         r["windows"] = len(windows)
         r["largest_window_members"] = max(int(w["members"]) for w in windows)

@@ -32,7 +32,7 @@ import pandas as pd
 from communitas import memory
 from communitas.errors import EmptyStore, UsageError
 from communitas.metrics.base import automated_members, contributions
-from communitas.metrics.scope import TimeArg, in_scope
+from communitas.metrics.scope import TimeArg, in_scope, in_window
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,14 @@ def whole_history(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataF
 
 
 def _windowed(backend: Any, opts: GraphOptions, windows: pd.DataFrame) -> ir.Table:
-    """Contributions joined to every window they fall in (a range join done by the store)."""
+    """Contributions joined to every window they fall in (a range join done by the store). Only
+    the contributions within the windows' span enter the join, so a group of windows costs what
+    it holds, not the whole history (:func:`window_chunks`)."""
     posts = _posts(backend, opts)
     win = ibis.memtable(windows[["window", "start", "end"]].astype(
         {"window": "int64", "start": "datetime64[us, UTC]", "end": "datetime64[us, UTC]"}))
+    span = windows[["start", "end"]].astype("datetime64[us, UTC]")
+    posts = in_window(posts, "created_at", span["start"].min(), span["end"].max())
     return posts.join(win, [posts.created_at >= win.start, posts.created_at < win.end])
 
 
@@ -187,6 +191,8 @@ def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Gra
     posts = _windowed(backend, opts, windows).filter(lambda t: t.author_id.notnull())
     agg = posts.group_by(["window", posts.author_id.name("member_id")]).aggregate(posts=posts.count())
     every = _posts(backend, opts)
+    # the first contributions of this group's members only (not of every member, once per group)
+    every = every.filter(every.author_id.isin(agg.member_id))
     firsts = every.group_by(every.author_id.name("member_id")).aggregate(
         first_post_at=every.created_at.min())
     out = agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from communitas import memory
 from communitas.errors import EmptyStore, StoreError, StoreLocked, UsageError
 from communitas.model import SOURCE_TABLES, TABLES, SourceInfo, added_columns, create_statements
 from communitas.privacy import reapply
@@ -126,6 +127,7 @@ class Workspace:
         # DuckDB counts the machine's cores: use $COMMUNITAS_WORKERS, else those this process may
         # run on (taskset, container cpuset).
         self.con.execute(f"SET threads = {duckdb_threads()}")
+        memory.bound(self.con)  # $COMMUNITAS_MEMORY: DuckDB's share of the cap, spilling beyond
         self.read_only = read_only
         if not read_only:
             for stmt in create_statements():
@@ -322,14 +324,15 @@ class Workspace:
         """While loading, cap DuckDB's memory (it spills to disk beyond) and drop insertion order.
 
         The cap is ``$COMMUNITAS_INGEST_MEMORY`` (default 224MB: with what the read keeps, an
-        ingest stays under 500 MB); queries afterwards get DuckDB's defaults back.
+        ingest stays under 500 MB); queries afterwards get their share of ``$COMMUNITAS_MEMORY``
+        back (:mod:`communitas.memory`).
         """
         if on:
             limit = os.environ.get("COMMUNITAS_INGEST_MEMORY", "224MB")
             self.con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
             self.con.execute("SET preserve_insertion_order = false")
         else:
-            self.con.execute("RESET memory_limit")
+            memory.bound(self.con)
             self.con.execute("RESET preserve_insertion_order")
 
     def _previous(self, source_id: str) -> tuple[str, dict[str, Any]] | None:

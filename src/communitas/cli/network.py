@@ -99,7 +99,8 @@ def network(
             backend = stack.enter_context(engines.store_on_spark(ws, tables=tables, remote=spark_remote))
         else:
             backend = ws.ibis()  # type: ignore[union-attr]
-        result = analyse(backend, opts, whole=whole)
+        keep = None if picture is None else _window_number(window)
+        result = analyse(backend, opts, whole=whole, graphs=keep)
         drawn = _draw(backend, result, picture, window, names) if picture is not None else None
     data = summary(result, top=limit if top is None else top, member=member)
     if drawn is not None:
@@ -110,10 +111,18 @@ def network(
     _print(data)
 
 
+def _window_number(window: str) -> int | str:
+    """The window to keep the graph of for ``--window``: its number, else the last."""
+    try:
+        return int(window)
+    except ValueError:
+        return "last"
+
+
 def _draw(backend: Any, result: NetworkAnalysis, path: Path, window: str, names: bool) -> dict[str, Any]:
     from communitas.network.picture import picture_spec, render
 
-    keys = sorted(result.graphs)
+    keys = sorted(int(k) for k in result.figures["window"])
     if window == "last":
         key = keys[-1]
     elif window.lstrip("-").isdigit() and int(window) in result.graphs:

@@ -70,11 +70,13 @@ def cohort_retention(backend: Any, scope: Scope = ALL) -> pd.DataFrame:
     act = m.select(member=m.author_id, month=_month(m.created_at)).distinct()
     j = first.join(act, "member")
     off = j.month - j.first_month
-    aggs: dict[str, Any] = {"members": j.member.nunique(where=off == 0)}
+    # one row per (member, month) and one first month per member, so counting rows counts
+    # members: no DISTINCT aggregate, whose hash tables DuckDB cannot spill under the memory cap
+    aggs: dict[str, Any] = {"members": (off == 0).sum()}
     for k in RETENTION_OFFSETS:
         seen = j.first_month + k <= j.last_month
-        aggs[f"seen_{k}"] = j.member.nunique(where=(off == 0) & seen)
-        aggs[f"active_{k}"] = j.member.nunique(where=(off == k) & seen)
+        aggs[f"seen_{k}"] = ((off == 0) & seen).sum()
+        aggs[f"active_{k}"] = ((off == k) & seen).sum()
     out = j.group_by("first_month").aggregate(**aggs)
     shares = {f"retained_{k}": ibis.ifelse(out[f"seen_{k}"] > 0, out[f"active_{k}"] / out[f"seen_{k}"],
                                            ibis.null()) for k in RETENTION_OFFSETS}

@@ -11,24 +11,34 @@ import pandas as pd
 from communitas.network.figures import SEED, figures, leiden, undirected
 from communitas.network.graph import (
     GraphOptions,
+    build_graph,
+    reply_ties,
     rolling_windows,
+    staff_flags,
     whole_history,
-    window_graphs,
+    window_chunks,
     window_members,
 )
+from communitas.network.role_table import RoleTable
 from communitas.network.roles import label, member_roles
 from communitas.network.stages import classify_stage, network_or_team, settle_stages
+from communitas.staging import release_memory
 
 
 @dataclass
 class NetworkAnalysis:
     """``figures``: one row per window (with ``stage``, settled across windows, ``window_stage``,
-    the window's own reading, and ``reading``); ``roles``: one row per
-    member per window; ``graphs``: the igraph graph of each window (for pictures)."""
+    the window's own reading, and ``reading``); ``roles``: one row per member per window (kept
+    in a :class:`RoleTable`, ``role_table``, which spills to disk on large networks); ``graphs``:
+    the igraph graph of the windows asked for (every window by default), for pictures."""
 
     figures: pd.DataFrame
-    roles: pd.DataFrame
+    role_table: RoleTable
     graphs: dict[int, ig.Graph]
+
+    @property
+    def roles(self) -> pd.DataFrame:
+        return self.role_table.frame()
 
 
 def analyse_graph(g: ig.Graph, seed: int = SEED, *, roles: bool = True
@@ -44,33 +54,59 @@ def analyse_graph(g: ig.Graph, seed: int = SEED, *, roles: bool = True
 
 
 def analyse(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = False,
-            roles: bool = True, seed: int = SEED) -> NetworkAnalysis:
-    """Build every window's graph (or the whole history's) and compute figures, stage and roles."""
+            roles: bool = True, seed: int = SEED, graphs: str | int | None = "all") -> NetworkAnalysis:
+    """Build every window's graph (or the whole history's) and compute figures, stage and roles.
+
+    Windows are taken a few at a time (:func:`window_chunks`) and each graph is dropped once
+    analysed, unless ``graphs`` keeps it: ``"all"``, ``"last"``, one window's number (and the
+    last), or None. Memory then holds one chunk's ties and one graph at a time."""
     windows = whole_history(backend, opts) if whole else rolling_windows(backend, opts)
-    active = window_members(backend, windows, opts)
-    graphs = window_graphs(backend, windows, opts, active=active)
-    fig_rows, role_tables = [], []
-    for key, start, end in zip(windows["window"].tolist(), windows["start"], windows["end"], strict=True):
-        fig, table = analyse_graph(graphs[int(key)], seed, roles=roles)
-        fig_rows.append({"window": int(key), "start": start, "end": end, **fig})
-        if table is not None:
-            table.insert(0, "window", int(key))
-            table.insert(1, "start", [start] * len(table))
-            role_tables.append(table)
+    last = int(windows["window"].iloc[-1])
+    staff = staff_flags(backend, opts).set_index("member_id")["staff"]
+    kept: dict[int, ig.Graph] = {}
+    fig_rows: list[dict[str, Any]] = []
+    table = RoleTable()
+    for chunk in window_chunks(backend, windows, opts):
+        active = window_members(backend, chunk, opts)
+        ties = reply_ties(backend, chunk, opts)
+        tie_groups = dict(tuple(ties.groupby("window")))
+        act_groups = dict(tuple(active.groupby("window")))
+        del ties, active
+        for key, start, end in zip(chunk["window"].tolist(), chunk["start"], chunk["end"], strict=True):
+            act = act_groups.pop(key, _NO_MEMBERS)
+            g = build_graph(act["member_id"], tie_groups.pop(key, _NO_TIES), staff)
+            fig, roles_w = analyse_graph(g, seed, roles=roles)
+            fig_rows.append({"window": int(key), "start": start, "end": end, **fig})
+            if roles_w is not None:
+                table.append(_with_window(roles_w, int(key), start, end, act))
+            if graphs == "all" or (graphs is not None and key in (last, graphs)):
+                kept[int(key)] = g
+        del tie_groups, act_groups
+        release_memory()
     fig_df = pd.DataFrame(fig_rows)
     if not fig_df.empty:  # the per-window rule's reading, then the stage with hysteresis
         fig_df.insert(list(fig_df.columns).index("stage") + 1, "window_stage", fig_df["stage"])
         fig_df["stage"] = settle_stages(fig_df)
-    if not roles or not role_tables:
-        return NetworkAnalysis(fig_df, pd.DataFrame(), graphs)
-    firsts = active[["window", "member_id", "first_post_at"]]
-    role_df = pd.concat(role_tables, ignore_index=True).merge(firsts, on=["window", "member_id"], how="left")
-    bounds = windows.set_index("window")
-    start = role_df["window"].map(bounds["start"])
-    end = role_df["window"].map(bounds["end"])
-    role_df["newcomer"] = (role_df["first_post_at"] >= start) & (role_df["first_post_at"] < end)
-    role_df["role"] = label(role_df)
-    return NetworkAnalysis(fig_df, role_df, graphs)
+    return NetworkAnalysis(fig_df, table, kept)
+
+
+_NO_MEMBERS = pd.DataFrame({"member_id": pd.Series([], dtype="object"),
+                            "first_post_at": pd.Series([], dtype="datetime64[us, UTC]")})
+_NO_TIES = pd.DataFrame({"source": pd.Series([], dtype="object"), "target": pd.Series([], dtype="object"),
+                         "weight": pd.Series([], dtype="float64")})
+
+
+def _with_window(table: pd.DataFrame, key: int, start: Any, end: Any, act: pd.DataFrame) -> pd.DataFrame:
+    """One window's role rows with its number and start, each member's first contribution ever,
+    ``newcomer`` (that first contribution falls in the window) and the ``role`` label."""
+    table.insert(0, "window", key)
+    table.insert(1, "start", [start] * len(table))
+    firsts = act[["member_id", "first_post_at"]]
+    table["member_id"] = table["member_id"].astype("object")  # an empty graph's is float64
+    out = table.merge(firsts, on="member_id", how="left")
+    out["newcomer"] = (out["first_post_at"] >= start) & (out["first_post_at"] < end)
+    out["role"] = label(out)
+    return out
 
 
 def network_figures(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = False,
@@ -85,4 +121,4 @@ def roles_over_time(backend: Any, opts: GraphOptions = GraphOptions(), *, whole:
     return analyse(backend, opts, whole=whole, seed=seed).roles
 
 
-__all__ = ["NetworkAnalysis", "analyse", "analyse_graph", "network_figures", "roles_over_time"]
+__all__ = ["NetworkAnalysis", "RoleTable", "analyse", "analyse_graph", "network_figures", "roles_over_time"]

@@ -29,9 +29,10 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
+from communitas import memory
 from communitas.errors import EmptyStore, UsageError
 from communitas.metrics.base import automated_members
-from communitas.metrics.scope import ALL, Scope
+from communitas.metrics.scope import ALL, Scope, in_window
 from communitas.metrics.scope import posts as scope_posts
 
 
@@ -116,10 +117,14 @@ def whole_history(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataF
 
 
 def _windowed(backend: Any, opts: GraphOptions, windows: pd.DataFrame) -> ir.Table:
-    """Contributions joined to every window they fall in (a range join done by the store)."""
+    """Contributions joined to every window they fall in (a range join done by the store). Only
+    the contributions within the windows' span enter the join, so a group of windows costs what
+    it holds, not the whole history (:func:`window_chunks`)."""
     posts = _posts(backend, opts)
     win = ibis.memtable(windows[["window", "start", "end"]].astype(
         {"window": "int64", "start": "datetime64[us, UTC]", "end": "datetime64[us, UTC]"}))
+    span = windows[["start", "end"]].astype("datetime64[us, UTC]")
+    posts = in_window(posts, "created_at", span["start"].min(), span["end"].max())
     return posts.join(win, [posts.created_at >= win.start, posts.created_at < win.end])
 
 
@@ -162,6 +167,35 @@ def _add_co_ties(replies: pd.DataFrame, co: pd.DataFrame) -> pd.DataFrame:
     return both.groupby(["window", "source", "target"], as_index=False).agg(weight=("weight", "sum"))
 
 
+CHUNK_BYTES_PER_POST = 1000
+"""Memory budgeted per (contribution, window) pair when windows are grouped into chunks: a tie or
+active-member row in pandas (two member ids as Python strings) plus its share of the graph."""
+
+
+def window_chunks(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
+                  ) -> list[pd.DataFrame]:
+    """``windows`` in consecutive groups whose contributions (counted once per window they fall
+    in) stay within ``$COMMUNITAS_MEMORY / CHUNK_BYTES_PER_POST`` (a million under 1 GB); a
+    window larger than that is a group of its own. Each group's ties and members are asked in
+    one query, so memory holds one group's, not every window's."""
+    if len(windows) <= 1:
+        return [windows]
+    posts = _windowed(backend, opts, windows)
+    counts = posts.group_by("window").aggregate(n=posts.count()).execute()
+    per = dict(zip(counts["window"].astype(int), counts["n"].astype(int), strict=True))
+    budget = max(1, memory.memory_cap() // CHUNK_BYTES_PER_POST)
+    chunks: list[list[int]] = [[]]
+    held = 0
+    for i, key in enumerate(windows["window"].astype(int)):
+        n = per.get(key, 0)
+        if chunks[-1] and held + n > budget:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(i)
+        held += n
+    return [windows.iloc[rows].reset_index(drop=True) for rows in chunks]
+
+
 def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
                    ) -> pd.DataFrame:
     """Members who contributed in each window: ``window, member_id, posts, first_post_at``.
@@ -172,6 +206,8 @@ def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Gra
     posts = _windowed(backend, opts, windows).filter(lambda t: t.author_id.notnull())
     agg = posts.group_by(["window", posts.author_id.name("member_id")]).aggregate(posts=posts.count())
     every = _posts(backend, opts)
+    # the first contributions of this group's members only (not of every member, once per group)
+    every = every.filter(every.author_id.isin(agg.member_id))
     firsts = every.group_by(every.author_id.name("member_id")).aggregate(
         first_post_at=every.created_at.min())
     out = agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
@@ -180,15 +216,17 @@ def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Gra
 
 
 def staff_flags(backend: Any, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
-    """``member_id, staff`` where staff is True/False, or NA where the source does not say.
+    """``member_id, staff`` (True/False) for the members whose source says whether they are staff
+    or moderators; the others are not listed (NA to :func:`build_graph`).
 
     (Not the ``member_flags`` table, which holds the analyst's bot overrides.)"""
     members = backend.table("members")
     if opts.source_id is not None:
         members = members.filter(members.source_id == opts.source_id)
     known = members.is_staff.notnull() | members.is_moderator.notnull()
-    staff = known.ifelse(members.is_staff.fill_null(False) | members.is_moderator.fill_null(False),
-                         ibis.null("boolean"))
+    # members the source says nothing about are left out: they read as NA all the same
+    members = members.filter(known)
+    staff = members.is_staff.fill_null(False) | members.is_moderator.fill_null(False)
     df = members.select("member_id", staff=staff).execute()
     df["staff"] = df["staff"].astype("boolean")
     return df
@@ -202,12 +240,13 @@ def display_names(backend: Any) -> dict[str, str]:
 
 
 def build_graph(members: pd.Series | list[str], ties: pd.DataFrame,
-                staff: pd.DataFrame | None = None) -> ig.Graph:
+                staff: pd.DataFrame | pd.Series | None = None) -> ig.Graph:
     """A directed, weighted igraph graph: one vertex per member (``name``), one edge per tie.
 
     ``members`` are the vertices (members who contributed; those without a tie are isolates);
     tie endpoints missing from it are added. ``staff`` (``member_id, staff``) sets the vertex
-    attribute ``staff`` (True/False/None).
+    attribute ``staff`` (True/False/None); it may also be given as a Series indexed by
+    ``member_id`` (made once for many graphs).
     """
     names = pd.Index(pd.unique(pd.concat([pd.Series(members, dtype="object"),
                                           ties["source"].astype("object"),
@@ -221,7 +260,7 @@ def build_graph(members: pd.Series | list[str], ties: pd.DataFrame,
         g.simplify(multiple=True, loops=True, combine_edges={"weight": "sum"})
     flags: list[bool | None] = [None] * len(names)
     if staff is not None and len(staff):
-        lookup = staff.set_index("member_id")["staff"]
+        lookup = staff if isinstance(staff, pd.Series) else staff.set_index("member_id")["staff"]
         found = lookup.reindex(names)
         flags = [None if pd.isna(v) else bool(v) for v in found]
     g.vs["staff"] = flags
@@ -247,4 +286,4 @@ def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Grap
 
 
 __all__ = ["GraphOptions", "build_graph", "display_names", "reply_ties", "rolling_windows", "staff_flags",
-           "whole_history", "window_graphs", "window_members"]
+           "whole_history", "window_chunks", "window_graphs", "window_members"]

@@ -105,16 +105,18 @@ def label(roles: pd.DataFrame) -> pd.Series:
     return out.where(~edge, "newcomer")
 
 
-def trajectories(roles: pd.DataFrame, members: list[str] | None = None) -> pd.DataFrame:
+def trajectories(roles: pd.DataFrame, members: list[str] | None = None, *,
+                 windows: list[int] | None = None) -> pd.DataFrame:
     """Each member's path of positions across windows, runs collapsed (``periphery → core``).
 
     ``roles`` is the per-window table from :func:`communitas.network.roles_over_time`; windows
     whose network the member was not in (neither contributed nor was replied to) show as
-    ``absent``. ``periphery_to_core`` is True when the member was periphery in some window and
+    ``absent`` (``windows``: every window of the analysis, when ``roles`` holds only some
+    members' rows). ``periphery_to_core`` is True when the member was periphery in some window and
     core in a later one: legitimate peripheral participation made visible.
     """
     df = roles if members is None else roles[roles["member_id"].isin(members)]
-    windows = sorted(roles["window"].unique())
+    windows = sorted(roles["window"].unique()) if windows is None else windows
     wide = df.pivot(index="member_id", columns="window", values="position").reindex(columns=windows)
     rows = []
     for member, path in wide.iterrows():

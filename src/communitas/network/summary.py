@@ -28,15 +28,16 @@ def summary(result: NetworkAnalysis, *, top: int = 10, member: str | None = None
     ``member`` their ``roles`` in every window."""
     figs = result.figures
     out: dict[str, Any] = {"windows": records(figs), "timeline": records(timeline(figs))}
-    roles = result.roles
-    if roles.empty:
+    table = result.role_table
+    if table.empty:
         out["members"] = []
         return out
-    totals = roles.groupby("member_id")["contacts"].sum().sort_values(ascending=False, kind="stable")
-    if member is not None and member not in totals.index:
+    if member is not None and not table.has(member):
         raise UsageError(f"--member {member!r}: not in this store's network; see `communitas members`.")
-    chosen = [member] if member is not None else totals.index[:top].tolist()
-    out["members"] = records(trajectories(roles, chosen).set_index("member_id").loc[chosen].reset_index())
+    chosen = [member] if member is not None else table.most_contacts(top)
+    roles = table.frame(chosen)
+    paths = trajectories(roles, chosen, windows=table.windows())
+    out["members"] = records(paths.set_index("member_id").loc[chosen].reset_index())
     if member is not None:
         out["roles"] = records(roles[roles["member_id"] == member][ROLE_COLUMNS])
     return out

@@ -24,6 +24,7 @@ from communitas.metrics.scope import place_ids
 from communitas.report.charts import Chart, to_svg
 from communitas.report.context import Pseudonyms, ReportContext, store_salt
 from communitas.report.sections import Section, SectionEmpty, SectionHidden, registered_sections
+from communitas.staging import release_memory
 from communitas.store import Workspace
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def run_section(sec: Section, ctx: ReportContext) -> tuple[dict[str, Any] | None
     """The section's data, or ``None`` and the note saying why it is left out."""
     try:
         data = sec.build(ctx)
+        release_memory()  # what the section freed goes back before the next one takes its share
     except ImportError as e:
         return None, f"left out: needs {e.name or e}, which this build does not have yet."
     except SectionHidden:

@@ -22,7 +22,7 @@ def build_network(ctx: ReportContext) -> dict[str, Any] | None:
     from communitas.network.stages import timeline
     from communitas.network.summary import records, stage_chart_spec
 
-    result = analyse(ctx.backend, GraphOptions(scope=ctx.scope), roles=False)
+    result = analyse(ctx.backend, GraphOptions(scope=ctx.scope), roles=False, graphs="last")
     if result.figures.empty or not result.graphs:
         raise SectionEmpty("too few replies between members to draw a network")
     key = sorted(result.graphs)[-1]
@@ -53,15 +53,29 @@ def _labels(ctx: ReportContext, graph: Any) -> dict[str, str] | None:
     return {m: ctx.pseudonyms.name(m, names.get(m)) for m in ids}
 
 
+REPORT_TOPIC_THREADS = 20_000
+"""Most threads the report's topics read (every n-th in time beyond it): their text and
+document-term matrix are what the report holds in memory, so a larger store stays under
+``$COMMUNITAS_MEMORY`` (``communitas topics`` reads every thread)."""
+
+
+def _topic_threads(ctx: ReportContext) -> int | None:
+    threads = ctx.backend.table("threads")
+    if ctx.source_id is not None:
+        threads = threads.filter(threads.source_id == ctx.source_id)
+    return REPORT_TOPIC_THREADS if int(threads.count().execute()) > REPORT_TOPIC_THREADS else None
+
+
 @section("topics", "Topics", order=70, component="common_ties")
 def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
-    from communitas.topics import analyse
+    from communitas.topics import fit_topics, read_corpus
     from communitas.topics.outputs import summary
 
     try:
         sc = ctx.scope
-        model = analyse(ctx.ws, source_id=sc.source_id, since=sc.since, until=sc.until, place=sc.place,
-                        k="auto", seed=0)
+        corpus = read_corpus(ctx.ws, source_id=sc.source_id, since=sc.since, until=sc.until, place=sc.place,
+                             max_threads=_topic_threads(ctx))
+        model = fit_topics(corpus, k="auto", seed=0)
     except (CommunitasError, ValueError, IndexError) as e:  # no text, or too little to fit a model
         raise SectionEmpty(f"too little text for topics ({e})") from None
     data = summary(model, period=ctx.period)

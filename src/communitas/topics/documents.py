@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from communitas import memory
 from communitas.errors import EmptyStore, StoreError
 from communitas.metrics.base import contributions
 from communitas.metrics.scope import TimeArg, in_scope
@@ -56,6 +57,7 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
     posts = in_scope(backend, contributions(backend, source_id=source_id), since=since, until=until,
                      place=place, source_id=source_id)
     posts = posts.filter(posts.thread_id.notnull())
+    started = None
     if started_since is not None or max_threads is not None:
         started = _pick_threads(backend, source_id, started_since, max_threads)
         posts = posts.semi_join(started, posts.thread_id == started.tid)
@@ -76,8 +78,12 @@ def read_corpus(ws: Any, *, source_id: str | None = None, since: TimeArg = None,
     if since is not None:
         threads = threads.filter(threads.created_at >= since)
     threads = threads.select("thread_id", "title", "place_id", "created_at")
+    tp = backend.table("thread_places").select("thread_id", "place_id")
+    if started is not None:  # only the picked threads' rows come back
+        threads = threads.semi_join(started, threads.thread_id == started.tid)
+        tp = tp.semi_join(started, tp.thread_id == started.tid)
     docs = _documents(table, raw, threads.execute(), formats)
-    tp = backend.table("thread_places").select("thread_id", "place_id").execute()
+    tp = tp.execute()
     tp = pd.concat([tp, docs[["thread_id", "place_id"]].dropna()]).drop_duplicates()
     tp = tp[_isin(tp["thread_id"], docs["thread_id"])].sort_values(["thread_id", "place_id"])
     places = backend.table("places").select("place_id", "name", "kind").execute()
@@ -98,10 +104,14 @@ def _pick_threads(backend: Any, source_id: str | None, since: Any, max_threads: 
     t = t.select(tid="thread_id", at="created_at")
     if max_threads is None:
         return t.select("tid")
-    ids = t.order_by(["at", "tid"]).execute()["tid"]
-    if len(ids) > max_threads:
-        ids = ids.iloc[np.linspace(0, len(ids) - 1, max_threads).round().astype(int)]
-    return ibis.memtable(pd.DataFrame({"tid": ids.astype(str).to_numpy()}))
+    n = int(t.count().execute())
+    if n <= max_threads:
+        return t.select("tid")
+    # the ranks to keep are computed here, the ids picked by the engine: only they come back
+    wanted = np.unique(np.linspace(0, n - 1, max_threads).round().astype("int64"))
+    ranked = t.mutate(rank=ibis.row_number().over(order_by=[t.at, t.tid]))
+    keep = ibis.memtable(pd.DataFrame({"rank": wanted}))
+    return ranked.semi_join(keep, "rank").select("tid")
 
 
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
@@ -198,6 +208,7 @@ def _norm(line: str) -> str:
 
 # Python's str.splitlines() and str.split() separators, for RE2 (DuckDB), so that the lines DuckDB
 # counts are exactly the lines _norm() normalises
+SCRATCH_SHARE = 0.2  # of $COMMUNITAS_MEMORY for the boilerplate count's own connection
 _OTHER_BREAK = r"[\r\x0b\x0c\x1c-\x1e\x{85}\x{2028}\x{2029}]"
 _LINE_BREAK = rf"\r\n|\n|{_OTHER_BREAK}"
 _WHITE = r"\t-\r\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
@@ -223,6 +234,7 @@ def _boilerplate(texts: list[str | None], *, min_posts: int = 5, share: float = 
     n = sum(t is not None for t in texts)
     threshold = max(min_posts, math.ceil(share * n))
     con = duckdb.connect(config={"threads": duckdb_threads()})
+    memory.bound(con, SCRATCH_SHARE)
     try:
         con.register("posts", pa.table({"i": pa.array(range(len(texts)), pa.int64()),
                                          "text": pa.array(texts, pa.string())}))

@@ -64,13 +64,13 @@ def _peak_mb(store: Path, cap: str) -> int:
 
 
 def test_a_query_larger_than_the_cap_spills_instead(tmp_path: Path) -> None:
-    """A hash table of 4 M distinct strings: about 600 MB in memory, yet a process capped at 300 MB
+    """A hash table of 4 M distinct strings: about 600 MB in memory, yet a process capped at 350 MB
     finishes it within the cap (DuckDB spills to disk), and the cap is what made the difference."""
     store = tmp_path / "w.duckdb"
     Workspace(store).close()
-    capped = _peak_mb(store, "300MB")
+    capped = _peak_mb(store, "350MB")
     free = _peak_mb(store, "8GB")
-    assert capped < 300, capped
+    assert capped < 350, capped
     assert free > capped + 100, (free, capped)
 
 

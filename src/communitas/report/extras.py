@@ -53,10 +53,11 @@ def _labels(ctx: ReportContext, graph: Any) -> dict[str, str] | None:
     return {m: ctx.pseudonyms.name(m, names.get(m)) for m in ids}
 
 
-REPORT_TOPIC_THREADS = 20_000
+REPORT_TOPIC_THREADS = 5_000
 """Most threads the report's topics read (every n-th in time beyond it): their text and
 document-term matrix are what the report holds in memory, so a larger store stays under
-``$COMMUNITAS_MEMORY`` (``communitas topics`` reads every thread)."""
+``$COMMUNITAS_MEMORY`` (``communitas topics`` reads every thread). At 20,000 the 1 M-post report
+peaked at 1,381 MB; at 5,000, 957 MB (``docs/scale.md``)."""
 
 
 def _topic_threads(ctx: ReportContext) -> int | None:

@@ -1,7 +1,10 @@
 """Every sample in ../shared/data is ingested, profiled and reported within 1 GiB of memory.
 
-Each command runs in its own process and its peak resident memory (``ru_maxrss`` from ``wait4``:
-the kernel's exact high-water mark, not a sample) must stay under the cap. The processes are forked
+Each command runs in its own process and its peak resident memory (``VmHWM`` of
+``/proc/self/status`` read as it exits: the kernel's exact high-water mark of its own memory, not a
+sample) must stay under the cap. (Not ``ru_maxrss`` from ``wait4``: Linux carries the parent's
+high-water mark into a child at fork and exec, so a child of a pytest process that once held a
+gigabyte would read as a gigabyte whatever it did.) The processes are forked
 from one that has only imported ``communitas.cli.app``, as ``communitas`` itself does on start-up (so
 the 69 commands pay for that import once): a forked child starts with its parent's resident pages,
 which count towards its own peak just as a fresh process's import would. ``setrlimit`` is not
@@ -36,15 +39,26 @@ SAMPLES = [
 
 
 # Reads one command a line (JSON: arguments, file for its stderr), forks a child that runs it with
-# stdout discarded, and answers one line: [exit status, ru_maxrss in kilobytes]. A null command
-# forks a child that exits at once: its peak is what a forked child starts with.
+# stdout discarded, and answers one line: [exit status, the child's VmHWM in kilobytes, which it
+# writes to ERR.hwm as it exits]. A null command forks a child that exits at once: its peak is what
+# a forked child starts with.
 _FORKER = """
 import json, os, sys, traceback
 from communitas.cli.app import main
+
+
+def hwm(path):
+    with open("/proc/self/status") as f:
+        kb = next(line for line in f if line.startswith("VmHWM:")).split()[1]
+    with open(path, "w") as out:
+        out.write(kb)
+
+
 for line in sys.stdin:
     args, err = json.loads(line)
     pid = os.fork()
     if pid == 0 and args is None:
+        hwm(err + ".hwm")
         os._exit(0)
     if pid == 0:
         null, log = os.open(os.devnull, os.O_WRONLY), os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -60,42 +74,51 @@ for line in sys.stdin:
             code = 1
         sys.stdout.flush()
         sys.stderr.flush()
+        hwm(err + ".hwm")
         os._exit(code)
-    _, status, usage = os.wait4(pid, 0)
-    print(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_maxrss]), flush=True)
+    _, status = os.waitpid(pid, 0)
+    with open(err + ".hwm") as f:
+        kb = int(f.read())
+    print(json.dumps([os.waitstatus_to_exitcode(status), kb]), flush=True)
+"""
+
+# a fresh process's own peak after importing the CLI (what every fresh ``communitas`` pays)
+_FRESH = """
+import communitas.cli.app
+with open("/proc/self/status") as f:
+    print(next(line for line in f if line.startswith("VmHWM:")).split()[1])
 """
 
 
 class Forker:
     """The forking process, and how much less a forked child's peak counts than a fresh process's."""
 
-    def __init__(self) -> None:
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
         env = {**os.environ, "COLUMNS": "200"}
         self.proc = subprocess.Popen([sys.executable, "-c", _FORKER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env)
         # a fresh process's peak from the same import, less a forked child's that does nothing: added
         # to every forked peak, so the cap is checked as strictly as on fresh processes (the forked
         # child misses the import's transient peak and the libraries' pages not yet touched again)
-        fresh = subprocess.Popen([sys.executable, "-c", "import communitas.cli.app"], env=env)
-        _, status, usage = os.wait4(fresh.pid, 0)
-        fresh.returncode = os.waitstatus_to_exitcode(status)
-        assert fresh.returncode == 0
+        fresh_kb = int(subprocess.run([sys.executable, "-c", _FRESH], env=env, check=True,
+                                      capture_output=True, text=True).stdout)
         self.gap = 0
-        self.gap = max(0, int(usage.ru_maxrss) * 1024 - self.peak(None, Path(os.devnull)))
+        self.gap = max(0, fresh_kb * 1024 - self.peak(None, self.scratch / "null.txt"))
 
     def peak(self, args: list[str] | None, err: Path) -> int:
         """Run ``communitas ARGS`` in a forked child; its peak RSS in bytes (it must succeed)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps([args, str(err)]) + "\n")
         self.proc.stdin.flush()
-        code, maxrss = json.loads(self.proc.stdout.readline())
+        code, hwm_kb = json.loads(self.proc.stdout.readline())
         assert code == 0, (args, err.read_text()[-2000:])
-        return int(maxrss) * 1024 + self.gap  # kilobytes on Linux
+        return int(hwm_kb) * 1024 + self.gap
 
 
 @pytest.fixture(scope="module")
-def forker() -> Iterator[Forker]:
-    f = Forker()
+def forker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forker]:
+    f = Forker(tmp_path_factory.mktemp("forker"))
     yield f
     assert f.proc.stdin is not None
     f.proc.stdin.close()

@@ -100,10 +100,23 @@ def _work(backend: Any, what: str) -> Any:
     from communitas.network.graph import reply_ties, rolling_windows
 
     opts = GraphOptions()
-    ties = reply_ties(backend, rolling_windows(backend, opts), opts)
-    return {"windows": int(ties["window"].nunique()), "ties": len(ties),
-            "weight": float(ties["weight"].sum()),
-            "rows": ties.astype(str).agg("|".join, axis=1).tolist()}
+    return reply_ties(backend, rolling_windows(backend, opts), opts)
+
+
+def _comparable(result: Any, what: str) -> Any:
+    """What is compared between engines: the profile itself, or the ties' totals and a hash of
+    every (window, source, target, weight) row with the frame's column types (made after the
+    timed work: it is the benchmark's, not the engine's)."""
+    if what == "profile":
+        return result
+    import hashlib
+
+    import pandas as pd
+
+    rows = pd.util.hash_pandas_object(result, index=False).to_numpy()
+    return {"windows": int(result["window"].nunique()), "ties": len(result),
+            "weight": float(result["weight"].sum()), "dtypes": [str(t) for t in result.dtypes],
+            "rows_sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
 
 
 def child(engine: str, store: str, folder: str, what: str, out: str, master: str) -> None:
@@ -129,7 +142,7 @@ def child(engine: str, store: str, folder: str, what: str, out: str, master: str
         session.stop()
     if ws is not None:
         ws.close()
-    Path(out).write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
+    Path(out).write_text(json.dumps(_comparable(result, what), indent=2, default=str, ensure_ascii=False))
     own = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"open_s": opened - started, "work_s": done - opened,
                       "jvm_cpu_s": jvm_cpu, "jvm_peak_mb": jvm_peak,

@@ -2,7 +2,7 @@
 same synthetic community on DuckDB and on Spark in local mode, side by side in one run.
 
 Usage: .venv/bin/python benchmarks/engines.py STORE [STORE ...] --parquet-root DIR
-       [--master local[2]] [--driver-memory 1g] [--network] [--results FILE.jsonl]
+       [--master local[2]] [--driver-memory 1g] [--what profile network] [--results FILE.jsonl]
 
 Each STORE (a synthetic store, opened read-only: ``benchmarks/profile_community.generate``) is
 exported once to ``DIR/<store name>/`` as Parquet (``Workspace.export``, what
@@ -246,14 +246,13 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", help="Spark's driver heap, e.g. 4g (default Spark's 1g).")
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
-    parser.add_argument("--network", action="store_true", help="Also the network's tie aggregation.")
+    parser.add_argument("--what", nargs="+", default=["profile"], choices=("profile", "network"),
+                        help="The whole profile, the network's tie aggregation, or both.")
     parser.add_argument("--results", type=Path, help="Append the results here as JSON lines.")
     args = parser.parse_args()
     print(machine(), flush=True)
     for store in args.stores:
-        rows = bench(store, args.parquet_root, "profile", args)
-        if args.network:
-            rows += bench(store, args.parquet_root, "network", args)
+        rows = [r for what in args.what for r in bench(store, args.parquet_root, what, args)]
         if args.results is not None:
             with args.results.open("a") as f:
                 f.writelines(json.dumps(r) + "\n" for r in rows)

@@ -157,7 +157,9 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     stdout, stderr = proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
-        return {"error": f"exit {proc.returncode}: {' | '.join(stderr.strip().splitlines()[-3:])}"}
+        lines = stderr.strip().splitlines()
+        causes = [ln.strip() for ln in lines if "Error" in ln or "Exception" in ln][:2]
+        return {"error": f"exit {proc.returncode}: {' | '.join(causes or lines[-3:])}"}
     r: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     r["wall_s"] = wall
     # the JVM is not always waited for by the child: count it from /proc instead (it is read

@@ -105,3 +105,22 @@ def test_windows_in_chunks_and_spilled_roles_give_the_same_network(
     assert summary(small, top=5) == summary(whole, top=5)
     member = busiest.index[0]
     assert summary(small, member=member) == summary(whole, member=member)
+
+
+def test_an_in_memory_connection_spills_outside_the_working_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's default for an in-memory connection is ``.tmp`` in the working folder (spill files
+    of a 10 M-post network once landed in a repository that way)."""
+    import tempfile
+
+    import duckdb
+
+    monkeypatch.delenv(memory.TEMP_ENV, raising=False)
+    con = duckdb.connect()
+    assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == ".tmp"
+    memory.bound(con)
+    temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert temp.startswith(tempfile.gettempdir()), temp
+    monkeypatch.setenv(memory.TEMP_ENV, "/somewhere/else")
+    memory.bound(con)
+    assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == "/somewhere/else"
+    con.close()

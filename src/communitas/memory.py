@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from typing import Any
 
 from communitas.errors import UsageError
@@ -56,9 +57,14 @@ def duckdb_limit(share: float = DUCKDB_SHARE) -> str:
 
 def bound(con: Any, share: float = DUCKDB_SHARE) -> None:
     """Give the DuckDB connection ``con`` its share of the cap (and ``$COMMUNITAS_TEMP`` as the
-    folder it spills to, when set)."""
+    folder it spills to, when set; an in-memory connection spills to the system's temporary
+    folder, never to the working folder)."""
     con.execute(f"SET memory_limit = '{duckdb_limit(share)}'")
     temp = os.environ.get(TEMP_ENV)
+    if not temp and con.execute("SELECT current_setting('temp_directory')").fetchone()[0] in ("", ".tmp"):
+        # an in-memory connection would spill to .tmp in the working folder (a user's repository,
+        # say): the system's temporary folder instead
+        temp = os.path.join(tempfile.gettempdir(), f"communitas-spill-{os.getpid()}")
     if temp:
         con.execute(f"SET temp_directory = '{temp.replace(chr(39), chr(39) * 2)}'")
 

@@ -116,11 +116,11 @@ def test_an_in_memory_connection_spills_outside_the_working_folder(monkeypatch: 
 
     monkeypatch.delenv(memory.TEMP_ENV, raising=False)
     con = duckdb.connect()
-    assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == ".tmp"
+    assert con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] == ".tmp"
     memory.bound(con)
-    temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    temp = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
     assert temp.startswith(tempfile.gettempdir()), temp
     monkeypatch.setenv(memory.TEMP_ENV, "/somewhere/else")
     memory.bound(con)
-    assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == "/somewhere/else"
+    assert con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] == "/somewhere/else"
     con.close()

@@ -61,7 +61,7 @@ def bound(con: Any, share: float = DUCKDB_SHARE) -> None:
     folder, never to the working folder)."""
     con.execute(f"SET memory_limit = '{duckdb_limit(share)}'")
     temp = os.environ.get(TEMP_ENV)
-    if not temp and con.execute("SELECT current_setting('temp_directory')").fetchone()[0] in ("", ".tmp"):
+    if not temp and con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] in ("", ".tmp"):
         # an in-memory connection would spill to .tmp in the working folder (a user's repository,
         # say): the system's temporary folder instead
         temp = os.path.join(tempfile.gettempdir(), f"communitas-spill-{os.getpid()}")

@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from communitas.engines import differences
+
 ENGINES = ("duckdb-store", "duckdb-parquet", "spark")
 
 
@@ -169,18 +171,6 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     return r
 
 
-def _differences(a: Any, b: Any, path: str = "") -> list[str]:
-    """Every place where ``a`` and ``b`` differ in value or type (tests/test_spark.py's rule)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = [f"{path}.{k}: only one side" for k in sorted(set(a) ^ set(b))]
-        return out + [d for k in sorted(set(a) & set(b)) for d in _differences(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list):
-        out = [f"{path}: {len(a)} vs {len(b)} items"] if len(a) != len(b) else []
-        return out + [d for i, (x, y) in enumerate(zip(a, b, strict=False))
-                      for d in _differences(x, y, f"{path}[{i}]")]
-    return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} vs {b!r}"]
-
-
 def machine() -> str:
     load = os.getloadavg()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -223,7 +213,7 @@ def bench(store: Path, root: Path, what: str, args: argparse.Namespace) -> list[
     base = results.get("duckdb-store")
     for engine, data in results.items():
         if engine != "duckdb-store" and base is not None:
-            diff = _differences(base, data)
+            diff = differences(base, data)
             print(f"  {engine} vs duckdb-store: " + ("identical" if not diff else
                   f"{len(diff)} differences, first: {diff[:3]}"), flush=True)
             next(r for r in rows if r["engine"] == engine)["differences"] = len(diff)

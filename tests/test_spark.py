@@ -41,18 +41,6 @@ def beer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _differences(a: Any, b: Any, path: str = "") -> list[str]:
-    """Every place where ``a`` and ``b`` differ in value or type (1 and 1.0 differ)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = [f"{path}.{k}: only one side" for k in sorted(set(a) ^ set(b))]
-        return out + [d for k in sorted(set(a) & set(b)) for d in _differences(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list):
-        out = [f"{path}: {len(a)} vs {len(b)} items"] if len(a) != len(b) else []
-        return out + [d for i, (x, y) in enumerate(zip(a, b, strict=False))
-                      for d in _differences(x, y, f"{path}[{i}]")]
-    return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} vs {b!r}"]
-
-
 def test_the_whole_profile_on_spark_equals_duckdb(session: Any, beer: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(["profile", "--json", "--store", str(beer)], capsys)
@@ -61,7 +49,7 @@ def test_the_whole_profile_on_spark_equals_duckdb(session: Any, beer: Path,
     code, out, err = run_cli(["profile", "--engine", "spark", "--json", "--store", str(beer)], capsys)
     assert code == 0, err
     on_spark = json.loads(out)
-    assert _differences(on_duckdb, on_spark) == []
+    assert engines.differences(on_duckdb, on_spark) == []
     assert on_spark == on_duckdb
     # the comparison is not vacuous: the beer site's figures, counted from the dump (its XML.gz
     # folder: the same site) with the standard library
@@ -83,6 +71,6 @@ def test_the_network_on_spark_equals_duckdb(session: Any, beer: Path,
     code, out, err = run_cli(["network", "--engine", "spark", "--json", "--store", str(beer)], capsys)
     assert code == 0, err
     on_spark = json.loads(out)
-    assert _differences(on_duckdb, on_spark) == []
+    assert engines.differences(on_duckdb, on_spark) == []
     assert on_spark == on_duckdb
     assert sum(w["ties"] for w in on_spark["windows"]) > 1000

@@ -135,6 +135,23 @@ def quantile(value: ir.NumericColumn, q: float) -> ir.FloatingScalar:
     return ibis.ifelse(n > 0, lo + (hi - lo) * (rank - low), ibis.null("float64"))
 
 
+def differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Every place where two results (nested dicts and lists, as the profile's JSON holds them)
+    differ in value or type: the parity rule between engines (1 and 1.0 differ).
+
+    >>> differences({"n": 1, "xs": [1.0, 2]}, {"n": 1.0, "xs": [1.0], "m": 0})
+    ['.m: only one side', '.n: 1 vs 1.0', '.xs: 2 vs 1 items']
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = [f"{path}.{k}: only one side" for k in sorted(set(a) ^ set(b))]
+        return out + [d for k in sorted(set(a) & set(b)) for d in differences(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        out = [f"{path}: {len(a)} vs {len(b)} items"] if len(a) != len(b) else []
+        return out + [d for i, (x, y) in enumerate(zip(a, b, strict=False))
+                      for d in differences(x, y, f"{path}[{i}]")]
+    return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} vs {b!r}"]
+
+
 def check_engine(engine: str) -> str:
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")

@@ -60,17 +60,6 @@ def bot_name_reason(name: str | None, address: str | None = None) -> str | None:
 
 # -- the tables ---------------------------------------------------------------------------------
 
-def _place_ids(con: duckdb.DuckDBPyConnection, place: str, source_id: str | None) -> list[str]:
-    """The ids of the places ``place`` (an id or a name) names, as the metrics resolve it."""
-    rows = con.execute("SELECT DISTINCT place_id FROM places WHERE (place_id = $p OR name = $p) "
-                       "AND ($src IS NULL OR source_id = $src) ORDER BY 1", {"p": place, "src": source_id}
-                       ).fetchall()
-    if not rows:
-        raise UsageError(f"no place named {place!r} in the store; "
-                         "see `communitas profile` for the places it holds.")
-    return [str(r[0]) for r in rows]
-
-
 def _con(backend: Any) -> duckdb.DuckDBPyConnection:
     """The DuckDB connection of a Workspace, an Ibis DuckDB backend or a raw connection."""
     con = getattr(backend, "con", backend)
@@ -229,14 +218,16 @@ def members_table(backend: Any, *, bots_only: bool = False, source_id: str | Non
 
     With a window (``since`` inclusive, ``until`` exclusive, UTC) or a ``place`` (an id or name),
     only the members who contributed in it, and their contributions counted there."""
-    from communitas.metrics.scope import as_time
+    import ibis
+
+    from communitas.metrics.scope import as_time, place_ids
 
     con = _con(backend)
     scoped = since is not None or until is not None or place is not None
     params: dict[str, Any] = {"src": source_id, "since": as_time(since), "until": as_time(until)}
     in_place = "TRUE"
     if place is not None:
-        params["ids"] = _place_ids(con, place, source_id)
+        params["ids"] = place_ids(ibis.duckdb.from_connection(con), place, source_id)
         in_place = """p.thread_id IN (SELECT thread_id FROM thread_places WHERE list_contains($ids, place_id)
                       UNION SELECT thread_id FROM threads WHERE list_contains($ids, place_id))"""
     q = f"""

@@ -60,13 +60,6 @@ document-term matrix are what the report holds in memory, so a larger store stay
 peaked at 1,381 MB; at 5,000, 957 MB (``docs/scale.md``)."""
 
 
-def _topic_threads(ctx: ReportContext) -> int | None:
-    threads = ctx.backend.table("threads")
-    if ctx.source_id is not None:
-        threads = threads.filter(threads.source_id == ctx.source_id)
-    return REPORT_TOPIC_THREADS if int(threads.count().execute()) > REPORT_TOPIC_THREADS else None
-
-
 @section("topics", "Topics", order=70, component="common_ties")
 def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
     from communitas.topics import fit_topics, read_corpus
@@ -75,7 +68,7 @@ def build_topics(ctx: ReportContext) -> dict[str, Any] | None:
     try:
         sc = ctx.scope
         corpus = read_corpus(ctx.ws, source_id=sc.source_id, since=sc.since, until=sc.until, place=sc.place,
-                             max_threads=_topic_threads(ctx))
+                             max_threads=REPORT_TOPIC_THREADS)
         model = fit_topics(corpus, k="auto", seed=0)
     except (CommunitasError, ValueError, IndexError) as e:  # no text, or too little to fit a model
         raise SectionEmpty(f"too little text for topics ({e})") from None

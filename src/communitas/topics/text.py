@@ -29,8 +29,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from communitas.markup import parse_html, strip_quotes
-
-DEFAULT_FORMAT = "markdown"  # a source that declares no body format (communitas.model)
+from communitas.model import DEFAULT_BODY_FORMAT
 
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"')\]|]+|www\.[^\s<>\"')\]|]+", re.IGNORECASE)
 _FENCE = re.compile(r"(```|~~~)[^\n]*\n?(.*?)(?:\1|\Z)", re.DOTALL)
@@ -93,7 +92,7 @@ def format_for(declared: str | None, body: str) -> str:
     start = body.lstrip()[:1]
     if start == "<" and "</" in body and not body.lstrip().startswith(("<@", "<#", "<!", "<http")):
         return "html"
-    return declared or DEFAULT_FORMAT
+    return declared or DEFAULT_BODY_FORMAT
 
 
 def prepare(body: str | None, fmt: str = "markdown") -> Prepared:

@@ -2,7 +2,7 @@
 same synthetic community on DuckDB and on Spark in local mode, side by side in one run.
 
 Usage: .venv/bin/python benchmarks/engines.py STORE [STORE ...] --parquet-root DIR
-       [--master local[2]] [--driver-memory 1g] [--what profile network] [--results FILE.jsonl]
+       [--master local[2]] [--spark-memory 6g] [--what profile network] [--results FILE.jsonl]
 
 Each STORE (a synthetic store, opened read-only: ``benchmarks/profile_community.generate``) is
 exported once to ``DIR/<store name>/`` as Parquet (``Workspace.export``, what
@@ -14,7 +14,8 @@ child process, one run of ``build_profile`` on:
   over them), to separate the file format from the engine;
 * ``spark``: PySpark in local mode (``--master``, default ``local[2]``) on the Parquet files,
   with the CLI's settings (``engines.spark_session``: Spark's defaults, one shuffle partition per
-  core); its driver heap is Spark's default 1 GB unless ``--driver-memory`` says otherwise.
+  core); its driver heap is Spark's default 1 GB unless ``--spark-memory`` says otherwise (set
+  as ``communitas profile --spark-memory`` sets it: ``engines.spark_session(memory=...)``).
 
 Measured for each: wall seconds of the child from start to exit and of the work alone
 (``build_profile``, after the session start and the tables' registration); CPU seconds of the
@@ -121,7 +122,7 @@ def _comparable(result: Any, what: str) -> Any:
             "rows_sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
 
 
-def child(engine: str, store: str, folder: str, what: str, out: str, master: str) -> None:
+def child(engine: str, store: str, folder: str, what: str, out: str, master: str, memory: str) -> None:
     """Run in the child: open the engine, do the work once, write the result, print the figures."""
     from communitas import engines
     from communitas.store import Workspace
@@ -134,7 +135,7 @@ def child(engine: str, store: str, folder: str, what: str, out: str, master: str
     elif engine == "duckdb-parquet":
         backend = _duckdb_on_parquet(folder)
     else:
-        session = engines.spark_session(master=master)
+        session = engines.spark_session(master=master, memory=memory or None)
         backend = engines.spark_backend(folder, session=session)
     opened = time.perf_counter()
     result = _work(backend, what)
@@ -196,16 +197,15 @@ def bench(store: Path, root: Path, what: str, args: argparse.Namespace) -> list[
     print(f"{store.name}: {posts:,} posts; Parquet in {folder}"
           + (f" (exported in {exported:.1f} s)" if exported else " (reused)"), flush=True)
     env = {"SPARK_LOCAL_IP": "127.0.0.1"}
-    if args.driver_memory:
-        env["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"
     rows, results = [], {}
     for engine in args.engines:
         out = folder.parent / f"{store.stem}.{what}.{engine}.json"
         print(f"  {engine}: {machine()}", flush=True)
         r = measure([sys.executable, __file__, "--child", engine, str(store), str(folder), what,
-                     str(out), args.master], env)
+                     str(out), args.master, args.spark_memory or ""], env)
         r.update({"store": store.name, "posts": posts, "what": what, "engine": engine,
-                  "master": args.master if engine == "spark" else None})
+                  "master": args.master if engine == "spark" else None,
+                  "spark_memory": (args.spark_memory or "1g") if engine == "spark" else None})
         print(line(engine, r), flush=True)
         if "error" not in r:
             results[engine] = json.loads(out.read_text())
@@ -229,14 +229,15 @@ def bench(store: Path, root: Path, what: str, args: argparse.Namespace) -> list[
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        engine, store, folder, what, out, master = sys.argv[2:8]
-        child(engine, store, folder, what, out, master)
+        engine, store, folder, what, out, master, memory = sys.argv[2:9]
+        child(engine, store, folder, what, out, master, memory)
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("stores", type=Path, nargs="+")
     parser.add_argument("--parquet-root", type=Path, required=True, help="Where the Parquet exports go.")
     parser.add_argument("--master", default="local[2]")
-    parser.add_argument("--driver-memory", help="Spark's driver heap, e.g. 4g (default Spark's 1g).")
+    parser.add_argument("--spark-memory", "--driver-memory", dest="spark_memory",
+                        help="Spark's driver heap, e.g. 6g (default Spark's 1g).")
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--what", nargs="+", default=["profile"], choices=("profile", "network"),
                         help="The whole profile, the network's tie aggregation, or both.")

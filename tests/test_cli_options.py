@@ -72,6 +72,8 @@ BAD: dict[str, list[str]] = {
     "--engine": ["flink", "Spark"],
     "--tables": ["{tmp}"],
     "--spark-remote": ["localhost:15002", "http://h:15002"],
+    "--spark-memory": ["6x", "1.5g", "100m"],
+    "--spark-conf": ["spark.sql.shuffle.partitions", "shuffle=8"],
 }
 # Options where every value is meaningful (none is a usage error), with the reason.
 FREE: dict[str, str] = {}

@@ -22,13 +22,15 @@ from communitas import engines
 from communitas.store import Workspace
 
 pytestmark = pytest.mark.spark
+HEAP = "1536m"
 
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[Any]:
-    """Spark in local mode on two cores; the CLI's own session request gets this one back."""
+    """Spark in local mode on two cores, with a heap other than Spark's 1g default (to see that
+    the setting reaches the JVM); the CLI's own session request gets this one back."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    spark = engines.spark_session(master="local[2]", small=True)
+    spark = engines.spark_session(master="local[2]", small=True, memory=HEAP)
     yield spark
     spark.stop()
 
@@ -74,3 +76,11 @@ def test_the_network_on_spark_equals_duckdb(session: Any, beer: Path,
     assert engines.differences(on_duckdb, on_spark) == []
     assert on_spark == on_duckdb
     assert sum(w["ties"] for w in on_spark["windows"]) > 1000
+
+
+def test_the_heap_asked_for_is_the_jvms(session: Any) -> None:
+    """``--spark-memory`` (``memory``) reaches the JVM as its maximum heap: the JVM reports a
+    little less than -Xmx (one survivor space), well above Spark's default 1 GiB."""
+    assert session.sparkContext.getConf().get("spark.driver.memory") == HEAP
+    heap = session.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory()
+    assert 1.3 * 2**30 < heap <= 1536 * 2**20

@@ -18,6 +18,7 @@ nothing here imports it until a Spark backend is asked for.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -27,11 +28,21 @@ from typing import Any, Protocol
 
 import ibis.expr.types as ir
 
-from communitas.errors import InputNotFound, UsageError
+from communitas.errors import CommunitasError, InputNotFound, UsageError
 from communitas.model import TABLES
 
 ENGINES = ("duckdb", "spark")
 SPARK_REMOTE_ENV = "SPARK_REMOTE"  # pyspark's own variable for a Spark Connect URL
+SPARK_MEMORY_ENV = "COMMUNITAS_SPARK_MEMORY"
+SPARK_DEFAULT_MEMORY = "1g"  # Spark's own default driver heap
+SPARK_MIN_MEMORY_MB = 512  # below some 450 MB of heap Spark refuses to start
+# Spark's sizes (JavaUtils.byteStringAs): a whole number and a binary unit; a bare number is MiB
+REMOTE_MEMORY = ("--spark-memory sizes Spark on this machine; a Spark Connect cluster's memory is set "
+                 "where its server starts (spark.driver.memory, spark.executor.memory): leave it out "
+                 "with --spark-remote.")
+_SPARK_SIZE = re.compile(r"^([0-9]+)(b|k|kb|m|mb|g|gb|t|tb)?$")
+_SPARK_UNIT_MB = {"b": 2**-20, "k": 2**-10, "kb": 2**-10, "m": 1, "mb": 1, "g": 2**10, "gb": 2**10,
+                  "t": 2**20, "tb": 2**20}
 
 
 class Scratch(Protocol):
@@ -152,6 +163,43 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} vs {b!r}"]
 
 
+class SparkOutOfMemory(CommunitasError):
+    """Spark on this machine ran out of its driver's heap (which, in local mode, is the executors' too)."""
+
+
+def spark_memory(size: str) -> str:
+    """``size`` checked as Spark reads ``spark.driver.memory`` (``6g``, ``512m``, ``6144`` MiB;
+    binary units ``k``, ``m``, ``g``, ``t``, with or without ``b``), lower-cased; a usage error
+    (one line) when Spark could not read it or would not start with it.
+
+    >>> spark_memory("6G"), spark_memory("6144")
+    ('6g', '6144')
+    """
+    text = size.strip().lower()
+    m = _SPARK_SIZE.match(text)
+    if m is None:
+        raise UsageError(f"Spark memory {size!r}: give a size as Spark writes it, such as 6g, 512m or 12g.")
+    if int(m.group(1)) * _SPARK_UNIT_MB[m.group(2) or "m"] < SPARK_MIN_MEMORY_MB:
+        raise UsageError(f"Spark memory {size!r} is too small: Spark needs at least "
+                         f"{SPARK_MIN_MEMORY_MB}m of heap to start.")
+    return text
+
+
+def spark_conf(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``KEY=VALUE`` settings (as ``spark-submit --conf`` takes them) as a dict; a usage error
+    (one line) for one without ``=`` or with a key that is not a Spark setting (``spark.*``)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().startswith("spark.") or not value.strip():
+            raise UsageError(f"Spark setting {pair!r}: write it as KEY=VALUE with a Spark key, "
+                             "e.g. spark.sql.shuffle.partitions=8.")
+        out[key.strip()] = value.strip()
+    if "spark.driver.memory" in out:
+        out["spark.driver.memory"] = spark_memory(out["spark.driver.memory"])
+    return out
+
+
 def check_engine(engine: str) -> str:
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
@@ -165,10 +213,35 @@ SMALL_DATA = {"spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabl
               "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"}
 
 
-def spark_session(remote: str | None = None, *, master: str = "local[*]", small: bool = False) -> Any:
+def spark_settings(master: str = "local[*]", *, small: bool = False, memory: str | None = None,
+                   conf: dict[str, str] | None = None) -> dict[str, str]:
+    """The settings a local Spark session starts with: communitas's (UTC, no web UI, one shuffle
+    partition per core, Arrow), :data:`SMALL_DATA` when ``small``, then ``conf`` (``--spark-conf``) over
+    them all, so a user's own setting wins. The heap: ``memory``, else ``spark.driver.memory`` in
+    ``conf``, else ``$COMMUNITAS_SPARK_MEMORY``, else Spark's own default (1g)."""
+    cores = master.removeprefix("local[").rstrip("]")
+    settings = {**(SMALL_DATA if small else {}),
+                "spark.master": master, "spark.sql.session.timeZone": "UTC",
+                "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                # one shuffle partition per core: the default 200 is meant for clusters
+                "spark.sql.shuffle.partitions": cores if cores.isdigit() else str(os.cpu_count() or 2),
+                "spark.sql.execution.arrow.pyspark.enabled": "true",
+                **(conf or {})}
+    memory = memory or settings.get("spark.driver.memory") or os.environ.get(SPARK_MEMORY_ENV)
+    if memory:
+        settings["spark.driver.memory"] = spark_memory(memory)
+    return settings
+
+
+def spark_session(remote: str | None = None, *, master: str = "local[*]", small: bool = False,
+                  memory: str | None = None, conf: dict[str, str] | None = None) -> Any:
     """A Spark session: through Spark Connect when ``remote`` (or ``$SPARK_REMOTE``) is a
-    ``sc://host:port`` URL, else a local Spark with ``master`` (``local[N]``); ``small``: tuned
-    for small data (:data:`SMALL_DATA`; only where this call starts the JVM). Times are UTC."""
+    ``sc://host:port`` URL, else a local Spark with :func:`spark_settings` (``master``:
+    ``local[N]``; ``small``: tuned for small data; ``memory``: the driver's heap, which in local
+    mode is the executors' too). Settings that size the JVM take effect only where this call starts
+    it (the first session of the process). A Spark Connect server's memory is set where the server
+    starts, so ``memory`` is refused with ``remote``; ``conf`` is passed to it (runtime settings,
+    such as ``spark.sql.*``). Times are UTC."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -179,20 +252,33 @@ def spark_session(remote: str | None = None, *, master: str = "local[*]", small:
     if remote:
         if not remote.startswith("sc://"):
             raise UsageError(f"{remote!r} is not a Spark Connect URL; write it as sc://host:port.")
-        return builder.remote(remote).config("spark.sql.session.timeZone", "UTC").getOrCreate()
+        if memory or (conf or {}).get("spark.driver.memory"):
+            raise UsageError(REMOTE_MEMORY)
+        for key, value in {"spark.sql.session.timeZone": "UTC", **(conf or {})}.items():
+            builder = builder.config(key, value)
+        return builder.remote(remote).getOrCreate()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no lookup of this host's public name
-    cores = master.removeprefix("local[").rstrip("]")
-    partitions = cores if cores.isdigit() else str(os.cpu_count() or 2)
-    for key, value in (SMALL_DATA if small else {}).items():
+    for key, value in spark_settings(master, small=small, memory=memory, conf=conf).items():
         builder = builder.config(key, value)
-    session = (builder.master(master).config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               # one shuffle partition per core: the default 200 is meant for clusters
-               .config("spark.sql.shuffle.partitions", partitions)
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .getOrCreate())
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")  # Spark's own warnings would mix into the output
     return session
+
+
+@contextmanager
+def spark_failures(memory: str | None = None) -> Iterator[None]:
+    """Spark's running out of heap as one line that says what to do (:class:`SparkOutOfMemory`)
+    instead of a Java stack trace: the error's text names ``java.lang.OutOfMemoryError``."""
+    try:
+        yield
+    except CommunitasError:
+        raise
+    except Exception as e:
+        if "OutOfMemoryError" not in str(e):
+            raise
+        size = memory or os.environ.get(SPARK_MEMORY_ENV) or SPARK_DEFAULT_MEMORY
+        raise SparkOutOfMemory(f"Spark ran out of its {size} heap; give it more with --spark-memory "
+                               "(e.g. 6g for 10 million posts, docs/scale.md) and run it again.") from None
 
 
 def _align_spark_compiler() -> None:
@@ -224,7 +310,8 @@ def _times_in_utc() -> None:
     datatypes._from_pyspark_dtypes[types.TimestampType] = functools.partial(dt.Timestamp, timezone="UTC")
 
 
-def spark_backend(tables: str | Path, *, session: Any = None, remote: str | None = None) -> Any:
+def spark_backend(tables: str | Path, *, session: Any = None, remote: str | None = None,
+                  memory: str | None = None, conf: dict[str, str] | None = None) -> Any:
     """An Ibis PySpark backend whose tables are the canonical tables in ``tables``: a folder (or
     an object-store path such as ``s3a://bucket/community``) holding ``<table>.parquet`` for each
     table, as ``communitas export --format parquet`` writes it. Each becomes a temporary view."""
@@ -235,7 +322,7 @@ def spark_backend(tables: str | Path, *, session: Any = None, remote: str | None
         raise InputNotFound(f"{location}: no posts.parquet there; write the tables with "
                             "`communitas export --format parquet DIR` first.")
     _align_spark_compiler()
-    session = session or spark_session(remote)
+    session = session or spark_session(remote, memory=memory, conf=conf)
     for table in TABLES:
         session.read.parquet(f"{location.rstrip('/')}/{table}.parquet").createOrReplaceTempView(table)
     return ibis.pyspark.connect(session)
@@ -243,12 +330,16 @@ def spark_backend(tables: str | Path, *, session: Any = None, remote: str | None
 
 @contextmanager
 def store_on_spark(ws: Any, *, tables: str | Path | None = None, remote: str | None = None,
-                   session: Any = None) -> Iterator[Any]:
+                   session: Any = None, memory: str | None = None,
+                   conf: dict[str, str] | None = None) -> Iterator[Any]:
     """A Spark backend for the store ``ws``: over ``tables`` (its Parquet export, local or on an
     object store) when given, else over a fresh export into a temporary folder (local Spark only:
-    a cluster cannot read this machine's disk)."""
+    a cluster cannot read this machine's disk). ``memory`` and ``conf``: as for
+    :func:`spark_session`; Spark's running out of heap in the block is :class:`SparkOutOfMemory`."""
+    heap = memory or (conf or {}).get("spark.driver.memory")
     if tables is not None:
-        yield spark_backend(tables, session=session, remote=remote)
+        with spark_failures(heap):
+            yield spark_backend(tables, session=session, remote=remote, memory=memory, conf=conf)
         return
     if remote or os.environ.get(SPARK_REMOTE_ENV):
         raise UsageError("a Spark Connect cluster cannot read this machine's store: export it with "
@@ -256,4 +347,5 @@ def store_on_spark(ws: Any, *, tables: str | Path | None = None, remote: str | N
                          "give that path with --tables.")
     with tempfile.TemporaryDirectory(prefix="communitas-spark-") as folder:
         ws.export(folder, "parquet")
-        yield spark_backend(folder, session=session)
+        with spark_failures(heap):
+            yield spark_backend(folder, session=session, memory=memory, conf=conf)

@@ -11,6 +11,7 @@ lint``) fails when a ``typer.Option`` is declared in any other module, and
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,14 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from communitas.engines import ENGINES, SPARK_REMOTE_ENV
+from communitas.engines import (
+    ENGINES,
+    REMOTE_MEMORY,
+    SPARK_MEMORY_ENV,
+    SPARK_REMOTE_ENV,
+    spark_conf,
+    spark_memory,
+)
 from communitas.errors import UsageError
 from communitas.metrics.periods import PERIODS
 from communitas.sources.registry import SOURCES
@@ -254,6 +262,26 @@ def spark_url(value: str | None) -> str | None:
     return value
 
 
+def spark_heap(value: str | None) -> str | None:
+    """The Spark driver's heap (``6g``), checked as Spark reads it; ``$COMMUNITAS_SPARK_MEMORY``
+    is checked here too (the engine reads it, for Spark on this machine only)."""
+    for given, name in ((value, ""), (os.environ.get(SPARK_MEMORY_ENV), f"${SPARK_MEMORY_ENV}: ")):
+        if given is not None:
+            try:
+                spark_memory(given)
+            except UsageError as e:
+                raise typer.BadParameter(f"{name}{e}") from None
+    return None if value is None else spark_memory(value)
+
+
+def spark_conf_pairs(values: list[str] | None) -> list[str] | None:
+    try:
+        spark_conf(values or [])
+    except UsageError as e:
+        raise typer.BadParameter(str(e)) from None
+    return values
+
+
 EngineOpt = Annotated[str, typer.Option(
     callback=one_of(ENGINES), help=f"Where the queries run: {words(ENGINES)} (see docs/scale.md).")]
 TablesOpt = Annotated[str | None, typer.Option(
@@ -263,6 +291,27 @@ TablesOpt = Annotated[str | None, typer.Option(
 SparkRemoteOpt = Annotated[str | None, typer.Option(
     "--spark-remote", envvar=SPARK_REMOTE_ENV, show_envvar=True, callback=spark_url,
     help="Spark engine: a Spark Connect server, sc://host:port (default: Spark on this machine).")]
+SparkMemoryOpt = Annotated[str | None, typer.Option(
+    "--spark-memory", callback=spark_heap, metavar="SIZE",
+    help=f"Spark engine on this machine: the driver's heap, which runs the queries too, e.g. 6g "
+         f"(default ${SPARK_MEMORY_ENV}, else Spark's 1g). Not for --spark-remote: a cluster's "
+         "memory is set on the cluster.")]
+SparkConfOpt = Annotated[list[str] | None, typer.Option(
+    "--spark-conf", callback=spark_conf_pairs, metavar="KEY=VALUE",
+    help="Spark engine: one Spark setting (repeatable), as Spark's own --conf takes it, e.g. "
+         "spark.sql.shuffle.partitions=64.")]
+
+
+def spark_options(engine: str, tables: str | None, remote: str | None, memory: str | None,
+                  conf: list[str] | None) -> dict[str, Any]:
+    """The Spark options of ``profile`` and ``network`` checked together, before any work, as
+    keywords of :func:`communitas.engines.store_on_spark`."""
+    if engine != "spark" and tables is not None:
+        raise UsageError("--tables is for --engine spark.")
+    settings = spark_conf(conf or [])
+    if (remote or os.environ.get(SPARK_REMOTE_ENV)) and (memory or "spark.driver.memory" in settings):
+        raise UsageError(REMOTE_MEMORY)
+    return {"tables": tables, "remote": remote, "memory": memory, "conf": settings}
 
 
 LimitOpt = Annotated[int, typer.Option(callback=at_least(1), help="Most rows (or items) to show.")]

@@ -22,6 +22,8 @@ from communitas.cli.common import (
     PlaceOpt,
     SinceOpt,
     SourceOpt,
+    SparkConfOpt,
+    SparkMemoryOpt,
     SparkRemoteOpt,
     StoreOpt,
     StrideDaysOpt,
@@ -34,6 +36,7 @@ from communitas.cli.common import (
     check_window,
     console,
     print_json,
+    spark_options,
 )
 from communitas.errors import UsageError
 from communitas.metrics.units import format_figure
@@ -74,6 +77,8 @@ def network(
     engine: EngineOpt = "duckdb",
     tables: TablesOpt = None,
     spark_remote: SparkRemoteOpt = None,
+    spark_memory: SparkMemoryOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Network figures per window, the network-stage timeline, member roles and a picture.
     --limit N: the trajectories of the N members with most contacts.
@@ -89,14 +94,13 @@ def network(
                         co_participation_hours=co_participation_hours,
                         scope=Scope.of(since=since, until=until, place=place, source_id=source,
                                        include_bots=include_bots)).check()
-    if engine != "spark" and tables is not None:
-        raise UsageError("--tables is for --engine spark.")
+    spark = spark_options(engine, tables, spark_remote, spark_memory, spark_conf)
     with ExitStack() as stack:
         ws = None if tables is not None else stack.enter_context(Workspace(store, read_only=True))
         if engine == "spark":
             from communitas import engines
 
-            backend = stack.enter_context(engines.store_on_spark(ws, tables=tables, remote=spark_remote))
+            backend = stack.enter_context(engines.store_on_spark(ws, **spark))
         else:
             backend = ws.ibis()  # type: ignore[union-attr]
         keep = None if picture is None else _window_number(window)

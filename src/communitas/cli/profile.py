@@ -21,6 +21,8 @@ from communitas.cli.common import (
     PlaceOpt,
     SinceOpt,
     SourceOpt,
+    SparkConfOpt,
+    SparkMemoryOpt,
     SparkRemoteOpt,
     StoreOpt,
     TablesOpt,
@@ -29,6 +31,7 @@ from communitas.cli.common import (
     check_window,
     console,
     print_json,
+    spark_options,
 )
 from communitas.errors import EmptyStore, UsageError
 from communitas.metrics.periods import PERIOD_WIDTH, period_label
@@ -60,6 +63,8 @@ def profile(
     engine: EngineOpt = "duckdb",
     tables: TablesOpt = None,
     spark_remote: SparkRemoteOpt = None,
+    spark_memory: SparkMemoryOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Profile the community: people, common ties, social interaction and place.
     --limit N: rows in the per-place lists.
@@ -69,20 +74,19 @@ def profile(
     check_window(since, until)
     if as_json and as_csv:
         raise UsageError("--json and --csv: choose one output.")
-    if engine != "spark" and tables is not None:
-        raise UsageError("--tables is for --engine spark.")
+    spark = spark_options(engine, tables, spark_remote, spark_memory, spark_conf)
     kw: dict[str, Any] = {"source": source, "period": period, "since": since, "until": until,
                           "place": place, "include_bots": include_bots,
                           "top": limit if top is None else top}
     if engine == "spark" and tables is not None:
-        data = _on_spark(None, tables, spark_remote, kw)
+        data = _on_spark(None, spark, kw)
     else:
         with Workspace(store, read_only=True) as ws:
             ws.con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would mix into --json
             if ws.sources().empty:
                 raise EmptyStore(f"{ws.path}: the store holds no community yet. "
                                  "Run `communitas ingest PATH` first.")
-            data = _on_spark(ws, None, spark_remote, kw) if engine == "spark" else _build(ws, kw)
+            data = _on_spark(ws, spark, kw) if engine == "spark" else _build(ws, kw)
     if as_json:
         print_json(data)
     elif as_csv:
@@ -97,12 +101,12 @@ def _build(backend: Any, kw: dict[str, Any]) -> dict[str, Any]:
     return build_profile(backend, **kw)
 
 
-def _on_spark(ws: Workspace | None, tables: str | None, remote: str | None, kw: dict[str, Any]
-              ) -> dict[str, Any]:
-    """The profile computed by Spark: over ``tables`` (Parquet) or the store's fresh export."""
+def _on_spark(ws: Workspace | None, spark: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
+    """The profile computed by Spark: over ``spark["tables"]`` (Parquet) or the store's fresh
+    export; ``spark``: :func:`communitas.cli.common.spark_options`."""
     from communitas import engines
 
-    with engines.store_on_spark(ws, tables=tables, remote=remote) as backend:
+    with engines.store_on_spark(ws, **spark) as backend:
         return _build(backend, kw)
 
 

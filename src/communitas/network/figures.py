@@ -61,10 +61,11 @@ def top_share(g: ig.Graph, k: int) -> float | None:
     if g.ecount() == 0:
         return None
     deg = np.asarray(g.degree(mode="all"))
-    top = np.zeros(len(deg), dtype=bool)
-    top[np.argsort(-deg, kind="stable")[:k]] = True
-    edges = np.array(g.get_edgelist())
-    return float((top[edges[:, 0]] | top[edges[:, 1]]).mean())
+    top = np.argsort(-deg, kind="stable")[:k].tolist()
+    # ties touching the top members: their degrees summed count a tie between two of them twice
+    # (no loops: the graph is simple)
+    touching = int(deg[top].sum()) - g.subgraph(top).ecount()
+    return float(np.float64(touching) / g.ecount())
 
 
 def animator_dependency(g: ig.Graph) -> float | None:
@@ -102,9 +103,7 @@ def _communities(u: ig.Graph, parts: ig.VertexClustering | None) -> dict[str, An
         return {"communities": 0, "modularity": None, "community_sizes": [], "crossing_ties": 0,
                 "crossing_ties_share": None}
     sizes = sorted((s for s in parts.sizes() if s > 1), reverse=True)
-    member = np.asarray(parts.membership)
-    edges = np.array(u.get_edgelist())
-    crossing = member[edges[:, 0]] != member[edges[:, 1]]
+    crossing = np.asarray(parts.crossing(), dtype=bool)  # per tie: its ends in different communities
     return {"communities": len(sizes), "modularity": float(parts.modularity),
             "community_sizes": sizes[:10], "crossing_ties": int(crossing.sum()),
             "crossing_ties_share": float(crossing.mean())}

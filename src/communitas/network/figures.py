@@ -103,7 +103,9 @@ def _communities(u: ig.Graph, parts: ig.VertexClustering | None) -> dict[str, An
         return {"communities": 0, "modularity": None, "community_sizes": [], "crossing_ties": 0,
                 "crossing_ties_share": None}
     sizes = sorted((s for s in parts.sizes() if s > 1), reverse=True)
-    crossing = np.asarray(parts.crossing(), dtype=bool)  # per tie: its ends in different communities
+    member = np.asarray(parts.membership)
+    edges = np.array(u.get_edgelist())
+    crossing = member[edges[:, 0]] != member[edges[:, 1]]
     return {"communities": len(sizes), "modularity": float(parts.modularity),
             "community_sizes": sizes[:10], "crossing_ties": int(crossing.sum()),
             "crossing_ties_share": float(crossing.mean())}

@@ -107,6 +107,9 @@ def test_windows_in_chunks_and_spilled_roles_give_the_same_network(
     monkeypatch.setattr(rt, "SPILL_ROWS", 500)
     small = analyse(backend, graphs="last")
     assert small.role_table._con is not None  # the rows went to DuckDB
+    # which draws no progress bar on stdout (an insert over 2 s once broke `network --json`)
+    bar = "SELECT current_setting('enable_progress_bar')"
+    assert small.role_table._con.execute(bar).fetchall() == [(False,)]
     assert list(small.graphs) == [int(windows["window"].iloc[-1])]
     pd.testing.assert_frame_equal(small.figures, whole.figures)
     pd.testing.assert_frame_equal(small.roles, whole.roles)

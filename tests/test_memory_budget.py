@@ -19,7 +19,17 @@ from communitas import memory
 from communitas.errors import UsageError
 from communitas.network import analyse
 from communitas.network import role_table as rt
-from communitas.network.graph import GraphOptions, rolling_windows, window_chunks
+from communitas.network.graph import (
+    GraphOptions,
+    build_graph,
+    first_posts,
+    reply_ties,
+    rolling_windows,
+    staff_flags,
+    window_chunks,
+    window_members,
+)
+from communitas.network.group import fetch_group
 from communitas.network.summary import summary
 from communitas.store import Workspace
 
@@ -97,6 +107,9 @@ def test_windows_in_chunks_and_spilled_roles_give_the_same_network(
     monkeypatch.setattr(rt, "SPILL_ROWS", 500)
     small = analyse(backend, graphs="last")
     assert small.role_table._con is not None  # the rows went to DuckDB
+    # which draws no progress bar on stdout (an insert over 2 s once broke `network --json`)
+    bar = "SELECT current_setting('enable_progress_bar')"
+    assert small.role_table._con.execute(bar).fetchall() == [(False,)]
     assert list(small.graphs) == [int(windows["window"].iloc[-1])]
     pd.testing.assert_frame_equal(small.figures, whole.figures)
     pd.testing.assert_frame_equal(small.roles, whole.roles)
@@ -105,6 +118,33 @@ def test_windows_in_chunks_and_spilled_roles_give_the_same_network(
     assert summary(small, top=5) == summary(whole, top=5)
     member = busiest.index[0]
     assert summary(small, member=member) == summary(whole, member=member)
+
+
+def test_a_window_group_builds_the_graphs_build_graph_makes_from_the_frames(beer: Workspace) -> None:
+    """The integer-coded group (member ids coded once per group, never a Python string per tie)
+    gives every window the graph ``build_graph`` makes from the ties' and members' frames: same
+    vertices in the same order, same edges, weights and staff flags; and each vertex's first
+    contribution, looked up per group or in the table of every member's first made once."""
+    backend = beer.ibis()
+    windows = rolling_windows(backend, GraphOptions())
+    ties, active = reply_ties(backend, windows), window_members(backend, windows)
+    staff = staff_flags(backend).set_index("member_id")["staff"]
+    group = fetch_group(backend, windows)
+    cached = fetch_group(backend, windows, firsts=first_posts(backend))
+    checked = 0
+    for key in windows["window"].tolist():
+        act = active[active["window"] == key]
+        expected = build_graph(act["member_id"], ties[ties["window"] == key], staff)
+        for g, first in (group.graph(key, staff), cached.graph(key, staff)):
+            assert g.vs["name"] == expected.vs["name"]
+            assert g.get_edgelist() == expected.get_edgelist()
+            assert g.es["weight"] == expected.es["weight"]
+            assert g.vs["staff"] == expected.vs["staff"]
+            firsts = act.set_index("member_id")["first_post_at"].reindex(g.vs["name"])
+            assert first.tolist() == firsts.tolist()
+            assert str(first.dtype) == "datetime64[us, UTC]"
+        checked += expected.ecount()
+    assert checked == len(ties) > 1000
 
 
 def test_an_in_memory_connection_spills_outside_the_working_folder(monkeypatch: pytest.MonkeyPatch) -> None:

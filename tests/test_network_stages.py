@@ -27,6 +27,9 @@ def test_disjoint_triangles_are_scattered_fragments() -> None:
     pairs += [(f"t{k}c", f"t{k}a") for k in range(6)]
     fig, _ = _graph(pairs)
     assert fig["components"] == 6 and fig["largest_component_share"] == 3 / 18
+    # everyone has 2 contacts: the top five are the first five (t0a-c, t1a, t1b), touching the
+    # ties of both triangles (a tie between two of them counts once)
+    assert fig["top5_share"] == 6 / 18
     assert fig["stage"] == "scattered fragments"
 
 
@@ -35,6 +38,7 @@ def test_ring_of_hubs_is_multi_hub_and_a_clique_of_hubs_is_core_periphery() -> N
     ring = [("h0", "h1"), ("h1", "h2"), ("h2", "h3"), ("h3", "h0")]
     fig, roles = _graph(spokes + ring)
     assert fig["max_core"] == 2 and fig["top1_share"] == 10 / 36
+    assert fig["top5_share"] == 1.0  # the four hubs (and a spoke) touch every tie
     assert fig["stage"] == "multi-hub"
     # Leiden finds the four stars; only the four ring ties cross between them
     assert fig["communities"] == 4 and fig["community_sizes"] == [9, 9, 9, 9]

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import ibis.expr.types as ir
 import igraph as ig
 import pandas as pd
 
 from communitas.network.figures import SEED, figures, leiden, undirected
 from communitas.network.graph import (
     GraphOptions,
-    build_graph,
-    reply_ties,
+    first_posts,
     rolling_windows,
     staff_flags,
     whole_history,
     window_chunks,
-    window_members,
 )
+from communitas.network.group import fetch_group
 from communitas.network.role_table import RoleTable
 from communitas.network.roles import label, member_roles
 from communitas.network.stages import classify_stage, network_or_team, settle_stages
@@ -66,23 +69,21 @@ def analyse(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = 
     kept: dict[int, ig.Graph] = {}
     fig_rows: list[dict[str, Any]] = []
     table = RoleTable()
-    for chunk in window_chunks(backend, windows, opts):
-        active = window_members(backend, chunk, opts)
-        ties = reply_ties(backend, chunk, opts)
-        tie_groups = dict(tuple(ties.groupby("window")))
-        act_groups = dict(tuple(active.groupby("window")))
-        del ties, active
-        for key, start, end in zip(chunk["window"].tolist(), chunk["start"], chunk["end"], strict=True):
-            act = act_groups.pop(key, _NO_MEMBERS)
-            g = build_graph(act["member_id"], tie_groups.pop(key, _NO_TIES), staff)
-            fig, roles_w = analyse_graph(g, seed, roles=roles)
-            fig_rows.append({"window": int(key), "start": start, "end": end, **fig})
-            if roles_w is not None:
-                table.append(_with_window(roles_w, int(key), start, end, act))
-            if graphs == "all" or (graphs is not None and key in (last, graphs)):
-                kept[int(key)] = g
-        del tie_groups, act_groups
-        release_memory()
+    chunks = window_chunks(backend, windows, opts)
+    with _first_posts(backend, opts, len(chunks)) as firsts:
+        for chunk in chunks:
+            group = fetch_group(backend, chunk, opts, firsts)
+            for key, start, end in zip(chunk["window"].tolist(), chunk["start"], chunk["end"], strict=True):
+                g, first = group.graph(int(key), staff)
+                fig, roles_w = analyse_graph(g, seed, roles=roles)
+                fig_rows.append({"window": int(key), "start": start, "end": end, **fig})
+                if roles_w is not None:
+                    table.append(_with_window(roles_w, int(key), start, end, first))
+                if graphs == "all" or (graphs is not None and key in (last, graphs)):
+                    kept[int(key)] = g
+                del g
+            del group
+            release_memory()
     fig_df = pd.DataFrame(fig_rows)
     if not fig_df.empty:  # the per-window rule's reading, then the stage with hysteresis
         fig_df.insert(list(fig_df.columns).index("stage") + 1, "window_stage", fig_df["stage"])
@@ -90,20 +91,34 @@ def analyse(backend: Any, opts: GraphOptions = GraphOptions(), *, whole: bool = 
     return NetworkAnalysis(fig_df, table, kept)
 
 
-_NO_MEMBERS = pd.DataFrame({"member_id": pd.Series([], dtype="object"),
-                            "first_post_at": pd.Series([], dtype="datetime64[us, UTC]")})
-_NO_TIES = pd.DataFrame({"source": pd.Series([], dtype="object"), "target": pd.Series([], dtype="object"),
-                         "weight": pd.Series([], dtype="float64")})
+@contextmanager
+def _first_posts(backend: Any, opts: GraphOptions, groups: int) -> Iterator[ir.Table | None]:
+    """Every member's first contribution, made once for many groups of windows (in the engine's
+    scratch space, :func:`communitas.engines.scratch_for`: a compressed in-memory DuckDB
+    database, or a cached Spark view; dropped afterwards); None for a single group, which looks
+    its own members up. (Looked up per group, it read the whole history once per group: a cost
+    that grew with the square of the community's size.)"""
+    if groups <= 1:
+        yield None
+        return
+    from communitas.engines import scratch_for
+
+    scratch = scratch_for(backend)
+    try:
+        yield scratch.put(f"_communitas_firsts_{uuid.uuid4().hex}", first_posts(backend, opts))
+    finally:
+        scratch.close()
 
 
-def _with_window(table: pd.DataFrame, key: int, start: Any, end: Any, act: pd.DataFrame) -> pd.DataFrame:
-    """One window's role rows with its number and start, each member's first contribution ever,
-    ``newcomer`` (that first contribution falls in the window) and the ``role`` label."""
+def _with_window(table: pd.DataFrame, key: int, start: Any, end: Any, first: pd.Series) -> pd.DataFrame:
+    """One window's role rows with its number and start, each member's first contribution ever
+    (``first``, in vertex order), ``newcomer`` (that first contribution falls in the window) and
+    the ``role`` label."""
     table.insert(0, "window", key)
     table.insert(1, "start", [start] * len(table))
-    firsts = act[["member_id", "first_post_at"]]
     table["member_id"] = table["member_id"].astype("object")  # an empty graph's is float64
-    out = table.merge(firsts, on="member_id", how="left")
+    out = table.reset_index(drop=True)
+    out["first_post_at"] = first.array
     out["newcomer"] = (out["first_post_at"] >= start) & (out["first_post_at"] < end)
     out["role"] = label(out)
     return out

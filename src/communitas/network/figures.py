@@ -61,10 +61,11 @@ def top_share(g: ig.Graph, k: int) -> float | None:
     if g.ecount() == 0:
         return None
     deg = np.asarray(g.degree(mode="all"))
-    top = np.zeros(len(deg), dtype=bool)
-    top[np.argsort(-deg, kind="stable")[:k]] = True
-    edges = np.array(g.get_edgelist())
-    return float((top[edges[:, 0]] | top[edges[:, 1]]).mean())
+    top = np.argsort(-deg, kind="stable")[:k].tolist()
+    # ties touching the top members: their degrees summed count a tie between two of them twice
+    # (no loops: the graph is simple)
+    touching = int(deg[top].sum()) - g.subgraph(top).ecount()
+    return float(np.float64(touching) / g.ecount())
 
 
 def animator_dependency(g: ig.Graph) -> float | None:

@@ -128,17 +128,21 @@ def _windowed(backend: Any, opts: GraphOptions, windows: pd.DataFrame) -> ir.Tab
     return posts.join(win, [posts.created_at >= win.start, posts.created_at < win.end])
 
 
-def reply_ties(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
-    """Directed ties per window: ``window, source, target, weight`` (replies from source to target)."""
+def reply_query(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()) -> ir.Table:
+    """The reply ties' aggregation, not yet run: ``window, source, target, weight`` (a count)."""
     posts = _windowed(backend, opts, windows)
     posts = posts.filter(posts.author_id.notnull() & posts.reply_to_member_id.notnull()
                          & (posts.author_id != posts.reply_to_member_id))
     if not opts.include_bots:
         bots = automated_members(backend).select(bot_id="member_id")
         posts = posts.anti_join(bots, posts.reply_to_member_id == bots.bot_id)
-    agg = posts.group_by(["window", posts.author_id.name("source"),
-                          posts.reply_to_member_id.name("target")]).aggregate(weight=posts.count())
-    out = agg.execute()
+    return posts.group_by(["window", posts.author_id.name("source"),
+                           posts.reply_to_member_id.name("target")]).aggregate(weight=posts.count())
+
+
+def reply_ties(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()) -> pd.DataFrame:
+    """Directed ties per window: ``window, source, target, weight`` (replies from source to target)."""
+    out = reply_query(backend, windows, opts).execute()
     out["weight"] = out["weight"].astype("float64")
     if opts.co_participation_hours is not None:
         out = _add_co_ties(out, _co_ties(backend, windows, opts))
@@ -196,6 +200,28 @@ def window_chunks(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Grap
     return [windows.iloc[rows].reset_index(drop=True) for rows in chunks]
 
 
+def first_posts(backend: Any, opts: GraphOptions = GraphOptions()) -> ir.Table:
+    """``member_id, first_post_at``: every member's first contribution in the options' scope."""
+    every = _posts(backend, opts).filter(lambda t: t.author_id.notnull())
+    return every.group_by(every.author_id.name("member_id")).aggregate(first_post_at=every.created_at.min())
+
+
+def members_query(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions(),
+                  firsts: ir.Table | None = None) -> ir.Table:
+    """The active members' aggregation, not yet run: ``window, member_id, posts, first_post_at``.
+    ``firsts`` is :func:`first_posts` made once for many groups of windows (a cached table);
+    without it, the first contributions of this group's members are looked up in the history."""
+    posts = _windowed(backend, opts, windows).filter(lambda t: t.author_id.notnull())
+    agg = posts.group_by(["window", posts.author_id.name("member_id")]).aggregate(posts=posts.count())
+    if firsts is None:
+        every = _posts(backend, opts)
+        # the first contributions of this group's members only (not of every member, once per group)
+        every = every.filter(every.author_id.isin(agg.member_id))
+        firsts = every.group_by(every.author_id.name("member_id")).aggregate(
+            first_post_at=every.created_at.min())
+    return agg.join(firsts, "member_id")
+
+
 def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions()
                    ) -> pd.DataFrame:
     """Members who contributed in each window: ``window, member_id, posts, first_post_at``.
@@ -203,14 +229,8 @@ def window_members(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Gra
     ``first_post_at`` is the member's first contribution ever (in the selected source), so a
     window can tell newcomers from regulars.
     """
-    posts = _windowed(backend, opts, windows).filter(lambda t: t.author_id.notnull())
-    agg = posts.group_by(["window", posts.author_id.name("member_id")]).aggregate(posts=posts.count())
-    every = _posts(backend, opts)
-    # the first contributions of this group's members only (not of every member, once per group)
-    every = every.filter(every.author_id.isin(agg.member_id))
-    firsts = every.group_by(every.author_id.name("member_id")).aggregate(
-        first_post_at=every.created_at.min())
-    out = agg.join(firsts, "member_id").execute().sort_values(["window", "member_id"], ignore_index=True)
+    out = members_query(backend, windows, opts).execute().sort_values(["window", "member_id"],
+                                                                      ignore_index=True)
     out["first_post_at"] = out["first_post_at"].dt.as_unit("us")  # as the store keeps times, on any engine
     return out
 
@@ -258,13 +278,16 @@ def build_graph(members: pd.Series | list[str], ties: pd.DataFrame,
     g.es["weight"] = ties["weight"].to_numpy(dtype="float64")
     if g.ecount() and not g.is_simple():
         g.simplify(multiple=True, loops=True, combine_edges={"weight": "sum"})
-    flags: list[bool | None] = [None] * len(names)
-    if staff is not None and len(staff):
-        lookup = staff if isinstance(staff, pd.Series) else staff.set_index("member_id")["staff"]
-        found = lookup.reindex(names)
-        flags = [None if pd.isna(v) else bool(v) for v in found]
-    g.vs["staff"] = flags
+    g.vs["staff"] = vertex_staff(names, staff)
     return g
+
+
+def vertex_staff(names: pd.Index | list[str], staff: pd.DataFrame | pd.Series | None) -> list[bool | None]:
+    """Each vertex's ``staff`` flag (True/False, None where the source does not say)."""
+    if staff is None or not len(staff):
+        return [None] * len(names)
+    lookup = staff if isinstance(staff, pd.Series) else staff.set_index("member_id")["staff"]
+    return [None if pd.isna(v) else bool(v) for v in lookup.reindex(names)]
 
 
 def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = GraphOptions(), *,
@@ -285,5 +308,6 @@ def window_graphs(backend: Any, windows: pd.DataFrame, opts: GraphOptions = Grap
     return out
 
 
-__all__ = ["GraphOptions", "build_graph", "display_names", "reply_ties", "rolling_windows", "staff_flags",
-           "whole_history", "window_chunks", "window_graphs", "window_members"]
+__all__ = ["GraphOptions", "build_graph", "display_names", "first_posts", "members_query", "reply_query",
+           "reply_ties", "rolling_windows", "staff_flags", "vertex_staff", "whole_history", "window_chunks",
+           "window_graphs", "window_members"]

@@ -54,6 +54,9 @@ class RoleTable:
     def _spill(self) -> None:
         if self._con is None:
             self._con = duckdb.connect(config={"threads": duckdb_threads()})
+            # library code never prints: DuckDB draws a progress bar on stdout for a statement
+            # over 2 s (an insert on a loaded machine), which broke `communitas network --json`
+            self._con.execute("SET enable_progress_bar = false")
             memory.bound(self._con, ROLE_SHARE)
         for df in self._frames:
             self._con.register("_roles_batch", df)

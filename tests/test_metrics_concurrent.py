@@ -20,6 +20,8 @@ from communitas.metrics.profile import build_profile
 from communitas.metrics.scope import ALL, PreparedBackend
 from communitas.store import Workspace
 
+RUN = concurrent.run
+
 
 @pytest.fixture
 def pb() -> Any:
@@ -105,8 +107,7 @@ def test_threads_read_the_tables_the_caller_made(pb: PreparedBackend) -> None:
 def _profile(store: Path, workers: str, monkeypatch: pytest.MonkeyPatch, **scope: Any) -> Any:
     monkeypatch.setenv("COMMUNITAS_WORKERS", workers)
     misses: list[Any] = []
-    real = concurrent.run
-    monkeypatch.setattr(concurrent, "run", lambda pb, tasks: real(pb, tasks, None, misses))
+    monkeypatch.setattr(concurrent, "run", lambda pb, tasks: RUN(pb, tasks, None, misses))
     with Workspace(store, read_only=True) as ws:
         profile = build_profile(ws, ALL.but(**scope))
     assert misses == []  # every shared table was made before the threads started

@@ -23,7 +23,9 @@ Targets (issue 15): at least 10x Perceval's speed at no more than 2x its peak me
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +65,21 @@ def _only_mbox(folder: Path, tmp: Path) -> Path:
 
 
 def bench(label: str, folder: Path, peer_python: str, tmp: Path,
-          memory: str | None = None) -> list[dict[str, Any]]:
+          memory: str | None = None, at_once: bool = False) -> list[dict[str, Any]]:
     size = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
     print(f"{label}: {folder} ({size:,.0f} MB on disk)")
     store = tmp / f"{label}.duckdb"
     env = {"COMMUNITAS_INGEST_MEMORY": memory} if memory else None
-    ours = peers.run("communitas ingest", [peers.OURS, "-c", OURS, str(folder), str(store)], env)
-    theirs = peers.run("perceval MBox fetch", [peer_python, "-c", PERCEVAL, str(_only_mbox(folder, tmp))])
+    contenders = [("communitas ingest", [peers.OURS, "-c", OURS, str(folder), str(store)], env),
+                  ("perceval MBox fetch", [peer_python, "-c", PERCEVAL, str(_only_mbox(folder, tmp))], None)]
+    if at_once:  # both at the same time, each measured as its own process
+        with ThreadPoolExecutor(2) as pool:
+            ours, theirs = pool.map(lambda c: peers.run(*c), contenders)
+    else:
+        ours, theirs = (peers.run(*c) for c in contenders)
     for r in (ours, theirs):
-        r.update({"bench": "mbox", "input": label, "mb_on_disk": size, "ingest_memory": memory or "default"})
+        r.update({"bench": "mbox", "input": label, "mb_on_disk": size, "ingest_memory": memory or "default",
+                  "at_once": at_once, "load": os.getloadavg()[0]})
         print("  " + peers.line(r) + (f"  {r['items']:,} messages" if "items" in r else ""))
     print("  " + peers.ratio(ours, theirs) + "  (target: >= 10x speed, <= 2x memory)")
     store.unlink(missing_ok=True)
@@ -86,6 +94,9 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, nargs="*", default=[],
                     help="also these mbox folders as they are (e.g. one written by mbox_synthetic.py)")
     ap.add_argument("--ingest-memory", help="$COMMUNITAS_INGEST_MEMORY for communitas (default: its own)")
+    ap.add_argument("--at-once", action="store_true",
+                    help="run both contenders at the same time (halves a long run's wall time; on a "
+                         "machine with fewer free cores than two, their wall times are inflated alike)")
     ap.add_argument("--results", type=Path, help="append the results to this JSON-lines file")
     args = ap.parse_args()
     print(peers.machine())
@@ -93,14 +104,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if args.real:
-            rows += bench("usrp-users (real)", REAL, args.peer_python, tmp, args.ingest_memory)
+            rows += bench("usrp-users (real)", REAL, args.peer_python, tmp, args.ingest_memory,
+                          args.at_once)
         for folder in args.folder:
             n = sum(1 for _ in folder.iterdir())
-            rows += bench(f"{folder.name} ({n} files)", folder, args.peer_python, tmp, args.ingest_memory)
+            rows += bench(f"{folder.name} ({n} files)", folder, args.peer_python, tmp, args.ingest_memory,
+                          args.at_once)
         for n in args.messages:
             folder = tmp / f"synthetic-{n}"
             mbox_synthetic.write(n, folder)
-            rows += bench(f"synthetic {n:,}", folder, args.peer_python, tmp, args.ingest_memory)
+            rows += bench(f"synthetic {n:,}", folder, args.peer_python, tmp, args.ingest_memory,
+                          args.at_once)
             for p in folder.iterdir():
                 p.unlink()
     peers.append_results(args.results, rows)

@@ -9,7 +9,9 @@ Each STORE is a store made by ``benchmarks/profile_community.py --posts N --keep
 community drawn by ``communitas synth``); it is opened read-only. Every step is the CLI command a
 user runs (``communitas profile --json``, ``communitas network --json``, ``communitas report``), a
 whole process started with ``COMMUNITAS_MEMORY=CAP``, measured by ``benchmarks/peers.py``: wall
-seconds, CPU seconds (user + system) and peak RSS from ``os.wait4``. The growth exponent between
+seconds, CPU seconds (user + system, from ``os.wait4``) and peak RSS (the process's own high-water
+mark, ``VmHWM``, read as it exits, plus any child's: never ``ru_maxrss``, which Linux carries
+across fork and exec). The growth exponent between
 two sizes is ``log(t2 / t1) / log(n2 / n1)`` of CPU seconds (steadier than wall time on a shared
 machine) and of wall seconds, ``n`` the number of posts (or of ties, for the network).
 """
@@ -50,12 +52,8 @@ def step(name: str, store: Path, cap: str, out: Path) -> dict[str, Any]:
 
     args = {"profile": ["profile", "--json"], "network": ["network", "--json"],
             "report": ["report", "-o", str(out / "report.html")]}[name]
-    argv = [*COMMAND, *args, "--store", str(store)]
-    wrapper = (f"import json, subprocess, sys; r = subprocess.run({argv!r}, "
-               f"stdout=open({str(out / (name + '.out'))!r}, 'w'), "
-               f"stderr=open({str(out / (name + '.err'))!r}, 'w')); "
-               "sys.stdout.write(json.dumps({'rc': r.returncode}))")
-    r = run(f"{name} {store.name}", [sys.executable, "-c", wrapper], env={"COMMUNITAS_MEMORY": cap})
+    r = run(f"{name} {store.name}", [*COMMAND, *args, "--store", str(store)],
+            env={"COMMUNITAS_MEMORY": cap}, stdout=out / f"{name}.out")
     r.update(step=name, store=str(store), cap=cap)
     if name == "network" and r.get("rc") == 0:
         try:
@@ -106,8 +104,9 @@ def main() -> None:
             ok = "" if r.get("rc") == 0 and "error" not in r else f" FAILED ({r.get('error', r.get('rc'))})"
             ties = f", {r['ties']:,} ties in {r['windows']} windows" if "ties" in r else ""
             print(f"{name:8} {sized['posts']:>11,} posts{ties}: {r['wall_s']:7.1f} s wall "
-                  f"{r['cpu_s']:7.1f} s CPU {r['peak_rss_mb']:7,.0f} MB peak RSS (cap {args.cap}; "
-                  f"load {r['load']:.1f}){ok}", flush=True)
+                  f"{r['cpu_s']:7.1f} s CPU ({r['cpu_s'] / r['wall_s']:.2f} of wall) "
+                  f"{r['peak_rss_mb']:7,.0f} MB peak RSS (cap {args.cap}; load {r['load']:.1f}){ok}",
+                  flush=True)
     for line in exponents(rows):
         print(line)
 

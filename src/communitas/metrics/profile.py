@@ -7,13 +7,14 @@ HTML report renders it. Its keys are documented in ``docs/profile-json.md`` and 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 
 from communitas.errors import UsageError
-from communitas.metrics import interaction, people, reference, summary, ties
+from communitas.metrics import concurrent, interaction, people, reference, summary, ties
 from communitas.metrics import place as place_metrics
 from communitas.metrics import scope as sc
 from communitas.metrics.registry import add_registered
@@ -116,23 +117,26 @@ def _people(b: Any, scope: Scope, period: str) -> dict[str, Any]:
     return {"headline": headline, "trend": records(trend), "cohorts": records(cohorts)}
 
 
-def _ties(b: Any, scope: Scope, period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
+def _ties(b: Any, scope: Scope, period: str, top: int, conc: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     overlap = ties.interest_overlap(b, scope)
     trends = ties.place_trends(b, scope, period=period)
-    headline = {"places_active": conc["places"], "entropy": conc["entropy"],
-                "evenness": conc["evenness"], "interest_overlap": overlap["share"],
-                "sharing_pairs": overlap["sharing_pairs"], "member_pairs": overlap["pairs"],
-                "overlap_sampled_members": overlap["sampled_members"]}
     cols = ["place_id", "name", "previous", "current", "change", "growth"]
     names = b.table("places").select("place_id", "name").execute()
     co = ties.tag_cooccurrence(b, scope, limit=top)
     lookup = dict(zip(names["place_id"], names["name"], strict=True))
     co["name_a"] = co["place_a"].map(lookup)
     co["name_b"] = co["place_b"].map(lookup)
+    trend = records(ties.attention_entropy(b, scope, period=period))
+    places = records(ties.place_members(b, scope), top)
+    c = conc()
+    headline = {"places_active": c["places"], "entropy": c["entropy"],
+                "evenness": c["evenness"], "interest_overlap": overlap["share"],
+                "sharing_pairs": overlap["sharing_pairs"], "member_pairs": overlap["pairs"],
+                "overlap_sampled_members": overlap["sampled_members"]}
     return {
         "headline": headline,
-        "trend": records(ties.attention_entropy(b, scope, period=period)),
-        "places": records(ties.place_members(b, scope), top),
+        "trend": trend,
+        "places": places,
         "cooccurrence": records(co),
         "rising": records(trends[trends["change"] > 0][cols], top),
         "falling": records(trends[trends["change"] < 0].iloc[::-1][cols], top),
@@ -154,24 +158,53 @@ def _interaction(b: Any, scope: Scope, period: str) -> dict[str, Any]:
     return {"headline": headline, "trend": records(interaction.response_trend(b, scope, period=period))}
 
 
-def _place(b: Any, scope: Scope, period: str, top: int, conc: dict[str, Any]) -> dict[str, Any]:
+def _place(b: Any, scope: Scope, period: str, top: int, conc: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     life = place_metrics.place_lifecycle(b, scope)
-    headline = {"places": len(life), "places_active": conc["places"], "gini": conc["gini"],
-                "hhi": conc["hhi"], "dormant_places": int(life["dormant"].sum()),
-                "small_places": int(life["small"].sum())}
-    headline.update(place_metrics.movement(b, scope))
+    moves = place_metrics.movement(b, scope)
     rh = place_metrics.rhythm(b, scope)
     grid = [[0] * 24 for _ in range(7)]
     for wd, hr, n in zip(rh["weekday"], rh["hour"], rh["contributions"], strict=True):
         grid[int(wd)][int(hr)] = int(n)
     dormant = life[life["dormant"] & (life["threads"] > 0)]
+    trend = records(place_metrics.place_trend(b, scope, period=period))
+    places = records(place_metrics.activity_per_place(b, scope), top)
+    c = conc()
+    headline = {"places": len(life), "places_active": c["places"], "gini": c["gini"],
+                "hhi": c["hhi"], "dormant_places": int(life["dormant"].sum()),
+                "small_places": int(life["small"].sum())}
+    headline.update(moves)
     return {
         "headline": headline,
-        "trend": records(place_metrics.place_trend(b, scope, period=period)),
-        "places": records(place_metrics.activity_per_place(b, scope), top),
+        "trend": trend,
+        "places": places,
         "dormant": records(dormant.sort_values(["last_at", "place_id"], ascending=[False, True]), top),
         "rhythm": grid,
     }
+
+
+def _groups(scope: Scope, period: str, top: int) -> dict[str, concurrent.Task]:
+    """The profile's independent groups of queries, the longest first after the concentration
+    figures two of them wait for (:func:`communitas.metrics.concurrent.run`)."""
+    return {
+        "conc": lambda b, get: place_metrics.place_concentration(b, scope),
+        "common_ties": lambda b, get: _ties(b, scope, period, top, lambda: get("conc")),
+        "people": lambda b, get: _people(b, scope, period),
+        "place": lambda b, get: _place(b, scope, period, top, lambda: get("conc")),
+        "social_interaction": lambda b, get: _interaction(b, scope, period),
+        "capable": lambda b, get: reference.capabilities(b, scope),
+        "overview": lambda b, get: summary.overview(b.backend, source_id=scope.source_id,
+                                                    include_bots=scope.include_bots),
+    }
+
+
+def _prepare(pb: sc.PreparedBackend, scope: Scope) -> None:
+    """Materialise the tables several groups read before they run at once (threads read them;
+    they do not make them)."""
+    sc.history(pb, scope)
+    sc.threads(pb, scope)
+    sc.member_firsts(pb, scope)
+    interaction.thread_stats(pb, scope)
+    ties.placed_posts(pb, scope)
 
 
 @scoped
@@ -185,22 +218,17 @@ def build_profile(ws: Any, scope: Scope = ALL, *, period: str = "month", top: in
         scope = scope.but(source_id=source)
     _check_source(b, scope.source_id)
     with sc.PreparedBackend(b, source_id=scope.source_id) as pb:
-        conc = place_metrics.place_concentration(pb, scope)
-        parts = {
-            "people": _people(pb, scope, period),
-            "common_ties": _ties(pb, scope, period, top, conc),
-            "social_interaction": _interaction(pb, scope, period),
-            "place": _place(pb, scope, period, top, conc),
-        }
-        capable = reference.capabilities(pb, scope)
+        _prepare(pb, scope)
+        done = concurrent.run(pb, _groups(scope, period, top))
+        parts = {name: done[name] for name in DEFINITIONS}
         definitions, figures = add_registered(pb, scope, parts, DEFINITIONS, FIGURES)
-    legacy = _legacy(b, scope, parts)
+    legacy = _legacy(done["overview"], parts)
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "scope": {"source_id": scope.source_id, "period": period, "since": scope.since,
                   "until": scope.until, "place": scope.place, "include_bots": scope.include_bots},
         **legacy, **parts,
-        "bands": reference.compare({k: v["headline"] for k, v in parts.items()}, capable),
+        "bands": reference.compare({k: v["headline"] for k, v in parts.items()}, done["capable"]),
         "definitions": definitions,
         "figures": figures,
     }
@@ -214,13 +242,12 @@ def _check_source(b: Any, source_id: str | None) -> None:
             raise UsageError(f"no source {source_id!r} in the store; `communitas sources` lists them.")
 
 
-def _legacy(b: Any, scope: Scope, parts: dict[str, Any]) -> dict[str, Any]:
+def _legacy(overview: dict[str, Any], parts: dict[str, Any]) -> dict[str, Any]:
     """The first overview's keys (``overview``, ``active_members``, ``top_places``), kept stable;
     the last two now follow the window and place filter like the rest of the profile."""
     active = [{"period": r["period"], "active_members": r["active_members"],
                "contributions": r["contributions"]} for r in parts["people"]["trend"]]
     top = [{k: r[k] for k in ("place_id", "name", "threads", "contributions", "members")}
            for r in parts["place"]["places"]]
-    overview = summary.overview(b, source_id=scope.source_id, include_bots=scope.include_bots)
     return {"overview": overview,
             "active_members": active, "top_places": top}

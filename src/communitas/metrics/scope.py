@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import ibis
 import ibis.expr.types as ir
 
-from communitas.engines import Scratch, scratch_for
+from communitas.engines import DuckDBScratch, Scratch, scratch_for
 from communitas.errors import UsageError
 from communitas.metrics.base import contributions
 from communitas.metrics.periods import PERIODS
@@ -217,6 +217,15 @@ class PreparedBackend:
                 self._scratch = scratch_for(self.backend)
             self._made[key] = self._scratch.put(f"_communitas_memo_{uuid.uuid4().hex}", build())
         return self._made[key]
+
+    def made(self, key: Any, backend: Any) -> ir.Table | None:
+        """The table made for ``key``, read through ``backend`` (another connection to the same
+        DuckDB database, see :mod:`communitas.metrics.concurrent`); None when not made yet or when
+        the scratch space is not a DuckDB database others can read."""
+        table = self._made.get(key)
+        if table is None or not isinstance(self._scratch, DuckDBScratch):
+            return None
+        return backend.table(table.op().name, database=(self._scratch.name, "main"))
 
     def __enter__(self) -> PreparedBackend:
         return self

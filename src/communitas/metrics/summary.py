@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from communitas.metrics.base import automated_members, contributions
@@ -15,8 +16,8 @@ def overview(backend: Any, *, source_id: str | None = None, include_bots: bool =
 
     ``members``: accounts in the store (not bots/system unless ``include_bots``);
     ``contributors``: members who posted at least one contribution; ``posts_by_kind``:
-    contributions per kind (question, answer, comment, message, ...); ``first``/``last``: the
-    earliest and latest contribution (UTC).
+    contributions per kind (question, answer, comment, message, ...), the most frequent first;
+    ``first``/``last``: the earliest and latest contribution (UTC).
     """
     posts = contributions(backend, source_id=source_id, include_bots=include_bots)
     members = backend.table("members")
@@ -24,7 +25,8 @@ def overview(backend: Any, *, source_id: str | None = None, include_bots: bool =
         members = members.filter(members.source_id == source_id)
     if not include_bots:
         members = members.anti_join(automated_members(backend), "member_id")
-    by_kind = posts.group_by("kind").aggregate(n=posts.count()).execute()
+    # the most frequent kind first (a GROUP BY's order depends on DuckDB's threads)
+    by_kind = posts.group_by("kind").aggregate(n=posts.count()).order_by([ibis.desc("n"), "kind"]).execute()
     span = posts.aggregate(first=posts.created_at.min(), last=posts.created_at.max(),
                            contributors=posts.author_id.nunique()).execute()
     return {

@@ -26,11 +26,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from communitas.brief import replies as reply_arrays
 from communitas.metrics import interaction, scope
 from communitas.replay import cut_tables
 
 FULL_THREAD_PLACE = "backtest_thread_place"
 MATERIALISED = frozenset({"member_firsts"})  # read by most kinds at every date
+TIMELINE = "timeline"  # AsOf.cache key of the Timeline it came from (brief/ties.py reads its replies)
 
 
 class AsOf(scope.Prepared):
@@ -72,6 +74,17 @@ class Timeline:
         scope.threads(self.full, source_id=source_id)
         interaction.thread_stats(self.full, source_id=source_id)
         self.full.memo((FULL_THREAD_PLACE, source_id), lambda: scope.thread_place(self.backend, source_id))
+        self._bots = reply_arrays.bot_visibility(self.con, self.backend)
+        self._replies: reply_arrays.Replies | None = None
+
+    @property
+    def replies(self) -> reply_arrays.Replies:
+        """The whole store's replies as arrays (:mod:`communitas.brief.replies`), read once, at
+        first use: each date's reply network is cut from them."""
+        if self._replies is None:
+            posts = self.full.contributions(self.source_id, False)
+            self._replies = reply_arrays.from_table(posts, self._bots)
+        return self._replies
 
     def thread_place(self) -> ir.Table:
         """``thread_id, place_id`` of the whole store."""
@@ -83,6 +96,7 @@ class Timeline:
         """The store as of ``when`` (cut tables on this connection) as an :class:`AsOf` backend."""
         cut_tables(self.con, when)
         backend = AsOf(self.backend, when, self.full)
+        backend.cache[TIMELINE] = self
         try:
             yield backend
         finally:

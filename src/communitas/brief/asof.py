@@ -5,12 +5,15 @@ A replayed brief (:func:`communitas.replay.as_of_view`) opens a connection, cuts
 large store. :class:`Timeline` opens one connection, materialises the *whole* store's
 contributions and thread openers once (before any cut), and :meth:`Timeline.at` then cuts the
 canonical tables at each date with the replay's own definitions
-(:func:`communitas.replay.cut_tables`, the one definition of "what was known then"), and serves
+(:func:`communitas.replay.cut_tables`, the one definition of "what was known then"; its costly
+tables from moments worked out once, :mod:`communitas.brief.timecut`), and serves
 the kinds an :class:`AsOf` backend whose contributions are the materialised ones filtered by
 ``created_at < as_of`` and whose thread openers are the whole store's filtered by ``started_at <
 as_of`` (the first post of a thread that existed then is the same post now). Everything else a
 kind asks is computed on the cut tables. ``tests/test_brief_backtest.py`` proves a kind selects
-the same on :meth:`Timeline.at` as on :func:`communitas.replay.as_of_view`.
+the same on :meth:`Timeline.at` as on :func:`communitas.replay.as_of_view`. The reply network's
+ties and members are cut from arrays read once (:attr:`Timeline.replies`,
+:mod:`communitas.brief.replies`).
 
 :attr:`Timeline.full` is the whole store (the outcome checks look after ``as_of`` through it,
 and only they do).
@@ -27,8 +30,8 @@ import ibis
 import ibis.expr.types as ir
 
 from communitas.brief import replies as reply_arrays
+from communitas.brief.timecut import Cutter
 from communitas.metrics import interaction, scope
-from communitas.replay import cut_tables
 
 FULL_THREAD_PLACE = "backtest_thread_place"
 MATERIALISED = frozenset({"member_firsts"})  # read by most kinds at every date
@@ -75,6 +78,7 @@ class Timeline:
         interaction.thread_stats(self.full, source_id=source_id)
         self.full.memo((FULL_THREAD_PLACE, source_id), lambda: scope.thread_place(self.backend, source_id))
         self._bots = reply_arrays.bot_visibility(self.con, self.backend)
+        self._cutter = Cutter(self.con)
         self._replies: reply_arrays.Replies | None = None
 
     @property
@@ -94,7 +98,7 @@ class Timeline:
     @contextmanager
     def at(self, when: datetime) -> Iterator[AsOf]:
         """The store as of ``when`` (cut tables on this connection) as an :class:`AsOf` backend."""
-        cut_tables(self.con, when)
+        self._cutter.cut(when)
         backend = AsOf(self.backend, when, self.full)
         backend.cache[TIMELINE] = self
         try:
@@ -103,6 +107,7 @@ class Timeline:
             backend.__exit__(None, None, None)
 
     def close(self) -> None:
+        self._cutter.close()
         self.full.__exit__(None, None, None)
         self.con.close()
 

@@ -5,12 +5,15 @@ A replayed brief (:func:`communitas.replay.as_of_view`) opens a connection, cuts
 large store. :class:`Timeline` opens one connection, materialises the *whole* store's
 contributions and thread openers once (before any cut), and :meth:`Timeline.at` then cuts the
 canonical tables at each date with the replay's own definitions
-(:func:`communitas.replay.cut_tables`, the one definition of "what was known then"), and serves
+(:func:`communitas.replay.cut_tables`, the one definition of "what was known then"; its costly
+tables from moments worked out once, :mod:`communitas.brief.timecut`), and serves
 the kinds an :class:`AsOf` backend whose contributions are the materialised ones filtered by
 ``created_at < as_of`` and whose thread openers are the whole store's filtered by ``started_at <
 as_of`` (the first post of a thread that existed then is the same post now). Everything else a
 kind asks is computed on the cut tables. ``tests/test_brief_backtest.py`` proves a kind selects
-the same on :meth:`Timeline.at` as on :func:`communitas.replay.as_of_view`.
+the same on :meth:`Timeline.at` as on :func:`communitas.replay.as_of_view`. The reply network's
+ties and members are cut from arrays read once (:attr:`Timeline.replies`,
+:mod:`communitas.brief.replies`).
 
 :attr:`Timeline.full` is the whole store (the outcome checks look after ``as_of`` through it,
 and only they do).
@@ -26,11 +29,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from communitas.brief import replies as reply_arrays
+from communitas.brief.timecut import Cutter
 from communitas.metrics import interaction, scope
-from communitas.replay import cut_tables
 
 FULL_THREAD_PLACE = "backtest_thread_place"
 MATERIALISED = frozenset({"member_firsts"})  # read by most kinds at every date
+TIMELINE = "timeline"  # AsOf.cache key of the Timeline it came from (brief/ties.py reads its replies)
 
 
 class AsOf(scope.Prepared):
@@ -72,6 +77,18 @@ class Timeline:
         scope.threads(self.full, source_id=source_id)
         interaction.thread_stats(self.full, source_id=source_id)
         self.full.memo((FULL_THREAD_PLACE, source_id), lambda: scope.thread_place(self.backend, source_id))
+        self._bots = reply_arrays.bot_visibility(self.con, self.backend)
+        self._cutter = Cutter(self.con)
+        self._replies: reply_arrays.Replies | None = None
+
+    @property
+    def replies(self) -> reply_arrays.Replies:
+        """The whole store's replies as arrays (:mod:`communitas.brief.replies`), read once, at
+        first use: each date's reply network is cut from them."""
+        if self._replies is None:
+            posts = self.full.contributions(self.source_id, False)
+            self._replies = reply_arrays.from_table(posts, self._bots)
+        return self._replies
 
     def thread_place(self) -> ir.Table:
         """``thread_id, place_id`` of the whole store."""
@@ -81,14 +98,16 @@ class Timeline:
     @contextmanager
     def at(self, when: datetime) -> Iterator[AsOf]:
         """The store as of ``when`` (cut tables on this connection) as an :class:`AsOf` backend."""
-        cut_tables(self.con, when)
+        self._cutter.cut(when)
         backend = AsOf(self.backend, when, self.full)
+        backend.cache[TIMELINE] = self
         try:
             yield backend
         finally:
             backend.__exit__(None, None, None)
 
     def close(self) -> None:
+        self._cutter.close()
         self.full.__exit__(None, None, None)
         self.con.close()
 

@@ -21,9 +21,12 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
+from communitas.brief.asof import TIMELINE, AsOf
 from communitas.brief.base import BriefContext
+from communitas.brief.replies import Replies, from_backend, micros
+from communitas.metrics.scope import in_window
 from communitas.network.figures import leiden, undirected
-from communitas.network.graph import GraphOptions, _windowed, build_graph, reply_ties
+from communitas.network.graph import GraphOptions, _posts
 from communitas.network.roles import betweenness, trajectories
 
 YEAR = 365
@@ -42,40 +45,40 @@ def _windows(ctx: BriefContext, lengths: list[tuple[int, int]]) -> pd.DataFrame:
                                  for _, b in lengths]})
 
 
-def _graphs(ctx: BriefContext, windows: pd.DataFrame) -> dict[int, ig.Graph]:
-    """One reply graph per window, as :func:`communitas.network.graph.window_graphs` builds it
-    (vertices: the members who contributed in the window; edges: the reply ties), from one ties
-    query and one members query for all the windows (without the vertices' ``staff`` flag and
-    first-post time, which the brief does not read)."""
+def _replies(ctx: BriefContext, windows: pd.DataFrame) -> Replies:
+    """The replies the windows are cut from: on a backtest's :class:`~communitas.brief.asof.AsOf`
+    view, its timeline's (read once for all the dates), as known at the view's date; else the
+    contributions of the windows' span, read from the brief's store (or replay)."""
+    timeline = ctx.backend.cache.get(TIMELINE) if isinstance(ctx.backend, AsOf) else None
+    if timeline is not None and timeline.source_id == ctx.source_id and isinstance(ctx.backend, AsOf):
+        carried: Replies = timeline.replies.at(ctx.backend.at)
+        return carried
     opts = GraphOptions(source_id=ctx.source_id)
-    ties = reply_ties(ctx.backend, windows, opts)
-    active = _active(ctx, windows, opts)
+    posts = in_window(_posts(ctx.backend, opts), "created_at", windows["start"].min(), windows["end"].max())
+    return from_backend(posts, ctx.backend)
+
+
+def _graphs(ctx: BriefContext, windows: pd.DataFrame) -> dict[int, tuple[ig.Graph, list[str]]]:
+    """One reply graph per window, as :func:`communitas.network.graph.window_graphs` builds it
+    (vertices: the members who contributed in the window, in its order; edges: the reply ties),
+    without the vertices' ``staff`` flag and first-post time, which the brief does not read; with
+    each vertex's member id (:mod:`communitas.brief.replies`)."""
+    replies = _replies(ctx, windows)
     out = {}
-    for w in windows["window"]:
-        members = active.get(int(w), [])
-        out[int(w)] = build_graph(pd.Series(members, dtype="object"), ties[ties["window"] == w])
+    for w, start, end in zip(windows["window"], windows["start"], windows["end"], strict=True):
+        g, ids = replies.graph(micros(start), micros(end))
+        out[int(w)] = (g, replies.names[ids].tolist())
     return out
 
 
-def _active(ctx: BriefContext, windows: pd.DataFrame, opts: GraphOptions) -> dict[int, list[str]]:
-    """``window → members`` who contributed in it (``window_members`` without its post counts),
-    sorted as ``window_members`` returns them."""
-    posts = _windowed(ctx.backend, opts, windows)
-    posts = posts.filter(posts.author_id.notnull())
-    df = posts.select("window", member_id=posts.author_id).distinct().execute()
-    df = df.sort_values(["window", "member_id"], ignore_index=True)
-    return {int(w): g["member_id"].tolist() for w, g in df.groupby("window")}
-
-
 def _network(ctx: BriefContext) -> None:
-    """The year's graph and the four quarters' graphs, from one pair of queries; their figures
-    go to ``ctx.cache`` (``year_roles``, ``quarter_roles``)."""
+    """The year's graph and the four quarters' graphs, cut from one read of the replies; their
+    figures go to ``ctx.cache`` (``year_roles``, ``quarter_roles``)."""
     spans = [(YEAR, 0)] + [(QUARTER * (QUARTERS - i), QUARTER * (QUARTERS - i - 1)) for i in range(QUARTERS)]
     graphs = _graphs(ctx, _windows(ctx, spans))
-    ctx.cache["year_roles"] = _year(graphs.pop(0))
-    tables = [pd.DataFrame({"window": key - 1, "member_id": g.vs["name"],
-                            "position": _positions(undirected(g))})
-              for key, g in graphs.items() if g.vcount()]
+    ctx.cache["year_roles"] = _year(*graphs.pop(0))
+    tables = [pd.DataFrame({"window": key - 1, "member_id": names, "position": _positions(undirected(g))})
+              for key, (g, names) in graphs.items() if g.vcount()]
     ctx.cache["quarter_roles"] = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
@@ -90,11 +93,11 @@ def _positions(u: ig.Graph) -> np.ndarray:
     return np.where(degree == 0, "isolate", np.where(core >= cut, "core", "periphery"))
 
 
-def _year(g: ig.Graph) -> pd.DataFrame:
+def _year(g: ig.Graph, names: list[str]) -> pd.DataFrame:
     u = undirected(g)
     n = u.vcount()
     parts = leiden(u).membership if u.ecount() else list(range(n))
-    return pd.DataFrame({"member_id": u.vs["name"] if n else [], "betweenness": betweenness(u),
+    return pd.DataFrame({"member_id": names if n else [], "betweenness": betweenness(u),
                          "community": parts, "coreness": np.asarray(u.coreness(), dtype=int) if n else [],
                          "position": _positions(u), "contacts": np.asarray(u.degree(), dtype=int)})
 

@@ -118,11 +118,17 @@ def trajectories(roles: pd.DataFrame, members: list[str] | None = None, *,
     df = roles if members is None else roles[roles["member_id"].isin(members)]
     windows = sorted(roles["window"].unique()) if windows is None else windows
     wide = df.pivot(index="member_id", columns="window", values="position").reindex(columns=windows)
-    rows = []
-    for member, path in wide.iterrows():
-        steps = [p if isinstance(p, str) else "absent" for p in path.tolist()]
-        rows.append(_trajectory(str(member), steps, windows))
     cols = ["member_id", "windows_active", "first_window", "first_core_window", "periphery_to_core", "path"]
+    if not len(wide.index):
+        return pd.DataFrame([], columns=cols)
+    # members sharing a sequence of positions share their trajectory: worked out once per sequence
+    cells = wide.to_numpy(dtype=object)
+    known = np.array([isinstance(p, str) for p in cells.ravel()]).reshape(cells.shape)
+    codes, labels = pd.factorize(np.where(known, cells, "absent").ravel())
+    seqs, which = np.unique(codes.reshape(cells.shape), axis=0, return_inverse=True)
+    found = [_trajectory("", [str(labels[c]) for c in seq], windows) for seq in seqs]
+    rows = [{**found[k], "member_id": str(m)}
+            for m, k in zip(wide.index, which.ravel().tolist(), strict=True)]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -102,15 +102,16 @@ _VIEWS: tuple[tuple[str, str], ...] = (
 _LAZY = frozenset({"posts", "events"})
 
 
-def cut_tables(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
+def cut_tables(con: duckdb.DuckDBPyConnection, as_of: datetime, lazy: frozenset[str] = _LAZY) -> None:
     """(Re)create, in ``con``'s ``temp`` schema, every canonical table cut at ``as_of`` under its
     own name (a connection made for it: its unqualified names then read the cut). Called again
-    with another date, it replaces the cut (the backtest moves one connection from date to date)."""
+    with another date, it replaces the cut (the backtest moves one connection from date to date).
+    The tables named in ``lazy`` are views (the same rows, computed when read) rather than tables."""
     db = str(con.execute("SELECT current_database()").fetchall()[0][0])
     main = '"' + db.replace('"', '""') + '".main'
     cut = f"TIMESTAMPTZ '{as_of.isoformat()}'"
     for name, select in _VIEWS:
-        what = "VIEW" if name in _LAZY else "TABLE"
+        what = "VIEW" if name in lazy else "TABLE"
         con.execute(f'CREATE OR REPLACE TEMP {what} "{name}" AS ' + select.format(m=main, t=cut))
 
 

@@ -36,15 +36,19 @@ from communitas.metrics import interaction, scope
 FULL_THREAD_PLACE = "backtest_thread_place"
 MATERIALISED = frozenset({"member_firsts"})  # read by most kinds at every date
 TIMELINE = "timeline"  # AsOf.cache key of the Timeline it came from (brief/ties.py reads its replies)
+# cut as views (computed when read): the checks read them at most once a date, or not at all
+LAZY_CUT = frozenset({"posts", "events", "reactions", "thread_places", "members", "places", "sources"})
 
 
 class AsOf(scope.Prepared):
     """A :class:`~communitas.metrics.scope.Prepared` over the cut tables at ``at`` that reads the
     contributions and thread openers from ``full`` (the whole store, materialised), filtered."""
 
-    def __init__(self, backend: Any, at: datetime, full: scope.Prepared) -> None:
+    def __init__(self, backend: Any, at: datetime, full: scope.Prepared,
+                 thread_place: ir.Table | None = None) -> None:
         super().__init__(backend, source_id=full.source_id)
         self.at, self.full = at, full
+        self.whole_thread_place = thread_place  # the whole store's (thread_id, place_id), if known
         self.cache: dict[str, Any] = {}  # figures several checks share at this date
 
     def contributions(self, source_id: str | None, include_bots: bool) -> ir.Table:
@@ -57,9 +61,35 @@ class AsOf(scope.Prepared):
         if key[0] == "openers":
             t = scope.threads(self.full, key[1])
             return t.filter(t.started_at < ibis.literal(self.at))
+        if key[0] == "member_firsts" and key[1].place is None:
+            return super().memo(key, lambda: self._firsts(key[1]))
         if key[0] in MATERIALISED:
             return super().memo(key, build)
         return build()  # used once or twice a date: cheaper to compute than to write
+
+    def derived(self, key: Any, build: Any) -> ir.Table:
+        if key[0] == "thread_place" and key[1] == self.source_id and self.whole_thread_place is not None:
+            # the thread_places and threads cut at ``at`` are the whole store's of the threads that
+            # existed then (a thread's own place is never cut): so is their union
+            threads = self.table("threads").select("thread_id")
+            return self.whole_thread_place.semi_join(threads, "thread_id")
+        return build()
+
+    def _firsts(self, whole: scope.Scope) -> ir.Table:
+        """:func:`~communitas.metrics.scope.member_firsts` as of :attr:`at`, from the whole store's
+        (made once): a member's first contribution (time, post, source) is the same now as then
+        when it came before ``at``, their second is kept when it did, and only ``contributions``
+        is counted again, on the contributions before ``at``."""
+        f = scope.member_firsts(self.full, whole)
+        at = ibis.literal(self.at)
+        f = f.filter(f.first_at < at)
+        h = scope.history(self, whole)
+        h = h.filter(h.author_id.notnull())
+        n = h.group_by(m=h.author_id).aggregate(n=h.count())
+        j = f.join(n, f.member == n.m)
+        second = ibis.ifelse(j.second_at < at, j.second_at, ibis.null(j.second_at.type()))
+        return j.select("member", "first_at", "first_post", "first_source", contributions=j.n,
+                        second_at=second)
 
 
 class Timeline:
@@ -98,8 +128,8 @@ class Timeline:
     @contextmanager
     def at(self, when: datetime) -> Iterator[AsOf]:
         """The store as of ``when`` (cut tables on this connection) as an :class:`AsOf` backend."""
-        self._cutter.cut(when)
-        backend = AsOf(self.backend, when, self.full)
+        self._cutter.cut(when, LAZY_CUT)
+        backend = AsOf(self.backend, when, self.full, self.thread_place())
         backend.cache[TIMELINE] = self
         try:
             yield backend

@@ -11,7 +11,7 @@ import pandas as pd
 
 from communitas.brief.base import BriefContext, BriefItem, counted, hours, kind, pct
 from communitas.brief.ties import lookup, year_roles
-from communitas.metrics import interaction
+from communitas.metrics import scope
 
 YEAR = 365
 MIN_DAYS = 8            # active days in the year before their last contribution: a regular
@@ -20,11 +20,17 @@ MEDIAN_FACTOR = 3       # silence over three usual gaps ...
 MAX_SILENCE_DAYS = YEAR  # a year gone is a departure, not a lull
 
 
-def rhythms(ctx: BriefContext) -> ir.Table:
+def rhythms(ctx: BriefContext, within_days: float | None = None) -> ir.Table:
     """Per member over the year before their last contribution: ``member, last_at, days``
-    (distinct active days), ``median_gap`` and ``p90_gap`` (days between active days)."""
+    (distinct active days), ``median_gap`` and ``p90_gap`` (days between active days).
+
+    With ``within_days``, only the contributions of the last ``within_days`` days are read: the
+    figures are the same for every member whose last contribution is at most ``within_days - 367``
+    days old (the year before it lies inside); the others' are not to be used."""
     h = ctx.history()
     h = h.filter(h.author_id.notnull())
+    if within_days is not None:
+        h = h.filter(h.created_at >= ctx.lit(within_days))
     last = h.group_by(member=h.author_id).aggregate(last_at=h.created_at.max())
     d = h.select(member=h.author_id, day=h.created_at.date()).distinct()
     d = d.join(last, "member")
@@ -39,8 +45,9 @@ def response_shares(ctx: BriefContext) -> ir.Table:
     """Per member, over threads started in the year before now: ``member, responses`` (their
     posts in threads others started), ``share`` of all such responses, ``reach`` (distinct
     starters they answered)."""
-    t = interaction.thread_stats(ctx.backend, since=ctx.since(YEAR), source_id=ctx.source_id)
+    t = scope.threads(ctx.backend, since=ctx.since(YEAR), source_id=ctx.source_id)  # thread_stats' rows
     h = ctx.history()
+    h = h.filter(h.created_at >= ctx.lit(YEAR))  # (a thread's posts are none older than its start)
     j = h.join(t.select("thread_id", "starter", "opener_post_id"), "thread_id")
     j = j.filter((j.post_id != j.opener_post_id) & j.author_id.notnull()
                  & ~j.author_id.identical_to(j.starter))
@@ -52,7 +59,9 @@ def response_shares(ctx: BriefContext) -> ir.Table:
 def regulars(ctx: BriefContext) -> ir.Table:
     """:func:`rhythms` of the regulars (active on at least 8 days) silent for at most a year, with
     ``silence_days`` (since their last contribution) and ``expected_days`` (their usual gap)."""
-    r = rhythms(ctx)
+    # the regulars' last contribution is at most a year old, so their year before it lies in the
+    # last two years (and a day either side): read only those
+    r = rhythms(ctx, within_days=MAX_SILENCE_DAYS + YEAR + 2)
     silence = (ctx.lit().epoch_seconds() - r.last_at.epoch_seconds()) / 86400.0
     expected = ibis.greatest(r.p90_gap.cast("float64"), r.median_gap * MEDIAN_FACTOR,
                              ibis.literal(MIN_SILENCE_DAYS))

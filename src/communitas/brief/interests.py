@@ -44,6 +44,7 @@ MAX_DF = 0.5          # a term: used by at least two of the pool's members, at m
 MIN_COSINE = 0.25     # two members' texts are alike: cosine at least 0.25 ...
 MIN_TERMS = 3         # ... with at least three terms in common
 LANGUAGE_SHARE = 0.10  # a language counts when its function words are 10% of those read
+POOL_KEY = "interests.pool"
 TERMS_KEY = "interests.terms"
 NAMES_KEY = "interests.names"
 SIMILAR_KEY = "interests.similar"
@@ -51,11 +52,15 @@ SIMILAR_KEY = "interests.similar"
 
 def active(ctx: BriefContext) -> ir.Table:
     """``member, n``: the (at most 300) members with the most contributions in the 90 days before
-    now, at least 3."""
-    h = ctx.history()
-    recent = h.filter(h.author_id.notnull() & (h.created_at >= ctx.lit(ACTIVE_DAYS)))
-    per = recent.group_by(member=recent.author_id).aggregate(n=recent.count())
-    return per.filter(per.n >= MIN_POSTS).order_by([per.n.desc(), per.member]).limit(POOL)
+    now, at least 3 (computed once per context, then read from a small in-memory table)."""
+    if POOL_KEY not in ctx.cache:
+        h = ctx.history()
+        recent = h.filter(h.author_id.notnull() & (h.created_at >= ctx.lit(ACTIVE_DAYS)))
+        per = recent.group_by(member=recent.author_id).aggregate(n=recent.count())
+        per = per.filter(per.n >= MIN_POSTS).order_by([per.n.desc(), per.member]).limit(POOL)
+        ctx.cache[POOL_KEY] = ibis.memtable(per.execute(), schema={"member": "string", "n": "int64"})
+    out: ir.Table = ctx.cache[POOL_KEY]
+    return out
 
 
 def terms(ctx: BriefContext) -> pd.DataFrame:

@@ -25,23 +25,49 @@ SHOWN_TERMS = 10      # ... and in the figures
 CANDIDATES = 2000     # pairs looked at before the community preference re-ranks them
 
 
+INTERESTS_KEY = "introduce.interests"
+REPLIED_KEY = "introduce.replied"
+
+
 def interests(ctx: BriefContext) -> ir.Table:
     """``member, place_id``: the places each of the (at most 300) most active members of the last
-    90 days contributed to at least twice in the last 180 days."""
-    h = ctx.history()
-    h = h.filter(h.author_id.notnull())
-    active = topics.active(ctx)
-    p = h.filter(h.created_at >= ctx.lit(PROFILE_DAYS)).join(scope.thread_place(ctx.backend, ctx.source_id),
-                                                               "thread_id")
-    per = p.group_by(member=p.author_id, place_id=p.place_id).aggregate(n=p.count())
-    per = per.filter(per.n >= PLACE_POSTS)
-    return per.semi_join(active, "member").select("member", "place_id")
+    90 days contributed to at least twice in the last 180 days (computed once per context)."""
+    if INTERESTS_KEY not in ctx.cache:
+        h = ctx.history()
+        h = h.filter(h.author_id.notnull())
+        active = topics.active(ctx)
+        p = h.filter(h.created_at >= ctx.lit(PROFILE_DAYS)).semi_join(active, h.author_id == active.member)
+        p = p.join(scope.thread_place(ctx.backend, ctx.source_id), "thread_id")
+        per = p.group_by(member=p.author_id, place_id=p.place_id).aggregate(n=p.count())
+        per = per.filter(per.n >= PLACE_POSTS).select("member", "place_id")
+        schema = {"member": "string", "place_id": "string"}
+        ctx.cache[INTERESTS_KEY] = ibis.memtable(per.execute(), schema=schema)
+    out: ir.Table = ctx.cache[INTERESTS_KEY]
+    return out
 
 
 def members(ctx: BriefContext) -> list[str]:
     """Introduce's members: those with places (:func:`interests`) or with text read
     (:func:`communitas.brief.interests.terms`)."""
     return sorted(set(interests(ctx).execute().member) | set(topics.terms(ctx).member))
+
+
+def replied(ctx: BriefContext) -> pd.DataFrame:
+    """``a, b`` (a < b): the pairs of the pool (:func:`communitas.brief.interests.active`) where
+    one ever replied to the other (``reply_to_member_id``, the whole visible history)."""
+    if REPLIED_KEY not in ctx.cache:
+        pool = topics.active(ctx)
+        h = ctx.history()
+        r = h.filter(h.author_id.notnull() & h.reply_to_member_id.notnull())
+        r = r.semi_join(pool, r.author_id == pool.member)
+        to = pool.view()
+        r = r.semi_join(to, r.reply_to_member_id == to.member)
+        lo = ibis.least(r.author_id, r.reply_to_member_id)
+        hi = ibis.greatest(r.author_id, r.reply_to_member_id)
+        r = r.filter(lo != hi).select(a=lo, b=hi).distinct()
+        ctx.cache[REPLIED_KEY] = r.order_by(["a", "b"]).execute()
+    out: pd.DataFrame = ctx.cache[REPLIED_KEY]
+    return out
 
 
 def pairs(ctx: BriefContext) -> ir.Table:
@@ -65,11 +91,9 @@ def pairs(ctx: BriefContext) -> ir.Table:
     per = per.left_join(ca, per.a == ca.member).drop("member").rename(ka="k")
     per = per.left_join(cb, per.b == cb.member).drop("member").rename(kb="k")
     per = per.mutate(either=per.ka.fill_null(0) + per.kb.fill_null(0) - per.shared).drop("ka", "kb")
-    h = ctx.history()
-    r = h.filter(h.author_id.notnull() & h.reply_to_member_id.notnull())
-    lo, hi = ibis.least(r.author_id, r.reply_to_member_id), ibis.greatest(r.author_id, r.reply_to_member_id)
-    r = r.select(a=lo, b=hi)
-    return per.anti_join(r.distinct(), ["a", "b"])
+    # every member of a pair is of the pool: the pool's own reply pairs are all that can match
+    r = ibis.memtable(replied(ctx), schema={"a": "string", "b": "string"})
+    return per.anti_join(r, ["a", "b"])
 
 
 def ranked_pairs(ctx: BriefContext) -> ir.Table:

@@ -10,16 +10,21 @@ It returns one :class:`Tally` per measure.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from communitas.brief import checkin, introduce, spotlight, unanswered, welcome
+from communitas.brief import interests as topics
 from communitas.brief.base import BriefContext
 from communitas.metrics import interaction, scope
 
@@ -47,23 +52,22 @@ class Tally:
 
 class After:
     """The whole store (:class:`~communitas.brief.asof.Timeline`), asked only about the window
-    ``[at, at + days)`` after a date: what the outcome checks may look at."""
+    ``[at, at + days)`` after a date: what the outcome checks may look at. Every answer is read
+    from :class:`Later` (loaded once per timeline, for every date)."""
 
     def __init__(self, timeline: Any, at: datetime) -> None:
         self.t, self.at = timeline, at
 
-    def _window(self, days: int) -> ir.Table:
-        h = scope.history(self.t.full, source_id=self.t.source_id)
-        end = self.at + timedelta(days=days)
-        return h.filter((h.created_at >= ibis.literal(self.at)) & (h.created_at < ibis.literal(end))
-                        & h.author_id.notnull())
+    @property
+    def later(self) -> Later:
+        return later(self.t)
 
     def active(self, members: list[str], days: int) -> set[str]:
         """Which of ``members`` contributed in the window."""
         if not members:
             return set()
-        df = among(self._window(days), "author_id", members).select("author_id").distinct().execute()
-        return set(df.author_id)
+        rows = self.later.rows(self.at, days, members)
+        return set(self.later.names[np.unique(self.later.author[rows])])
 
     def active_elsewhere(self, members: list[str], own: list[str], days: int) -> set[str]:
         """Which of ``members`` contributed in the window to a thread other than their own
@@ -71,46 +75,150 @@ class After:
         thread is not a return."""
         if not members:
             return set()
-        h = among(self._window(days), "author_id", members)
-        df = h.select("author_id", "thread_id").distinct().execute()
+        lt = self.later
+        rows = lt.rows(self.at, days, members)
         mine = dict(zip(members, own, strict=True))
-        return {a for a, t in zip(df.author_id, df.thread_id, strict=True) if t != mine.get(a)}
+        pairs = set(zip(lt.names[lt.author[rows]], lt.thread_names[lt.thread[rows]], strict=True))
+        return {a for a, t in pairs if t != mine.get(a)}
 
     def first_responses(self, thread_ids: list[str]) -> dict[str, Any]:
         """Each thread's first response by someone other than its starter (any time; NaT: none)."""
-        if not thread_ids:
-            return {}
-        t = interaction.thread_stats(self.t.full, source_id=self.t.source_id)
-        df = among(t, "thread_id", thread_ids).select("thread_id", "first_response_at").execute()
-        return dict(zip(df.thread_id, df.first_response_at, strict=True))
+        return self.later.first_response(thread_ids)
 
     def answered_places(self, members: list[str], days: int) -> set[tuple[str, str]]:
         """``(member, place)``: ``members`` who responded (in a thread someone else started) in the
         window, in a thread of that place."""
         if not members:
             return set()
-        h = among(self._window(days), "author_id", members)
-        th = scope.threads(self.t.full, source_id=self.t.source_id).select("thread_id", "starter")
-        j = h.join(th, "thread_id")
-        j = j.filter(~j.author_id.identical_to(j.starter)).join(self.t.thread_place(), "thread_id")
-        df = j.select("author_id", "place_id").distinct().execute()
-        return set(zip(df.author_id, df.place_id, strict=True))
+        lt = self.later
+        rows = lt.rows(self.at, days, members)
+        a, t = lt.author[rows], lt.thread[rows]
+        starter = lt.starters()[t]
+        ok = (starter != -2) & (starter != a)  # in a thread (of the threads) someone else started
+        got = pd.DataFrame({"t": t[ok], "a": a[ok]}).drop_duplicates().merge(lt.places(), on="t")
+        return set(zip(lt.names[got.a.to_numpy()], got.place_id, strict=True))
 
     def replied_pairs(self, members: list[str], days: int) -> set[tuple[str, str]]:
         """``(a, b)`` with ``a < b``: pairs of ``members`` where one replied to the other in the window."""
         if not members:
             return set()
-        return _pairs(among(among(self._window(days), "author_id", members), "reply_to_member_id", members))
+        lt = self.later
+        rows = lt.rows(self.at, days, members)
+        a, b = lt.author[rows], lt.reply_to[rows]
+        b_in = b >= 0
+        b_in[b_in] = np.isin(b[b_in], lt.codes(members))
+        a, b = lt.names[a[b_in]], lt.names[b[b_in]]
+        return {(min(x, y), max(x, y)) for x, y in zip(a, b, strict=True) if x != y}
 
     def core(self, days: int) -> set[str]:
         """The window's core: ranked by contributions, the members who together make its first 80%
         (``member_tiers``' ``core``, docs/metrics.md)."""
-        h = self._window(days)
-        per = h.group_by(member=h.author_id).aggregate(n=h.count())
-        w = ibis.window(order_by=[per.n.desc(), per.member], preceding=None, following=0)
-        before = (per.n.sum().over(w) - per.n) / per.n.sum().over()
-        df = per.mutate(before=before).filter(lambda t: t.before < CORE_SHARE).select("member").execute()
-        return set(df.member)
+        lt = self.later
+        lo, hi = lt.window(self.at, days)
+        n = np.bincount(lt.author[lo:hi], minlength=len(lt.names))
+        who = np.flatnonzero(n)
+        if len(who) == 0:
+            return set()
+        per = pd.DataFrame({"member": lt.names[who], "n": n[who]})
+        per = per.sort_values(["n", "member"], ascending=[False, True], ignore_index=True)
+        counts = per.n.to_numpy()
+        before = (np.cumsum(counts) - counts) / counts.sum()
+        return set(per.member[before < CORE_SHARE])
+
+
+class Later:
+    """What comes after any date, loaded once per :class:`~communitas.brief.asof.Timeline`: the
+    whole store's contributions with an author (bots left out, as :func:`~communitas.metrics.scope.history`),
+    sorted by time and dictionary-coded (``author``, ``thread``, ``reply_to``: codes into
+    ``names`` and ``thread_names``, -1 for none), so that each outcome window is a slice of them;
+    the threads' starters, places and first responses when first asked."""
+
+    def __init__(self, timeline: Any) -> None:
+        self.t = timeline
+        h = scope.history(timeline.full, source_id=timeline.source_id)
+        h = h.filter(h.author_id.notnull())
+        tbl = h.select("author_id", "thread_id", "reply_to_member_id", "created_at").to_pyarrow()
+        at = np.asarray(tbl["created_at"].cast(pa.timestamp("us", "UTC")).cast(pa.int64()).to_numpy())
+        order = np.argsort(at, kind="stable")
+        self.at = at[order]
+        author, reply_to = tbl["author_id"].combine_chunks(), tbl["reply_to_member_id"].combine_chunks()
+        people = pc.unique(pa.concat_arrays([author, reply_to.cast(author.type)])).drop_null()
+        self.names = np.asarray(people.to_pylist(), dtype=object)
+        self.author, self.reply_to = (_codes(pc.index_in(x, value_set=people))[order]
+                                      for x in (author, reply_to))
+        threads = pc.dictionary_encode(tbl["thread_id"].combine_chunks())
+        self.thread = _codes(threads.indices)[order]
+        self.thread_names = np.asarray([*threads.dictionary.to_pylist(), None], dtype=object)
+        self._index = pd.Index(self.names)
+        self._cache: dict[str, Any] = {}
+
+    def window(self, at: datetime, days: int) -> tuple[int, int]:
+        """The rows ``[lo, hi)`` of the contributions made in ``[at, at + days)``."""
+        start, end = (np.datetime64(x.astimezone(UTC).replace(tzinfo=None), "us").astype(np.int64)
+                      for x in (at, at + timedelta(days=days)))
+        return int(np.searchsorted(self.at, start, "left")), int(np.searchsorted(self.at, end, "left"))
+
+    def codes(self, members: list[str]) -> np.ndarray:
+        got = self._index.get_indexer(pd.Index(members, dtype=object))
+        return np.asarray(got[got >= 0], dtype=np.int64)
+
+    def rows(self, at: datetime, days: int, members: list[str]) -> np.ndarray:
+        """The indices of the window's rows by ``members``."""
+        lo, hi = self.window(at, days)
+        keep = np.isin(self.author[lo:hi], self.codes(members))
+        return lo + np.flatnonzero(keep)
+
+    def starters(self) -> np.ndarray:
+        """Per thread code: its starter's code (-1: none, or someone with no contribution here;
+        -2: not one of the threads, :func:`~communitas.metrics.scope.threads`)."""
+        if "starters" not in self._cache:
+            th = scope.threads(self.t.full, source_id=self.t.source_id)
+            th = th.select("thread_id", "starter").execute()
+            out = np.full(len(self.thread_names), -2, dtype=np.int64)
+            where = pd.Index(self.thread_names[:-1]).get_indexer(th.thread_id)
+            who = self._index.get_indexer(pd.Index(th.starter, dtype=object))
+            out[where[where >= 0]] = who[where >= 0]
+            self._cache["starters"] = out
+        starters: np.ndarray = self._cache["starters"]
+        return starters
+
+    def places(self) -> pd.DataFrame:
+        """``t, place_id``: each thread's places (by code; :func:`~communitas.metrics.scope.thread_place`)."""
+        if "places" not in self._cache:
+            tp = self.t.thread_place().execute()
+            t = pd.Index(self.thread_names[:-1]).get_indexer(tp.thread_id)
+            self._cache["places"] = pd.DataFrame({"t": t[t >= 0], "place_id": tp.place_id[t >= 0].to_numpy()})
+        places: pd.DataFrame = self._cache["places"]
+        return places
+
+    def first_response(self, thread_ids: list[str]) -> dict[str, Any]:
+        """``thread_id → first_response_at`` of those of ``thread_ids`` that are threads (as
+        :func:`~communitas.metrics.interaction.thread_stats`; NaT: none yet, at any time)."""
+        if "first" not in self._cache:
+            t = interaction.thread_stats(self.t.full, source_id=self.t.source_id)
+            tbl = t.select("thread_id", "first_response_at").to_pyarrow()
+            self._cache["first"] = (pd.Index(tbl["thread_id"].to_pylist(), dtype=object),
+                                    tbl["first_response_at"].to_pandas())
+        index, first = self._cache["first"]
+        wanted = list(dict.fromkeys(thread_ids))
+        at = index.get_indexer(pd.Index(wanted, dtype=object))
+        found = at >= 0
+        return dict(zip(np.asarray(wanted, dtype=object)[found], first.iloc[at[found]], strict=True))
+
+
+def _codes(indices: pa.Array) -> np.ndarray:
+    """Dictionary indices as int64, -1 for null."""
+    return np.asarray(indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+_LATER: weakref.WeakKeyDictionary[Any, Later] = weakref.WeakKeyDictionary()
+
+
+def later(timeline: Any) -> Later:
+    """The timeline's :class:`Later` (made on first use)."""
+    if timeline not in _LATER:
+        _LATER[timeline] = Later(timeline)
+    return _LATER[timeline]
 
 
 def among(t: ir.Table, column: str, values: list[str]) -> ir.Table:
@@ -218,10 +326,13 @@ def check_introduce(ctx: BriefContext, after: After) -> dict[str, Tally]:
     members = introduce.members(ctx)
     if len(members) < 2:
         return {"precision@10": Tally(), "precision@10 (random)": Tally()}
-    h = ctx.history()
-    recent = among(h.filter(h.created_at >= ctx.lit(introduce.ACTIVE_DAYS)), "author_id", members)
-    act = dict(recent.group_by("author_id").aggregate(n=recent.count()).execute().itertuples(index=False))
-    ever = _pairs(among(among(h, "author_id", members), "reply_to_member_id", members))
+    # contributions in the past 90 days: the pool's own counts (every member is of the pool)
+    pool = topics.active(ctx).execute()
+    keep = pool.member.isin(members)
+    act = dict(zip(pool.member[keep], pool.n[keep], strict=True))
+    rep = introduce.replied(ctx)  # the pool's reply pairs, ever
+    mine = set(members)
+    ever = {(a, b) for a, b in zip(rep.a, rep.b, strict=True) if a in mine and b in mine}
     cands = pd.DataFrame([p for p in combinations(members, 2) if p not in ever], columns=["a", "b"])
     later = after.replied_pairs(members, HORIZON)
     cands["hit"] = [p in later for p in zip(cands.a, cands.b, strict=True)]

@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 
 from communitas.brief.base import BriefContext, BriefItem, kind
 from communitas.brief.ties import lookup, quarter_paths
-from communitas.metrics import interaction, scope
+from communitas.metrics import scope
 
 NEW_DAYS = 365        # "emerging": first contribution in the past year
 RECENT_DAYS = 90      # activity looked at
@@ -22,11 +22,12 @@ MIN_APPRECIATED = 2   # distinct members who replied to or reacted to them, or o
 def responses(ctx: BriefContext) -> ir.Table:
     """Their recent responses: ``member, thread_id, newcomer`` (the thread opened its starter's
     first contribution), one row per post in a thread started by someone else in the last 90 days."""
-    t = interaction.thread_stats(ctx.backend, since=ctx.since(RECENT_DAYS), source_id=ctx.source_id)
+    t = scope.threads(ctx.backend, since=ctx.since(RECENT_DAYS), source_id=ctx.source_id)
     firsts = scope.member_firsts(ctx.backend, source_id=ctx.source_id).select("first_post")
     t = t.left_join(firsts, t.opener_post_id == firsts.first_post)
     t = t.select("thread_id", "starter", "opener_post_id", newcomer=t.first_post.notnull())
-    j = ctx.history().join(t, "thread_id")
+    h = ctx.history()
+    j = h.filter(h.created_at >= ctx.lit(RECENT_DAYS)).join(t, "thread_id")  # (none older than the thread)
     j = j.filter((j.post_id != j.opener_post_id) & j.author_id.notnull()
                  & ~j.author_id.identical_to(j.starter))
     return j.select(member=j.author_id, thread_id=j.thread_id, newcomer=j.newcomer)

@@ -97,12 +97,13 @@ class Cutter:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _communitas_{key} AS "
                         + select.format(m=self.main) + " ORDER BY rid")
 
-    def cut(self, as_of: datetime) -> None:
-        """(Re)create, in ``con``'s ``temp`` schema, every canonical table cut at ``as_of``."""
+    def cut(self, as_of: datetime, lazy: frozenset[str] = _LAZY) -> None:
+        """(Re)create, in ``con``'s ``temp`` schema, every canonical table cut at ``as_of`` (those
+        named in ``lazy`` as views, as :func:`~communitas.replay.cut_tables` does)."""
         t = f"TIMESTAMPTZ '{as_of.isoformat()}'"
         ok = _OK.format(t=t, **self.names)
         for name, select in _VIEWS:
-            what = "VIEW" if name in _LAZY else "TABLE"
+            what = "VIEW" if name in lazy else "TABLE"
             body = _FAST[name].format(m=self.main, t=t, ok=ok, **self.names) if name in _FAST \
                 else select.format(m=self.main, t=t)
             self.con.execute(f'CREATE OR REPLACE TEMP {what} "{name}" AS ' + body)

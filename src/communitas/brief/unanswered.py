@@ -45,9 +45,10 @@ def responders(ctx: BriefContext, threads: ir.Table) -> pd.DataFrame:
     wanted = threads.select(tid="thread_id", starter_of="starter").join(
         tp.select(tid="thread_id", pid="place_id"), "tid")
     near = tp.semi_join(wanted.select(place_id=wanted.pid).distinct(), "place_id")  # their places only
-    recent = interaction.thread_stats(ctx.backend, since=ctx.since(RESPONDER_DAYS), source_id=ctx.source_id)
+    recent = scope.threads(ctx.backend, since=ctx.since(RESPONDER_DAYS), source_id=ctx.source_id)
     recent = recent.select("thread_id", "starter", "opener_post_id").join(near, "thread_id")
-    resp = ctx.history().join(recent, "thread_id")
+    h = ctx.history()
+    resp = h.filter(h.created_at >= ctx.lit(RESPONDER_DAYS)).join(recent, "thread_id")  # none older
     resp = resp.filter((resp.post_id != resp.opener_post_id) & resp.author_id.notnull()
                        & ~resp.author_id.identical_to(resp.starter))
     per_place = resp.group_by(["place_id", "author_id"]).aggregate(answers=resp.thread_id.nunique())

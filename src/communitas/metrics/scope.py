@@ -138,6 +138,12 @@ def check_period(period: str) -> str:
 
 def thread_place(backend: Any, source_id: str | None = None) -> ir.Table:
     """``(thread_id, place_id)``: every place a thread is in (its tags and its own place)."""
+    if isinstance(backend, PreparedBackend):
+        return backend.derived(("thread_place", source_id), lambda: _thread_place(backend, source_id))
+    return _thread_place(backend, source_id)
+
+
+def _thread_place(backend: Any, source_id: str | None) -> ir.Table:
     tp = backend.table("thread_places")
     th = backend.table("threads")
     if source_id is not None:
@@ -226,6 +232,11 @@ class PreparedBackend:
         if table is None or not isinstance(self._scratch, DuckDBScratch):
             return None
         return backend.table(table.op().name, database=(self._scratch.name, "main"))
+
+    def derived(self, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
+        """``build()`` (not materialised); a subclass may serve ``key`` another way that gives the
+        same rows (the backtest's as-of backend derives some from the whole store's)."""
+        return build()
 
     def __enter__(self) -> PreparedBackend:
         return self

@@ -229,13 +229,6 @@ def among(t: ir.Table, column: str, values: list[str]) -> ir.Table:
     return t.semi_join(keep, column)
 
 
-def _pairs(replies: ir.Table) -> set[tuple[str, str]]:
-    lo = ibis.least(replies.author_id, replies.reply_to_member_id)
-    hi = ibis.greatest(replies.author_id, replies.reply_to_member_id)
-    df = replies.filter(lo != hi).select(a=lo, b=hi).distinct().execute()
-    return set(zip(df.a, df.b, strict=True))
-
-
 def threshold(ctx: BriefContext) -> float:
     """Welcome's and Unanswered's N hours at this date (computed once per date)."""
     cache = getattr(ctx.backend, "cache", {})

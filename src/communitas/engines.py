@@ -242,18 +242,19 @@ def spark_session(remote: str | None = None, *, master: str = "local[*]", small:
     it (the first session of the process). A Spark Connect server's memory is set where the server
     starts, so ``memory`` is refused with ``remote``; ``conf`` is passed to it (runtime settings,
     such as ``spark.sql.*``). Times are UTC."""
+    remote = remote or os.environ.get(SPARK_REMOTE_ENV)
+    if remote:  # the usage errors first, with or without PySpark installed
+        if not remote.startswith("sc://"):
+            raise UsageError(f"{remote!r} is not a Spark Connect URL; write it as sc://host:port.")
+        if memory or (conf or {}).get("spark.driver.memory"):
+            raise UsageError(REMOTE_MEMORY)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise UsageError("the Spark engine needs PySpark: pip install 'communitas[spark]' "
                          "(and Java 17).") from None
-    remote = remote or os.environ.get(SPARK_REMOTE_ENV)
     builder = SparkSession.builder.appName("communitas")
     if remote:
-        if not remote.startswith("sc://"):
-            raise UsageError(f"{remote!r} is not a Spark Connect URL; write it as sc://host:port.")
-        if memory or (conf or {}).get("spark.driver.memory"):
-            raise UsageError(REMOTE_MEMORY)
         for key, value in {"spark.sql.session.timeZone": "UTC", **(conf or {})}.items():
             builder = builder.config(key, value)
         return builder.remote(remote).getOrCreate()

@@ -43,6 +43,9 @@ from typing import Any
 
 from communitas.engines import differences
 
+sys.path.insert(0, str(Path(__file__).parent))
+from peers import hwm_mb as _hwm_mb  # the benchmarks' one reading of VmHWM
+
 ENGINES = ("duckdb-store", "duckdb-parquet", "spark")
 
 
@@ -69,14 +72,6 @@ def _duckdb_on_parquet(folder: str) -> Any:
         path = str(Path(folder) / f"{table}.parquet").replace("'", "''")
         con.raw_sql(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
     return con
-
-
-def _hwm_mb(pid: int | str) -> float:
-    """The peak RSS of process ``pid`` since its exec (VmHWM), in MB. Not ``ru_maxrss``: Linux keeps
-    that across exec, so a child would report its parent's peak when that was larger."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    hwm = [ln for ln in status.splitlines() if ln.startswith("VmHWM:")]
-    return int(hwm[0].split()[1]) / 1024 if hwm else 0.0
 
 
 def _jvm_usage() -> tuple[float, float]:
